@@ -1,0 +1,1 @@
+//! openmatch-databricks: the Databricks connector of OpenMatch as a WebAssembly component.
