@@ -1,1 +1,49 @@
-//! host
+//! # connector_host — run the openmatch-databricks component in wasmtime
+//!
+//! Loads the connector component once ([`ConnectorHost`]: engine, compiled artifact cached on
+//! disk, `InstancePre`), and runs each tenant in its own store ([`Tenant`]) with a sandbox
+//! ([`TenantPolicy`]): an outbound allow-list of (scheme, host, port), a memory limit, a CPU
+//! limit (fuel per call) and a wall-clock timeout per call. Calls go through a typed wrapper
+//! ([`Connection`]) that speaks Rust: [`Value`], [`Row`], [`Error`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), connector_host::Error> {
+//! use connector_host::{ConnectConfig, ConnectorHost, Credential, Param, TenantPolicy};
+//!
+//! let host = ConnectorHost::load_default()?;
+//! let config = ConnectConfig::new("adb-123.4.azuredatabricks.net", "/sql/1.0/warehouses/abc",
+//!     Credential::AccessToken("dapi…".into())).with_namespace("main", "default");
+//! let mut tenant = host.tenant(TenantPolicy::for_origin(config.origin()?)).await?;
+//! let mut conn = tenant.connect(&config).await?;
+//! let rows = conn.read_records("SELECT * FROM customers WHERE region = %(region)s",
+//!     &[Param::new("region", "WEST")]).await?;
+//! println!("{}", serde_json::to_string(&rows).unwrap());
+//! # Ok(()) }
+//! ```
+//!
+//! Guest log events (`wasi:logging`) are forwarded to `tracing` under the target
+//! `openmatch::guest`; the host's own events use `openmatch::host`.
+
+#![deny(missing_docs)]
+
+mod bindings;
+mod connection;
+mod convert;
+mod error;
+mod host;
+mod policy;
+mod state;
+mod value;
+
+pub use connection::{
+    ConnectConfig, Connection, Credential, Execution, HistoryEntry, RowStream, Secret, quote_name,
+};
+pub use error::{Error, ErrorInfo, ErrorKind};
+pub use host::{
+    BUNDLED_WASM, ConnectorHost, LoadOptions, LoadReport, MemoryUsage, OwnedConnection, Tenant, WASMTIME_VERSION,
+};
+pub use policy::{AllowList, Limits, Origin, Scheme, TenantPolicy};
+pub use value::{
+    Column, Date, Decimal, Interval, Param, Row, Value, format_timestamp, format_timestamp_ntz, parse_timestamp,
+    parse_timestamp_ntz,
+};

@@ -1,0 +1,473 @@
+//! The typed connection API: every WIT function of `connector` and `delta` as an async method
+//! returning Rust types.
+
+use std::fmt;
+
+use serde::Serialize;
+use wasmtime::component::ResourceAny;
+
+use crate::convert;
+use crate::error::Error;
+use crate::host::Tenant;
+use crate::policy::Origin;
+use crate::value::{Column, Param, Row, Value};
+
+/// A secret string: `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a secret.
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    /// The secret itself (only to hand it to the connector).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret::new(s)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Secret {
+        Secret::new(s)
+    }
+}
+
+/// How the connector authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A personal access token or any bearer token.
+    AccessToken(Secret),
+    /// OAuth machine-to-machine client credentials.
+    OAuthM2m {
+        /// The service principal's application id.
+        client_id: String,
+        /// The OAuth secret.
+        client_secret: Secret,
+        /// Token scope (`all-apis` when `None`).
+        scope: Option<String>,
+    },
+}
+
+/// Connection settings (the WIT `config` record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectConfig {
+    /// Bare hostname (https implied) or URL with scheme and port (http only for loopback).
+    pub server_hostname: String,
+    /// `/sql/1.0/warehouses/<id>`.
+    pub http_path: String,
+    /// The credential.
+    pub credential: Credential,
+    /// Default catalog.
+    pub catalog: Option<String>,
+    /// Default schema.
+    pub schema: Option<String>,
+    /// Connector-side deadline of one call, ms (default 900 000).
+    pub timeout_ms: Option<u64>,
+    /// Most rows per write statement (default 50 000).
+    pub batch_rows: Option<u32>,
+    /// Most parameter bytes per write statement (default 900 000).
+    pub batch_bytes: Option<u32>,
+    /// Most attempts of a retryable request (default 5).
+    pub max_attempts: Option<u32>,
+    /// Fetch results through EXTERNAL_LINKS.
+    pub external_links: bool,
+    /// Emit debug log events through `wasi:logging`.
+    pub debug_log: bool,
+}
+
+impl ConnectConfig {
+    /// A config with a bearer token and defaults for everything else.
+    pub fn new(server_hostname: impl Into<String>, http_path: impl Into<String>, credential: Credential) -> ConnectConfig {
+        ConnectConfig {
+            server_hostname: server_hostname.into(),
+            http_path: http_path.into(),
+            credential,
+            catalog: None,
+            schema: None,
+            timeout_ms: None,
+            batch_rows: None,
+            batch_bytes: None,
+            max_attempts: None,
+            external_links: false,
+            debug_log: false,
+        }
+    }
+
+    /// Set catalog and schema (builder style).
+    pub fn with_namespace(mut self, catalog: impl Into<String>, schema: impl Into<String>) -> ConnectConfig {
+        self.catalog = Some(catalog.into());
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// The origin `server_hostname` points at (what the allow-list must contain).
+    pub fn origin(&self) -> Result<Origin, Error> {
+        Origin::from_server_hostname(&self.server_hostname)
+    }
+}
+
+/// Timing and counts of one executed statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Execution {
+    /// The server's statement id.
+    pub statement_id: String,
+    /// Submission to last byte, ms.
+    pub elapsed_ms: u64,
+    /// Rows affected (server's `num_affected_rows`).
+    pub rows_affected: u64,
+    /// Rows in the result set.
+    pub row_count: u64,
+    /// Requests retried.
+    pub retries: u32,
+}
+
+/// One entry of a Delta table's history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// Table version.
+    pub version: i64,
+    /// Commit time, µs since the epoch (UTC).
+    pub timestamp: i64,
+    /// Operation, e.g. `WRITE`, `MERGE`, `OPTIMIZE`.
+    pub operation: String,
+    /// Operation parameters (JSON object text).
+    pub operation_parameters: String,
+    /// Operation metrics (JSON object text).
+    pub operation_metrics: String,
+    /// Committing principal.
+    pub user_name: Option<String>,
+}
+
+impl HistoryEntry {
+    /// The metrics parsed as JSON (`Null` if they do not parse).
+    pub fn metrics(&self) -> serde_json::Value {
+        serde_json::from_str(&self.operation_metrics).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The parameters parsed as JSON (`Null` if they do not parse).
+    pub fn parameters(&self) -> serde_json::Value {
+        serde_json::from_str(&self.operation_parameters).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// An open connection in a tenant. Dropping it releases it in the guest before the tenant's next
+/// call; [`Connection::close`] closes it now (later calls fail with `invalid-input`).
+pub struct Connection<'t> {
+    tenant: &'t mut Tenant,
+    handle: ResourceAny,
+    owned: bool,
+}
+
+impl fmt::Debug for Connection<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+/// Run one guest call with the tenant's budget and timeout.
+macro_rules! guest_call {
+    ($tenant:expr, |$store:ident, $b:ident| $call:expr) => {{
+        let tenant: &mut Tenant = $tenant;
+        tenant.prepare().await?;
+        let timeout = tenant.limits.call_timeout;
+        let r = {
+            let $store = &mut tenant.store;
+            let $b = &tenant.bindings;
+            tokio::time::timeout(timeout, $call).await
+        };
+        tenant.finish(r)
+    }};
+}
+
+impl<'t> Connection<'t> {
+    pub(crate) fn new(tenant: &'t mut Tenant, handle: ResourceAny) -> Connection<'t> {
+        Connection { tenant, handle, owned: true }
+    }
+
+    pub(crate) fn borrowed(tenant: &'t mut Tenant, handle: ResourceAny) -> Connection<'t> {
+        Connection { tenant, handle, owned: false }
+    }
+
+    /// The tenant this connection lives in.
+    pub fn tenant(&self) -> &Tenant {
+        self.tenant
+    }
+
+    /// Run a query; every row keyed by column name. `%(name)s` markers take `params`.
+    pub async fn read_records(&mut self, query: &str, params: &[Param]) -> Result<Vec<Row>, Error> {
+        let p = convert::params_to_wit(params);
+        let h = self.handle;
+        let rows = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_read_records(s, h, query, &p))?
+        .map_err(convert::error_from_wit)?;
+        Ok(rows.into_iter().map(convert::row_from_wit).collect())
+    }
+
+    /// Run a query and stream its rows.
+    pub async fn query(&mut self, query: &str, params: &[Param]) -> Result<RowStream<'_>, Error> {
+        let p = convert::params_to_wit(params);
+        let h = self.handle;
+        let rows = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_query(s, h, query, &p))?
+        .map_err(convert::error_from_wit)?;
+        let mut stream = RowStream { tenant: &mut *self.tenant, handle: Some(rows), columns: Vec::new(), statement_id: String::new(), done: false };
+        let columns = guest_call!(&mut *stream.tenant, |s, b| b.openmatch_databricks_connector().rows().call_columns(s, rows))?;
+        stream.columns = columns.into_iter().map(convert::column_from_wit).collect();
+        stream.statement_id =
+            guest_call!(&mut *stream.tenant, |s, b| b.openmatch_databricks_connector().rows().call_statement_id(s, rows))?;
+        Ok(stream)
+    }
+
+    /// Insert `records` into `target`; the number of rows inserted, as counted by the server.
+    pub async fn write_records(&mut self, records: &[Row], target: &str) -> Result<u64, Error> {
+        let r: Vec<_> = records.iter().map(convert::row_to_wit).collect();
+        let h = self.handle;
+        guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_write_records(s, h, &r, target))?
+        .map_err(convert::error_from_wit)
+    }
+
+    /// Update rows of `target` matched on `key_columns` (`["id"]` when empty); rows updated.
+    pub async fn update_records(&mut self, records: &[Row], target: &str, key_columns: &[String]) -> Result<u64, Error> {
+        let r: Vec<_> = records.iter().map(convert::row_to_wit).collect();
+        let h = self.handle;
+        guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_update_records(s, h, &r, target, key_columns))?
+        .map_err(convert::error_from_wit)
+    }
+
+    /// Delete rows of `target` whose `key_column` (`id` when `None`) is in `ids`; rows deleted.
+    pub async fn delete_records(&mut self, ids: &[Value], target: &str, key_column: Option<&str>) -> Result<u64, Error> {
+        let ids: Vec<_> = ids.iter().map(convert::value_to_wit).collect();
+        let h = self.handle;
+        let key = key_column.map(str::to_string);
+        guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_delete_records(s, h, &ids, target, key.as_deref()))?
+        .map_err(convert::error_from_wit)
+    }
+
+    /// Run any statement; its timing and counts.
+    pub async fn execute(&mut self, sql: &str, params: &[Param]) -> Result<Execution, Error> {
+        let p = convert::params_to_wit(params);
+        let h = self.handle;
+        let e = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_execute(s, h, sql, &p))?
+        .map_err(convert::error_from_wit)?;
+        Ok(convert::execution_from_wit(e))
+    }
+
+    /// Cancel a running statement by id.
+    pub async fn cancel(&mut self, statement_id: &str) -> Result<(), Error> {
+        let h = self.handle;
+        guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_cancel(s, h, statement_id))?
+        .map_err(convert::error_from_wit)
+    }
+
+    /// Timing of the last statement, if any.
+    pub async fn last_execution(&mut self) -> Result<Option<Execution>, Error> {
+        let h = self.handle;
+        let e = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_last_execution(s, h))?;
+        Ok(e.map(convert::execution_from_wit))
+    }
+
+    /// `OPTIMIZE` (with `ZORDER BY` when `zorder_by` is not empty); the server's result rows.
+    pub async fn optimize(&mut self, table: &str, zorder_by: &[String]) -> Result<Vec<Row>, Error> {
+        let h = self.handle;
+        let rows = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_delta()
+            .call_optimize(s, h, table, zorder_by))?
+        .map_err(convert::error_from_wit)?;
+        Ok(rows.into_iter().map(convert::row_from_wit).collect())
+    }
+
+    /// `VACUUM … RETAIN n HOURS` (168 when `None`); the server's result rows.
+    pub async fn vacuum(&mut self, table: &str, retain_hours: Option<u32>) -> Result<Vec<Row>, Error> {
+        let h = self.handle;
+        let rows = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_delta()
+            .call_vacuum(s, h, table, retain_hours))?
+        .map_err(convert::error_from_wit)?;
+        Ok(rows.into_iter().map(convert::row_from_wit).collect())
+    }
+
+    /// `DESCRIBE HISTORY`, newest first, at most `limit` entries.
+    pub async fn history(&mut self, table: &str, limit: Option<u32>) -> Result<Vec<HistoryEntry>, Error> {
+        let h = self.handle;
+        let entries = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_delta()
+            .call_history(s, h, table, limit))?
+        .map_err(convert::error_from_wit)?;
+        Ok(entries.into_iter().map(convert::history_from_wit).collect())
+    }
+
+    /// Close the connection (later calls fail with `invalid-input`).
+    pub async fn close(&mut self) -> Result<(), Error> {
+        let h = self.handle;
+        guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().connection().call_close(s, h))
+    }
+
+    /// The columns of a table or view (from an empty `SELECT * … LIMIT 0`); used to type
+    /// records read from JSON before writing them.
+    pub async fn table_columns(&mut self, table: &str) -> Result<Vec<Column>, Error> {
+        let sql = format!("SELECT * FROM {} LIMIT 0", quote_name(table)?);
+        let stream = self.query(&sql, &[]).await?;
+        let columns = stream.columns().to_vec();
+        stream.close().await?;
+        Ok(columns)
+    }
+}
+
+impl Drop for Connection<'_> {
+    fn drop(&mut self) {
+        if self.owned {
+            self.tenant.defer_drop(self.handle);
+        }
+    }
+}
+
+/// Backtick-quote a possibly qualified name (`a.b.c` → `` `a`.`b`.`c` ``). Parts already in
+/// backticks are kept; a backtick inside a part is doubled.
+pub fn quote_name(name: &str) -> Result<String, Error> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = name.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' if quoted && chars.peek() == Some(&'`') => {
+                chars.next();
+                cur.push('`');
+            }
+            '`' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    if quoted || parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
+        return Err(Error::invalid_input(format!("`{name}` is not a valid table name")));
+    }
+    Ok(parts.iter().map(|p| format!("`{}`", p.replace('`', "``"))).collect::<Vec<_>>().join("."))
+}
+
+/// A streaming result. Rows arrive chunk by chunk; dropping it closes the statement on the
+/// server (before the tenant's next call), [`RowStream::close`] does so now.
+pub struct RowStream<'c> {
+    tenant: &'c mut Tenant,
+    handle: Option<ResourceAny>,
+    columns: Vec<Column>,
+    statement_id: String,
+    done: bool,
+}
+
+impl fmt::Debug for RowStream<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RowStream")
+            .field("columns", &self.columns)
+            .field("statement_id", &self.statement_id)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RowStream<'_> {
+    /// The result's columns.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// The statement id.
+    pub fn statement_id(&self) -> &str {
+        &self.statement_id
+    }
+
+    /// The tenant (for memory figures while streaming).
+    pub fn tenant(&self) -> &Tenant {
+        self.tenant
+    }
+
+    /// Up to `max` more rows as value lists in column order; empty when exhausted.
+    pub async fn next_batch(&mut self, max: u32) -> Result<Vec<Vec<Value>>, Error> {
+        let Some(h) = self.handle.filter(|_| !self.done) else { return Ok(Vec::new()) };
+        let batch = guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().rows().call_next_batch(s, h, max))?
+            .map_err(convert::error_from_wit)?;
+        if batch.is_empty() {
+            self.done = true;
+        }
+        Ok(batch.into_iter().map(|r| r.into_iter().map(convert::value_from_wit).collect()).collect())
+    }
+
+    /// Up to `max` more rows keyed by column name; empty when exhausted.
+    pub async fn next_rows(&mut self, max: u32) -> Result<Vec<Row>, Error> {
+        let batch = self.next_batch(max).await?;
+        let names: Vec<String> = self.columns.iter().map(|c| c.name.clone()).collect();
+        Ok(batch.into_iter().map(|values| names.iter().cloned().zip(values).collect()).collect())
+    }
+
+    /// Close the stream now (the statement is closed on the server if not exhausted).
+    pub async fn close(mut self) -> Result<(), Error> {
+        match self.handle.take() {
+            Some(h) => self.tenant.drop_now(h).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RowStream<'_> {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.tenant.defer_drop(h);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_name("main.default.t").unwrap(), "`main`.`default`.`t`");
+        assert_eq!(quote_name("`we.ird`.t").unwrap(), "`we.ird`.`t`");
+        assert_eq!(quote_name("a`b").unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+        assert!(quote_name("a..b").is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! Per-tenant store state: WASI + wasi-http contexts, the outbound allow-list hook, the memory
+//! limiter, and the `wasi:logging` implementation (forwarded to `tracing`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{
+    RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+    default_send_request,
+};
+
+use crate::bindings::wit_logging;
+use crate::policy::{AllowList, Limits};
+
+/// The `T` of `Store<T>` for one tenant.
+pub(crate) struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: AllowListHooks,
+    pub(crate) limiter: MemoryLimiter,
+    label: Arc<str>,
+}
+
+impl HostState {
+    pub(crate) fn new(allow: AllowList, limits: &Limits, label: &str) -> HostState {
+        // No preopens, no sockets, no env, no args: the only way out is wasi:http, and that goes
+        // through the allow-list below.
+        let wasi = WasiCtx::builder().allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
+        let label: Arc<str> = Arc::from(label);
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            hooks: AllowListHooks { allow: Arc::new(allow), label: label.clone() },
+            limiter: MemoryLimiter::new(limits),
+            label,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// Outbound policy: a request goes out only if its (scheme, host, port) is on the allow-list.
+struct AllowListHooks {
+    allow: Arc<AllowList>,
+    label: Arc<str>,
+}
+
+type SendResult = wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+)>;
+
+impl WasiHttpHooks for AllowListHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        drop(fut);
+        if !self.allow.allows_uri(request.uri()) {
+            // Log the origin only: a path or query may carry a presigned credential.
+            let uri = request.uri();
+            tracing::warn!(
+                target: "openmatch::host",
+                tenant = %self.label,
+                scheme = uri.scheme_str().unwrap_or("?"),
+                host = uri.host().unwrap_or("?"),
+                port = uri.port_u16(),
+                "outbound request denied: origin not on the allow-list"
+            );
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            let (response, io) = default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            ))
+        })
+    }
+}
+
+/// Marker error raised (as a trap) when the guest tries to grow memory past its limit.
+#[derive(Debug)]
+pub(crate) struct MemoryLimitExceeded {
+    pub(crate) limit: usize,
+    pub(crate) requested: usize,
+}
+
+impl std::fmt::Display for MemoryLimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the guest tried to grow its linear memory to {} bytes; the tenant's limit is {} bytes",
+            self.requested, self.limit
+        )
+    }
+}
+
+impl std::error::Error for MemoryLimitExceeded {}
+
+/// `StoreLimits` (with `trap_on_grow_failure`) plus accounting: current and peak linear memory.
+pub(crate) struct MemoryLimiter {
+    inner: StoreLimits,
+    limit: usize,
+    /// Bytes of linear memory the guest has now (all memories).
+    pub(crate) current: usize,
+    /// Highest `current` seen.
+    pub(crate) peak: usize,
+}
+
+impl MemoryLimiter {
+    fn new(limits: &Limits) -> MemoryLimiter {
+        let inner = StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes)
+            .table_elements(limits.table_elements)
+            .instances(64)
+            .tables(64)
+            .memories(16)
+            .trap_on_grow_failure(true)
+            .build();
+        MemoryLimiter { inner, limit: limits.memory_bytes, current: 0, peak: 0 }
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // StoreLimits checks one memory at a time; the tenant's limit is on the total.
+        let total = self.current.saturating_sub(current).saturating_add(desired);
+        if total > self.limit {
+            return Err(wasmtime::Error::new(MemoryLimitExceeded { limit: self.limit, requested: total }));
+        }
+        match self.inner.memory_growing(current, desired, maximum) {
+            Ok(true) => {
+                self.current = total;
+                self.peak = self.peak.max(total);
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(_) => Err(wasmtime::Error::new(MemoryLimitExceeded { limit: self.limit, requested: total })),
+        }
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.inner.memory_grow_failed(error)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.inner.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
+/// Longest guest log message forwarded, in bytes.
+const MAX_LOG_MESSAGE: usize = 8 * 1024;
+
+impl wit_logging::Host for HostState {
+    fn log(&mut self, level: wit_logging::Level, context: String, message: String) {
+        let mut message = message;
+        if message.len() > MAX_LOG_MESSAGE {
+            let mut end = MAX_LOG_MESSAGE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        let tenant = &*self.label;
+        use wit_logging::Level as L;
+        match level {
+            L::Trace => tracing::trace!(target: "openmatch::guest", tenant, context, "{message}"),
+            L::Debug => tracing::debug!(target: "openmatch::guest", tenant, context, "{message}"),
+            L::Info => tracing::info!(target: "openmatch::guest", tenant, context, "{message}"),
+            L::Warn => tracing::warn!(target: "openmatch::guest", tenant, context, "{message}"),
+            L::Error | L::Critical => tracing::error!(target: "openmatch::guest", tenant, context, "{message}"),
+        }
+    }
+}
