@@ -1,0 +1,154 @@
+//! Every conversion between the WIT types and the core's types.
+
+use crate::bindings::exports::openmatch::databricks::connector as wit;
+use crate::bindings::exports::openmatch::databricks::delta::HistoryEntry;
+use crate::bindings::exports::openmatch::databricks::types as wt;
+use crate::core::config::{ConfigInput, Credential};
+use crate::core::error::{Error, ErrorKind};
+use crate::core::ops::{self, Execution};
+use crate::core::secret::Secret;
+use crate::core::value::{Column, Date, Decimal, Interval, Value};
+
+/// WIT config → core config input.
+pub fn config(c: wit::Config) -> ConfigInput {
+    let credential = match c.credential {
+        wit::Credential::AccessToken(t) => Credential::AccessToken(Secret::new(t)),
+        wit::Credential::OauthM2m(cc) => Credential::OAuth {
+            client_id: cc.client_id,
+            client_secret: Secret::new(cc.client_secret),
+            scope: cc.scope.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "all-apis".into()),
+        },
+    };
+    ConfigInput {
+        server_hostname: c.server_hostname,
+        http_path: c.http_path,
+        credential,
+        catalog: c.catalog,
+        schema: c.schema,
+        timeout_ms: c.timeout_ms,
+        batch_rows: c.batch_rows,
+        batch_bytes: c.batch_bytes,
+        max_attempts: c.max_attempts,
+        external_links: c.external_links,
+        debug_log: c.debug_log,
+    }
+}
+
+/// WIT value → core value.
+pub fn value(v: wt::Value) -> Value {
+    match v {
+        wt::Value::Null => Value::Null,
+        wt::Value::Boolean(b) => Value::Boolean(b),
+        wt::Value::Tinyint(i) => Value::TinyInt(i),
+        wt::Value::Smallint(i) => Value::SmallInt(i),
+        wt::Value::Int(i) => Value::Int(i),
+        wt::Value::Bigint(i) => Value::BigInt(i),
+        wt::Value::Float(f) => Value::Float(f),
+        wt::Value::Double(f) => Value::Double(f),
+        wt::Value::Decimal(d) => Value::Decimal(Decimal { digits: d.digits, precision: d.precision, scale: d.scale }),
+        wt::Value::Text(s) => Value::Text(s),
+        wt::Value::Binary(b) => Value::Binary(b),
+        wt::Value::Date(d) => Value::Date(Date { year: d.year, month: d.month, day: d.day }),
+        wt::Value::Timestamp(t) => Value::Timestamp(t),
+        wt::Value::TimestampNtz(t) => Value::TimestampNtz(t),
+        wt::Value::Interval(i) => Value::Interval(Interval { months: i.months, micros: i.micros }),
+        wt::Value::Json(s) => Value::Json(s),
+    }
+}
+
+/// Core value → WIT value.
+pub fn to_wit_value(v: Value) -> wt::Value {
+    match v {
+        Value::Null => wt::Value::Null,
+        Value::Boolean(b) => wt::Value::Boolean(b),
+        Value::TinyInt(i) => wt::Value::Tinyint(i),
+        Value::SmallInt(i) => wt::Value::Smallint(i),
+        Value::Int(i) => wt::Value::Int(i),
+        Value::BigInt(i) => wt::Value::Bigint(i),
+        Value::Float(f) => wt::Value::Float(f),
+        Value::Double(f) => wt::Value::Double(f),
+        Value::Decimal(d) => wt::Value::Decimal(wt::Decimal { digits: d.digits, precision: d.precision, scale: d.scale }),
+        Value::Text(s) => wt::Value::Text(s),
+        Value::Binary(b) => wt::Value::Binary(b),
+        Value::Date(d) => wt::Value::Date(wt::Date { year: d.year, month: d.month, day: d.day }),
+        Value::Timestamp(t) => wt::Value::Timestamp(t),
+        Value::TimestampNtz(t) => wt::Value::TimestampNtz(t),
+        Value::Interval(i) => wt::Value::Interval(wt::Interval { months: i.months, micros: i.micros }),
+        Value::Json(s) => wt::Value::Json(s),
+    }
+}
+
+/// WIT params → core `(name, value)` pairs.
+pub fn params(ps: Vec<wt::Param>) -> Vec<(String, Value)> {
+    ps.into_iter().map(|p| (p.name, value(p.value))).collect()
+}
+
+/// WIT rows → core records.
+pub fn records(rows: Vec<wt::Row>) -> Vec<Vec<(String, Value)>> {
+    rows.into_iter().map(|r| r.into_iter().map(|f| (f.name, value(f.value))).collect()).collect()
+}
+
+/// Core column → WIT column.
+pub fn column(c: &Column) -> wt::Column {
+    wt::Column { name: c.name.clone(), type_name: c.type_name.clone(), type_text: c.type_text.clone(), position: c.position }
+}
+
+/// Core rows → WIT keyed records.
+pub fn keyed_rows(r: ops::Rows) -> Vec<wt::Row> {
+    let names: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
+    r.rows
+        .into_iter()
+        .map(|row| names.iter().zip(row).map(|(n, v)| wt::Field { name: n.clone(), value: to_wit_value(v) }).collect())
+        .collect()
+}
+
+/// Core execution → WIT execution.
+pub fn execution(e: &Execution) -> wit::Execution {
+    wit::Execution {
+        statement_id: e.statement_id.clone(),
+        elapsed_ms: e.elapsed_ms,
+        rows_affected: e.rows_affected,
+        row_count: e.row_count,
+        retries: e.retries,
+    }
+}
+
+/// Core history entry → WIT history entry.
+pub fn history(h: ops::HistoryEntry) -> HistoryEntry {
+    HistoryEntry {
+        version: h.version,
+        timestamp: h.timestamp,
+        operation: h.operation,
+        operation_parameters: h.operation_parameters,
+        operation_metrics: h.operation_metrics,
+        user_name: h.user_name,
+    }
+}
+
+/// Core error → WIT error, with every secret in `secrets` removed from the message.
+pub fn error(mut e: Error, secrets: &[String]) -> wt::Error {
+    for s in secrets {
+        e.redact(s);
+    }
+    let info = wt::ErrorInfo {
+        message: e.message,
+        sql_state: e.sql_state,
+        error_code: e.error_code,
+        statement_id: e.statement_id,
+        http_status: e.http_status,
+        retry_after_ms: e.retry_after_ms,
+        committed_rows: e.committed_rows,
+    };
+    match e.kind {
+        ErrorKind::Connection => wt::Error::Connection(info),
+        ErrorKind::Authentication => wt::Error::Authentication(info),
+        ErrorKind::Permission => wt::Error::Permission(info),
+        ErrorKind::Syntax => wt::Error::Syntax(info),
+        ErrorKind::NotFound => wt::Error::NotFound(info),
+        ErrorKind::ResourceExhausted => wt::Error::ResourceExhausted(info),
+        ErrorKind::Timeout => wt::Error::Timeout(info),
+        ErrorKind::Canceled => wt::Error::Canceled(info),
+        ErrorKind::InvalidInput => wt::Error::InvalidInput(info),
+        ErrorKind::Server => wt::Error::Server(info),
+    }
+}

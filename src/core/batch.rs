@@ -1,0 +1,366 @@
+//! Batched writes: records → JSON batches under row and byte limits, and the INSERT / MERGE
+//! statements that read a batch from the single parameter `:rows` (docs/wire.md).
+
+use std::collections::HashSet;
+
+use super::error::{Error, Result};
+use super::sql::{quote_ident, quote_table};
+use super::value::{Value, batch_type, push_json_value};
+
+/// One record: field names and values.
+pub type Record = Vec<(String, Value)>;
+
+/// What a batch statement does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// INSERT the records.
+    Insert,
+    /// MERGE … UPDATE SET the non-key columns, matched on these key columns.
+    Update(Vec<String>),
+    /// MERGE … DELETE rows whose key (the one column) matches.
+    Delete,
+}
+
+/// The columns of a write and their struct-field types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Column names, in the first record's order.
+    pub names: Vec<String>,
+    /// SQL type per column (`STRING` when every value is null).
+    pub types: Vec<String>,
+    /// The statement text, with `:rows` as the only marker.
+    pub sql: String,
+}
+
+/// Build the plan of a write: validate names, agree on one type per column, build the SQL.
+pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
+    let table = quote_table(target)?;
+    let first = records.first().ok_or_else(|| Error::invalid("no records to write"))?;
+    let names: Vec<String> = first.iter().map(|(n, _)| n.clone()).collect();
+    if names.is_empty() {
+        return Err(Error::invalid("records have no fields"));
+    }
+    for (i, n) in names.iter().enumerate() {
+        quote_ident(n)?;
+        if names[..i].contains(n) {
+            return Err(Error::invalid(format!("field {n:?} appears twice in a record")));
+        }
+    }
+    let mut types: Vec<Option<String>> = vec![None; names.len()];
+    for (ri, rec) in records.iter().enumerate() {
+        if rec.len() != names.len() {
+            return Err(Error::invalid(format!("record {ri} has {} fields, the first record {}", rec.len(), names.len())));
+        }
+        let mut seen = vec![false; names.len()];
+        for (name, value) in rec {
+            let ci = names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| Error::invalid(format!("record {ri} has field {name:?} the first record lacks")))?;
+            if std::mem::replace(&mut seen[ci], true) {
+                return Err(Error::invalid(format!("record {ri} has field {name:?} twice")));
+            }
+            let Some(t) = batch_type(value)? else { continue };
+            match &types[ci] {
+                None => types[ci] = Some(t),
+                Some(prev) if *prev == t => {}
+                Some(prev) => {
+                    return Err(Error::invalid(format!("column {name:?} mixes types {prev} and {t} (record {ri})")));
+                }
+            }
+        }
+    }
+    let types: Vec<String> = types.into_iter().map(|t| t.unwrap_or_else(|| "STRING".into())).collect();
+    let sql = statement(&table, &names, &types, mode)?;
+    Ok(Plan { names, types, sql })
+}
+
+fn statement(table: &str, names: &[String], types: &[String], mode: &Mode) -> Result<String> {
+    let fields: Vec<String> = types.iter().enumerate().map(|(i, t)| format!("c{i}: {t}")).collect();
+    let source = format!("(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<{}>>')))", fields.join(", "));
+    let quoted: Vec<String> = names.iter().map(|n| quote_ident(n)).collect::<Result<_>>()?;
+    Ok(match mode {
+        Mode::Insert => {
+            let aliases: Vec<String> = (0..names.len()).map(|i| format!("c{i}")).collect();
+            format!("INSERT INTO {table} ({}) SELECT {} FROM {source} AS s", quoted.join(", "), aliases.join(", "))
+        }
+        Mode::Update(keys) => {
+            let key_idx = key_indices(names, keys)?;
+            let on: Vec<String> = key_idx.iter().map(|&i| format!("t.{} = s.c{i}", quoted[i])).collect();
+            let set: Vec<String> = (0..names.len())
+                .filter(|i| !key_idx.contains(i))
+                .map(|i| format!("t.{} = s.c{i}", quoted[i]))
+                .collect();
+            if set.is_empty() {
+                return Err(Error::invalid("update-records: records have no columns besides the key columns"));
+            }
+            format!(
+                "MERGE INTO {table} AS t USING {source} AS s ON {} WHEN MATCHED THEN UPDATE SET {}",
+                on.join(" AND "),
+                set.join(", ")
+            )
+        }
+        Mode::Delete => {
+            format!("MERGE INTO {table} AS t USING {source} AS s ON t.{} = s.c0 WHEN MATCHED THEN DELETE", quoted[0])
+        }
+    })
+}
+
+fn key_indices(names: &[String], keys: &[String]) -> Result<Vec<usize>> {
+    let mut idx = Vec::new();
+    for k in keys {
+        let i = names.iter().position(|n| n == k).ok_or_else(|| Error::invalid(format!("key column {k:?} is not in the records")))?;
+        if !idx.contains(&i) {
+            idx.push(i);
+        }
+    }
+    if idx.is_empty() {
+        return Err(Error::invalid("no key columns"));
+    }
+    Ok(idx)
+}
+
+/// Reject records whose key values repeat (one MERGE may not update a row twice) or are null.
+pub fn check_unique_keys(records: &[Record], plan: &Plan, keys: &[String]) -> Result<()> {
+    let idx = key_indices(&plan.names, keys)?;
+    let mut seen = HashSet::with_capacity(records.len());
+    for (ri, rec) in records.iter().enumerate() {
+        let mut key = String::new();
+        for &i in &idx {
+            let name = &plan.names[i];
+            let v = rec.iter().find(|(n, _)| n == name).map(|(_, v)| v).unwrap_or(&Value::Null);
+            if *v == Value::Null {
+                return Err(Error::invalid(format!("record {ri} has a null key {name:?}")));
+            }
+            push_json_value(&mut key, v)?;
+            key.push('\u{0}');
+        }
+        if !seen.insert(key) {
+            return Err(Error::invalid(format!("record {ri} repeats a key of an earlier record")));
+        }
+    }
+    Ok(())
+}
+
+/// Delete ids as one-column records, null ids rejected and duplicates dropped.
+pub fn id_records(ids: &[Value], key: &str) -> Result<Vec<Record>> {
+    let mut seen = HashSet::with_capacity(ids.len());
+    let mut out = Vec::with_capacity(ids.len());
+    for (i, v) in ids.iter().enumerate() {
+        if *v == Value::Null {
+            return Err(Error::invalid(format!("id {i} is null")));
+        }
+        let mut text = String::new();
+        push_json_value(&mut text, v)?;
+        if seen.insert(text) {
+            out.push(vec![(key.to_owned(), v.clone())]);
+        }
+    }
+    Ok(out)
+}
+
+/// Yields consecutive batches of the `:rows` JSON, each within the row and byte limits.
+pub struct Batcher<'a> {
+    records: &'a [Record],
+    names: &'a [String],
+    pos: usize,
+    max_rows: usize,
+    max_bytes: usize,
+}
+
+/// One batch: the JSON text of `:rows` and how many records it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// JSON array of `{"c0": …}` objects.
+    pub json: String,
+    /// Records in the batch.
+    pub rows: usize,
+}
+
+impl<'a> Batcher<'a> {
+    /// Batches of `records` (columns `plan.names`) under `max_rows` rows and `max_bytes` bytes.
+    pub fn new(records: &'a [Record], plan: &'a Plan, max_rows: u32, max_bytes: u32) -> Self {
+        Batcher { records, names: &plan.names, pos: 0, max_rows: max_rows.max(1) as usize, max_bytes: max_bytes as usize }
+    }
+
+    /// Records already handed out in batches.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    fn object(&self, rec: &Record) -> Result<String> {
+        let mut o = String::from("{");
+        for (i, name) in self.names.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            o.push_str(&format!("\"c{i}\":"));
+            let v = rec.iter().find(|(n, _)| n == name).map(|(_, v)| v).unwrap_or(&Value::Null);
+            push_json_value(&mut o, v)?;
+        }
+        o.push('}');
+        Ok(o)
+    }
+
+    /// The next batch, or `None` when every record has been batched.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>> {
+        if self.pos >= self.records.len() {
+            return Ok(None);
+        }
+        let mut json = String::from("[");
+        let mut rows = 0;
+        while self.pos < self.records.len() && rows < self.max_rows {
+            let obj = self.object(&self.records[self.pos])?;
+            // +1 for the separator or the closing bracket.
+            if json.len() + obj.len() + 1 > self.max_bytes {
+                if rows == 0 {
+                    return Err(Error::invalid(format!(
+                        "record {} is {} bytes as JSON, over batch-bytes {}",
+                        self.pos,
+                        obj.len(),
+                        self.max_bytes
+                    )));
+                }
+                break;
+            }
+            if rows > 0 {
+                json.push(',');
+            }
+            json.push_str(&obj);
+            rows += 1;
+            self.pos += 1;
+        }
+        json.push(']');
+        Ok(Some(Batch { json, rows }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::value::Decimal;
+
+    fn rec(id: i64, name: &str) -> Record {
+        vec![("id".into(), Value::BigInt(id)), ("name".into(), Value::Text(name.into()))]
+    }
+
+    #[test]
+    fn builds_the_wire_statements() {
+        let recs = vec![rec(1, "a")];
+        let p = plan(&recs, "cat.sch.t", &Mode::Insert).unwrap();
+        assert_eq!(
+            p.sql,
+            "INSERT INTO `cat`.`sch`.`t` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s"
+        );
+        let p = plan(&recs, "cat.sch.t", &Mode::Update(vec!["id".into()])).unwrap();
+        assert_eq!(
+            p.sql,
+            "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1"
+        );
+        let ids = id_records(&[Value::BigInt(1), Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
+        assert_eq!(ids.len(), 2);
+        let p = plan(&ids, "cat.sch.t", &Mode::Delete).unwrap();
+        assert_eq!(
+            p.sql,
+            "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
+        );
+    }
+
+    #[test]
+    fn hostile_names_are_quoted_and_values_stay_in_json() {
+        let recs = vec![vec![
+            ("a`); DROP TABLE x; --".to_string(), Value::Text("'); DROP TABLE y; --".into())),
+            ("名前".to_string(), Value::Null),
+        ]];
+        let p = plan(&recs, "`t``; --`", &Mode::Insert).unwrap();
+        assert!(p.sql.starts_with("INSERT INTO `t``; --` (`a``); DROP TABLE x; --`, `名前`) SELECT c0, c1"));
+        assert!(!p.sql.contains("DROP TABLE y"));
+        assert_eq!(p.types, vec!["STRING", "STRING"]);
+        let b = Batcher::new(&recs, &p, 10, 1000).next_batch().unwrap().unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&b.json).unwrap();
+        assert_eq!(parsed[0]["c0"], "'); DROP TABLE y; --");
+    }
+
+    #[test]
+    fn rejects_inconsistent_records() {
+        let mixed = vec![rec(1, "a"), vec![("id".into(), Value::Text("2".into())), ("name".into(), Value::Null)]];
+        assert!(plan(&mixed, "t", &Mode::Insert).unwrap_err().message.contains("mixes types"));
+        let missing = vec![rec(1, "a"), vec![("id".into(), Value::BigInt(2))]];
+        assert!(plan(&missing, "t", &Mode::Insert).is_err());
+        let other = vec![rec(1, "a"), vec![("id".into(), Value::BigInt(2)), ("x".into(), Value::Null)]];
+        assert!(plan(&other, "t", &Mode::Insert).is_err());
+        let dup = vec![vec![("id".into(), Value::BigInt(2)), ("id".into(), Value::Null)]];
+        assert!(plan(&dup, "t", &Mode::Insert).is_err());
+        assert!(plan(&[], "t", &Mode::Insert).is_err());
+        assert!(plan(&[rec(1, "a")], "a.b.c.d", &Mode::Insert).is_err());
+        let dec = |d: &str, p, s| Value::Decimal(Decimal { digits: d.into(), precision: p, scale: s });
+        let decs = vec![vec![("d".into(), dec("1.5", 10, 1))], vec![("d".into(), dec("1.25", 10, 2))]];
+        assert!(plan(&decs, "t", &Mode::Insert).is_err());
+        let ivl = vec![vec![("d".into(), Value::Interval(crate::core::value::Interval { months: 1, micros: 0 }))]];
+        assert!(plan(&ivl, "t", &Mode::Insert).is_err());
+    }
+
+    #[test]
+    fn all_null_columns_are_strings_and_order_follows_first_record() {
+        let recs = vec![
+            vec![("b".into(), Value::Null), ("a".into(), Value::Int(1))],
+            vec![("a".into(), Value::Int(2)), ("b".into(), Value::Null)],
+        ];
+        let p = plan(&recs, "t", &Mode::Insert).unwrap();
+        assert_eq!(p.names, vec!["b", "a"]);
+        assert_eq!(p.types, vec!["STRING", "INT"]);
+        let b = Batcher::new(&recs, &p, 10, 1000).next_batch().unwrap().unwrap();
+        assert_eq!(b.json, r#"[{"c0":null,"c1":1},{"c0":null,"c1":2}]"#);
+    }
+
+    #[test]
+    fn update_checks_keys() {
+        let recs = vec![rec(1, "a"), rec(1, "b")];
+        let keys = vec!["id".to_string()];
+        let p = plan(&recs, "t", &Mode::Update(keys.clone())).unwrap();
+        assert!(check_unique_keys(&recs, &p, &keys).is_err());
+        let ok = vec![rec(1, "a"), rec(2, "a")];
+        assert!(check_unique_keys(&ok, &p, &keys).is_ok());
+        assert!(plan(&recs, "t", &Mode::Update(vec!["nope".into()])).is_err());
+        let only_key = vec![vec![("id".into(), Value::BigInt(1))]];
+        assert!(plan(&only_key, "t", &Mode::Update(keys.clone())).is_err());
+        let null_key = vec![vec![("id".into(), Value::Null), ("name".into(), Value::Null)]];
+        let p = plan(&null_key, "t", &Mode::Update(keys.clone())).unwrap();
+        assert!(check_unique_keys(&null_key, &p, &keys).is_err());
+        assert!(id_records(&[Value::Null], "id").is_err());
+    }
+
+    #[test]
+    fn hundred_thousand_small_records_take_at_most_ten_statements() {
+        let recs: Vec<Record> = (0..100_000).map(|i| rec(i, &format!("customer-{i}"))).collect();
+        let p = plan(&recs, "t", &Mode::Insert).unwrap();
+        let mut b = Batcher::new(&recs, &p, 50_000, 900_000);
+        let (mut n, mut total) = (0, 0);
+        while let Some(batch) = b.next_batch().unwrap() {
+            assert!(batch.json.len() <= 900_000, "{}", batch.json.len());
+            assert!(batch.rows <= 50_000);
+            let parsed: Vec<serde_json::Value> = serde_json::from_str(&batch.json).unwrap();
+            assert_eq!(parsed.len(), batch.rows);
+            total += batch.rows;
+            n += 1;
+        }
+        assert_eq!(total, 100_000);
+        assert!(n <= 10, "{n} statements");
+    }
+
+    #[test]
+    fn batches_respect_rows_and_bytes() {
+        let recs: Vec<Record> = (0..10).map(|i| rec(i, "x")).collect();
+        let p = plan(&recs, "t", &Mode::Insert).unwrap();
+        let mut b = Batcher::new(&recs, &p, 3, 100_000);
+        let sizes: Vec<usize> = std::iter::from_fn(|| b.next_batch().unwrap()).map(|b| b.rows).collect();
+        assert_eq!(sizes, vec![3, 3, 3, 1]);
+        let mut b = Batcher::new(&recs, &p, 100, 40);
+        let batches: Vec<Batch> = std::iter::from_fn(|| b.next_batch().unwrap()).collect();
+        assert!(batches.iter().all(|b| b.json.len() <= 40));
+        assert_eq!(batches.iter().map(|b| b.rows).sum::<usize>(), 10);
+        let big = vec![rec(1, &"x".repeat(100))];
+        let p = plan(&big, "t", &Mode::Insert).unwrap();
+        assert!(Batcher::new(&big, &p, 10, 50).next_batch().is_err());
+    }
+}

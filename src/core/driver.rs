@@ -1,0 +1,278 @@
+//! The statement state machine: submit, poll to a terminal state or the deadline (then cancel),
+//! and follow result chunks and external links one chunk at a time.
+
+use std::collections::VecDeque;
+
+use super::error::{Error, ErrorKind, Result};
+use super::http::{HttpRequest, Method, Transport};
+use super::request;
+use super::response::{self, ExternalLink, ResultData, State, StatementResponse};
+use super::retry::{Retry, poll_interval_ms};
+use super::session::{Session, Stats};
+use super::value::{Column, ParamSpec, Value, decode_cell};
+
+/// Where the next chunk of a result comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Next {
+    /// No more chunks.
+    Done,
+    /// `next_chunk_internal_link`, followed verbatim.
+    Link(String),
+    /// `next_chunk_index`, fetched at `/result/chunks/{n}`.
+    Index(u64),
+}
+
+/// An open result: columns, the rows of the current chunk, and how to get the next one.
+#[derive(Debug)]
+pub struct Cursor {
+    /// The statement id.
+    pub statement_id: String,
+    /// Result columns.
+    pub columns: Vec<Column>,
+    /// Rows delivered so far.
+    pub delivered: u64,
+    /// Requests retried so far.
+    pub stats: Stats,
+    /// Monotonic ms when the statement was submitted.
+    pub started_ms: u64,
+    total_rows: Option<u64>,
+    rows: VecDeque<Vec<Option<String>>>,
+    links: VecDeque<ExternalLink>,
+    next: Next,
+    last_index: Option<u64>,
+}
+
+/// Whether `id` looks like a statement id (safe to put in a path).
+pub fn valid_statement_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Submit `sql` with `params` and wait for it to finish (or fail, or pass `deadline`).
+pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], deadline: u64) -> Result<Cursor> {
+    let started_ms = s.transport.now_ms();
+    let mut stats = Stats::default();
+    let body = request::statement_body(&s.config, sql, params);
+    let resp = s.api(Method::Post, "/api/2.0/sql/statements", Some(body), Retry::Submit, deadline, &mut stats)?;
+    let mut parsed = response::parse_statement(&resp.body)?;
+    let id = parsed.statement_id.clone().filter(|i| valid_statement_id(i));
+    let Some(id) = id else {
+        let state = parsed.state()?;
+        if state == State::Running || state == State::Succeeded {
+            return Err(Error::server("statement response has no valid statement_id"));
+        }
+        return Err(response::statement_error(&parsed, &state));
+    };
+    s.debug(|| format!("statement {id} submitted"));
+    let mut polls = 0;
+    loop {
+        let state = parsed.state().map_err(|e| e.with_statement(Some(&id)))?;
+        match state {
+            State::Running => {}
+            State::Succeeded => break,
+            _ => return Err(response::statement_error(&parsed, &state).with_statement(Some(&id))),
+        }
+        let now = s.transport.now_ms();
+        if now >= deadline {
+            cancel(s, &id);
+            let mut e = Error::new(ErrorKind::Timeout, format!("statement did not finish within {} ms; canceled", s.config.timeout_ms));
+            e.statement_id = Some(id);
+            return Err(e);
+        }
+        s.transport.sleep_ms(poll_interval_ms(polls).min(deadline - now));
+        polls += 1;
+        let path = format!("/api/2.0/sql/statements/{id}");
+        // The poll deadline is a little past the call's so a slow poll still reports as timeout.
+        match s.api(Method::Get, &path, None, Retry::Idempotent, deadline.saturating_add(1), &mut stats) {
+            Ok(r) => parsed = response::parse_statement(&r.body).map_err(|e| e.with_statement(Some(&id)))?,
+            Err(e) => {
+                cancel(s, &id);
+                return Err(e.with_statement(Some(&id)));
+            }
+        }
+    }
+    let total_rows = parsed.manifest.as_ref().and_then(|m| m.total_row_count);
+    let mut cursor = Cursor {
+        statement_id: id,
+        columns: parsed.columns(),
+        delivered: 0,
+        stats,
+        started_ms,
+        total_rows,
+        rows: VecDeque::new(),
+        links: VecDeque::new(),
+        next: Next::Done,
+        last_index: None,
+    };
+    let StatementResponse { result, .. } = parsed;
+    cursor.absorb(result.unwrap_or_default())?;
+    let ms = s.transport.now_ms().saturating_sub(started_ms);
+    s.debug(|| format!("statement {} succeeded in {ms} ms after {polls} polls, {} retries", cursor.statement_id, cursor.stats.retries));
+    Ok(cursor)
+}
+
+/// Best-effort cancel of statement `id` (errors ignored).
+pub fn cancel<T: Transport>(s: &mut Session<T>, id: &str) {
+    let path = format!("/api/2.0/sql/statements/{id}/cancel");
+    let deadline = s.transport.now_ms().saturating_add(10_000);
+    let r = s.api(Method::Post, &path, Some(b"{}".to_vec()), Retry::Never, deadline, &mut Stats::default());
+    s.debug(|| format!("statement {id} cancel sent ({})", if r.is_ok() { "ok" } else { "failed" }));
+}
+
+/// Best-effort close (`DELETE`) of statement `id`.
+pub fn close<T: Transport>(s: &mut Session<T>, id: &str) {
+    let path = format!("/api/2.0/sql/statements/{id}");
+    let deadline = s.transport.now_ms().saturating_add(10_000);
+    let _ = s.api(Method::Delete, &path, None, Retry::Never, deadline, &mut Stats::default());
+    s.debug(|| format!("statement {id} closed"));
+}
+
+impl Cursor {
+    /// Take in a result chunk: its rows or links, and where the next chunk is.
+    fn absorb(&mut self, r: ResultData) -> Result<()> {
+        if let Some(i) = r.chunk_index {
+            self.last_index = Some(i);
+        }
+        let width = self.columns.len();
+        if let Some(rows) = r.data_array {
+            if let Some(bad) = rows.iter().find(|row| row.len() != width) {
+                return Err(self.err(format!("result row has {} cells, the schema {} columns", bad.len(), width)));
+            }
+            self.rows.extend(rows);
+        }
+        let mut next_link = r.next_chunk_internal_link;
+        let mut next_index = r.next_chunk_index;
+        if let Some(links) = r.external_links {
+            if let Some(last) = links.last() {
+                next_link = next_link.or_else(|| last.next_chunk_internal_link.clone());
+                next_index = next_index.or(last.next_chunk_index);
+            }
+            self.links.extend(links);
+        }
+        self.next = match (next_link, next_index) {
+            (Some(l), _) if !l.is_empty() => Next::Link(l),
+            (_, Some(i)) => Next::Index(i),
+            _ => Next::Done,
+        };
+        Ok(())
+    }
+
+    fn err(&self, message: String) -> Error {
+        Error::server(message).with_statement(Some(&self.statement_id))
+    }
+
+    /// Whether every row has been delivered.
+    pub fn exhausted(&self) -> bool {
+        self.rows.is_empty() && self.links.is_empty() && self.next == Next::Done
+    }
+
+    /// Up to `max` more decoded rows; fetches at most until one non-empty chunk is buffered,
+    /// so memory holds one chunk at a time. An empty result means the end.
+    pub fn next_rows<T: Transport>(&mut self, s: &mut Session<T>, max: usize, deadline: u64) -> Result<Vec<Vec<Value>>> {
+        while self.rows.is_empty() && !self.exhausted() {
+            self.fetch(s, deadline)?;
+        }
+        if self.exhausted() {
+            if let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
+                return Err(self.err(format!("result has {} rows but the manifest announced {total}", self.delivered)));
+            }
+        }
+        let n = max.min(self.rows.len());
+        let mut out = Vec::with_capacity(n);
+        for raw in self.rows.drain(..n) {
+            let row: Result<Vec<Value>> =
+                self.columns.iter().zip(&raw).map(|(c, cell)| decode_cell(c, cell.as_deref())).collect();
+            out.push(row.map_err(|e| e.with_statement(Some(&self.statement_id)))?);
+        }
+        self.delivered += n as u64;
+        Ok(out)
+    }
+
+    /// Every remaining row.
+    pub fn all_rows<T: Transport>(&mut self, s: &mut Session<T>, deadline: u64) -> Result<Vec<Vec<Value>>> {
+        let mut all = Vec::new();
+        loop {
+            let batch = self.next_rows(s, usize::MAX, deadline)?;
+            if batch.is_empty() {
+                return Ok(all);
+            }
+            all.extend(batch);
+        }
+    }
+
+    /// Fetch the next piece: a pending external link, else the next chunk.
+    fn fetch<T: Transport>(&mut self, s: &mut Session<T>, deadline: u64) -> Result<()> {
+        if s.transport.now_ms() >= deadline {
+            let mut e = Error::new(ErrorKind::Timeout, "deadline passed while reading result chunks");
+            e.statement_id = Some(self.statement_id.clone());
+            return Err(e);
+        }
+        if let Some(link) = self.links.pop_front() {
+            return self.fetch_link(s, link, deadline);
+        }
+        let path = match std::mem::replace(&mut self.next, Next::Done) {
+            Next::Done => return Ok(()),
+            Next::Link(l) => {
+                if !l.starts_with('/') || l.starts_with("//") {
+                    return Err(self.err(format!("unexpected next_chunk_internal_link {:?}", l.chars().take(80).collect::<String>())));
+                }
+                l
+            }
+            Next::Index(i) => {
+                if self.last_index.is_some_and(|last| i <= last) {
+                    return Err(self.err(format!("next_chunk_index {i} does not advance")));
+                }
+                format!("/api/2.0/sql/statements/{}/result/chunks/{i}", self.statement_id)
+            }
+        };
+        let mut stats = self.stats;
+        let r = s.api(Method::Get, &path, None, Retry::Idempotent, deadline, &mut stats);
+        self.stats = stats;
+        let r = r.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+        let chunk = response::parse_chunk(&r.body).map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+        self.absorb(chunk)
+    }
+
+    /// GET an external link without Authorization; on a 4xx (expired link) re-read its chunk
+    /// for a fresh link, up to `max-attempts` times.
+    fn fetch_link<T: Transport>(&mut self, s: &mut Session<T>, mut link: ExternalLink, deadline: u64) -> Result<()> {
+        let mut refreshes = 0;
+        loop {
+            let url = link.external_link.clone().ok_or_else(|| self.err("external link without a URL".into()))?;
+            if !url.starts_with("https://") && !url.starts_with("http://") {
+                return Err(self.err("external link is not an http(s) URL".into()));
+            }
+            let mut req = HttpRequest::new(Method::Get, url);
+            req.headers = link.http_headers.clone().unwrap_or_default().into_iter().collect();
+            let mut stats = self.stats;
+            let r = s.plain(&req, Retry::Idempotent, deadline, &mut stats);
+            self.stats = stats;
+            match r {
+                Ok(resp) => {
+                    let rows = response::parse_external_rows(&resp.body).map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+                    let width = self.columns.len();
+                    if rows.iter().any(|row| row.len() != width) {
+                        return Err(self.err("external result row width differs from the schema".into()));
+                    }
+                    self.rows.extend(rows);
+                    return Ok(());
+                }
+                Err(e) if e.http_status.is_some_and(|st| (400..500).contains(&st)) && refreshes + 1 < s.config.max_attempts => {
+                    refreshes += 1;
+                    self.stats.retries += 1;
+                    let index = link.chunk_index.ok_or_else(|| self.err("expired external link without chunk_index".into()))?;
+                    let path = format!("/api/2.0/sql/statements/{}/result/chunks/{index}", self.statement_id);
+                    let mut stats = self.stats;
+                    let r = s.api(Method::Get, &path, None, Retry::Idempotent, deadline, &mut stats);
+                    self.stats = stats;
+                    let chunk = response::parse_chunk(&r.map_err(|e| e.with_statement(Some(&self.statement_id)))?.body)?;
+                    link = chunk
+                        .external_links
+                        .and_then(|mut l| (!l.is_empty()).then(|| l.remove(0)))
+                        .ok_or_else(|| self.err("refreshed chunk has no external link".into()))?;
+                    s.debug(|| format!("statement {}: refreshed external link of chunk {index}", self.statement_id));
+                }
+                Err(e) => return Err(e.with_statement(Some(&self.statement_id))),
+            }
+        }
+    }
+}

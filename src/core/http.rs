@@ -1,0 +1,89 @@
+//! The HTTP vocabulary of the core and the [`Transport`] trait that performs I/O.
+
+use super::secret::Secret;
+
+/// HTTP method used by the connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+    /// DELETE.
+    Delete,
+}
+
+/// One outgoing request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers other than `Authorization` and `Content-Length`.
+    pub headers: Vec<(String, String)>,
+    /// The full `Authorization` header value, if any (kept secret).
+    pub authorization: Option<Secret>,
+    /// Request body (empty for GET/DELETE).
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// A request without headers or body.
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        HttpRequest { method, url: url.into(), headers: Vec::new(), authorization: None, body: Vec::new() }
+    }
+
+    /// This request with a JSON body.
+    pub fn json(mut self, body: Vec<u8>) -> Self {
+        self.headers.push(("content-type".into(), "application/json".into()));
+        self.body = body;
+        self
+    }
+}
+
+/// A response: status, headers (names lower-case) and the whole body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// Headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// `Retry-After` in ms, when given as whole seconds.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(1000))
+    }
+}
+
+/// A request that produced no HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    /// What went wrong (no secrets).
+    pub message: String,
+    /// Whether the request may have reached the server (outcome unknown).
+    pub maybe_sent: bool,
+}
+
+/// The I/O the core needs: send a request, read a monotonic clock, sleep, random numbers, log.
+pub trait Transport {
+    /// Send `req` and return its whole response.
+    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError>;
+    /// Milliseconds of a monotonic clock.
+    fn now_ms(&self) -> u64;
+    /// Block for `ms` milliseconds.
+    fn sleep_ms(&mut self, ms: u64);
+    /// A random number (for backoff jitter).
+    fn random(&mut self) -> u64;
+    /// Emit a debug event (never given secrets). Defaults to nothing.
+    fn log(&mut self, _message: &str) {}
+}

@@ -1,0 +1,253 @@
+//! The connector's operations over a [`Session`]: queries, execute with timing, batched
+//! writes with server counts, and Delta maintenance.
+
+use super::batch::{self, Batcher, Mode, Record};
+use super::driver::{self, Cursor};
+use super::error::{Error, Result};
+use super::http::{Method, Transport};
+use super::retry::Retry;
+use super::session::{Session, Stats};
+use super::sql::{quote_ident, quote_table, translate};
+use super::value::{Column, Value, param_spec};
+
+/// Timing and counts of one executed statement.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Execution {
+    /// The statement id.
+    pub statement_id: String,
+    /// Submission to last byte, ms.
+    pub elapsed_ms: u64,
+    /// `num_affected_rows`, 0 when absent.
+    pub rows_affected: u64,
+    /// Rows in the result set.
+    pub row_count: u64,
+    /// Retried requests.
+    pub retries: u32,
+}
+
+/// A fully read result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    /// Columns.
+    pub columns: Vec<Column>,
+    /// Rows, values in column order.
+    pub rows: Vec<Vec<Value>>,
+    /// Timing and counts.
+    pub execution: Execution,
+}
+
+impl Rows {
+    /// The first row's value of column `name`, as a count.
+    pub fn count(&self, name: &str) -> Option<u64> {
+        let i = self.columns.iter().position(|c| c.name == name)?;
+        match self.rows.first()?.get(i)? {
+            Value::BigInt(n) => u64::try_from(*n).ok(),
+            Value::Int(n) => u64::try_from(*n).ok(),
+            Value::Text(t) => t.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Translate `%(name)s` markers and start the statement; rows are read from the cursor.
+pub fn query<T: Transport>(s: &mut Session<T>, sql: &str, params: &[(String, Value)], deadline: u64) -> Result<Cursor> {
+    let t = translate(sql, params)?;
+    driver::run(s, &t.sql, &t.params, deadline)
+}
+
+/// The execution record of a cursor read to its end.
+pub fn execution_of<T: Transport>(s: &Session<T>, c: &Cursor, rows_affected: u64) -> Execution {
+    Execution {
+        statement_id: c.statement_id.clone(),
+        elapsed_ms: s.transport.now_ms().saturating_sub(c.started_ms),
+        rows_affected,
+        row_count: c.delivered,
+        retries: c.stats.retries,
+    }
+}
+
+/// Run a statement and read every row.
+pub fn read_all<T: Transport>(s: &mut Session<T>, sql: &str, params: &[(String, Value)]) -> Result<Rows> {
+    let deadline = s.deadline();
+    let mut c = query(s, sql, params, deadline)?;
+    let rows = c.all_rows(s, deadline)?;
+    let mut out = Rows { columns: std::mem::take(&mut c.columns), rows, execution: Execution::default() };
+    let affected = out.count("num_affected_rows").unwrap_or(0);
+    out.execution = execution_of(s, &c, affected);
+    s.debug(|| {
+        let e = &out.execution;
+        format!("statement {} done: {} ms, {} rows, {} affected, {} retries", e.statement_id, e.elapsed_ms, e.row_count, e.rows_affected, e.retries)
+    });
+    Ok(out)
+}
+
+/// The server's count of a batch statement for `mode`.
+fn batch_count(r: &Rows, mode: &Mode) -> Result<u64> {
+    let name = match mode {
+        Mode::Insert => "num_inserted_rows",
+        Mode::Update(_) => "num_updated_rows",
+        Mode::Delete => "num_deleted_rows",
+    };
+    r.count(name).or_else(|| r.count("num_affected_rows")).ok_or_else(|| {
+        Error::server(format!("the server reported no {name} for the batch")).with_statement(Some(&r.execution.statement_id))
+    })
+}
+
+/// Write `records` to `target` in batches (one statement each); returns the server's count.
+/// On failure the error's `committed_rows` holds the rows committed by earlier batches.
+pub fn write<T: Transport>(s: &mut Session<T>, records: &[Record], target: &str, mode: Mode) -> Result<(u64, Vec<Execution>)> {
+    if records.is_empty() {
+        quote_table(target)?;
+        return Ok((0, Vec::new()));
+    }
+    let plan = batch::plan(records, target, &mode)?;
+    if let Mode::Update(keys) = &mode {
+        batch::check_unique_keys(records, &plan, keys)?;
+    }
+    let mut batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
+    let mut committed = 0u64;
+    let mut executions = Vec::new();
+    loop {
+        let fail = |mut e: Error, committed: u64| {
+            e.committed_rows = Some(committed);
+            e
+        };
+        let Some(b) = batcher.next_batch().map_err(|e| fail(e, committed))? else { break };
+        let params = [param_spec("rows", &Value::Text(b.json)).map_err(|e| fail(e, committed))?];
+        let deadline = s.deadline();
+        let result = driver::run(s, &plan.sql, &params, deadline).and_then(|mut c| {
+            let rows = c.all_rows(s, deadline)?;
+            let mut r = Rows { columns: std::mem::take(&mut c.columns), rows, execution: Execution::default() };
+            r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));
+            Ok(r)
+        });
+        let r = result.map_err(|e| fail(e, committed))?;
+        let n = batch_count(&r, &mode).map_err(|e| fail(e, committed))?;
+        committed += n;
+        s.debug(|| {
+            format!("batch of {} records: statement {} counted {n} rows in {} ms ({} retries)", b.rows, r.execution.statement_id, r.execution.elapsed_ms, r.execution.retries)
+        });
+        executions.push(r.execution);
+    }
+    Ok((committed, executions))
+}
+
+/// Cancel statement `id` (validated), with retries; the server answers `{}`.
+pub fn cancel<T: Transport>(s: &mut Session<T>, id: &str) -> Result<()> {
+    if !driver::valid_statement_id(id) {
+        return Err(Error::invalid("malformed statement id"));
+    }
+    let deadline = s.deadline();
+    let path = format!("/api/2.0/sql/statements/{id}/cancel");
+    s.api(Method::Post, &path, Some(b"{}".to_vec()), Retry::Idempotent, deadline, &mut Stats::default())
+        .map_err(|e| e.with_statement(Some(id)))?;
+    s.debug(|| format!("statement {id} canceled on request"));
+    Ok(())
+}
+
+/// One execution summing the batches of a write (last statement id, total time and counts).
+pub fn total_execution(batches: &[Execution], count: u64) -> Option<Execution> {
+    let last = batches.last()?;
+    Some(Execution {
+        statement_id: last.statement_id.clone(),
+        elapsed_ms: batches.iter().map(|e| e.elapsed_ms).sum(),
+        rows_affected: count,
+        row_count: batches.iter().map(|e| e.row_count).sum(),
+        retries: batches.iter().map(|e| e.retries).sum(),
+    })
+}
+
+/// `OPTIMIZE t [ZORDER BY (c, …)]`.
+pub fn optimize_sql(table: &str, zorder_by: &[String]) -> Result<String> {
+    let mut sql = format!("OPTIMIZE {}", quote_table(table)?);
+    if !zorder_by.is_empty() {
+        let cols: Vec<String> = zorder_by.iter().map(|c| quote_ident(c)).collect::<Result<_>>()?;
+        sql.push_str(&format!(" ZORDER BY ({})", cols.join(", ")));
+    }
+    Ok(sql)
+}
+
+/// `VACUUM t RETAIN n HOURS` (168 when absent).
+pub fn vacuum_sql(table: &str, retain_hours: Option<u32>) -> Result<String> {
+    Ok(format!("VACUUM {} RETAIN {} HOURS", quote_table(table)?, retain_hours.unwrap_or(168)))
+}
+
+/// `DESCRIBE HISTORY t [LIMIT n]`.
+pub fn history_sql(table: &str, limit: Option<u32>) -> Result<String> {
+    let mut sql = format!("DESCRIBE HISTORY {}", quote_table(table)?);
+    if let Some(n) = limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    Ok(sql)
+}
+
+/// One `DESCRIBE HISTORY` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Table version.
+    pub version: i64,
+    /// Commit time, micros since the epoch UTC.
+    pub timestamp: i64,
+    /// Operation name.
+    pub operation: String,
+    /// Parameters as a JSON object text.
+    pub operation_parameters: String,
+    /// Metrics as a JSON object text.
+    pub operation_metrics: String,
+    /// Committing principal.
+    pub user_name: Option<String>,
+}
+
+/// Decode `DESCRIBE HISTORY` rows (columns as Delta's `DeltaHistory`).
+pub fn history_entries(r: &Rows) -> Result<Vec<HistoryEntry>> {
+    let col = |name: &str| r.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name));
+    let (Some(v), Some(ts), Some(op)) = (col("version"), col("timestamp"), col("operation")) else {
+        return Err(Error::server("DESCRIBE HISTORY result lacks version, timestamp or operation"));
+    };
+    let (params, metrics, user) = (col("operationParameters"), col("operationMetrics"), col("userName"));
+    let text = |row: &[Value], i: Option<usize>| -> Option<String> {
+        match row.get(i?)? {
+            Value::Text(t) | Value::Json(t) => Some(t.clone()),
+            _ => None,
+        }
+    };
+    r.rows
+        .iter()
+        .map(|row| {
+            let version = match row.get(v) {
+                Some(Value::BigInt(n)) => *n,
+                Some(Value::Int(n)) => i64::from(*n),
+                _ => return Err(Error::server("DESCRIBE HISTORY version is not an integer")),
+            };
+            let timestamp = match row.get(ts) {
+                Some(Value::Timestamp(t) | Value::TimestampNtz(t)) => *t,
+                _ => return Err(Error::server("DESCRIBE HISTORY timestamp is not a timestamp")),
+            };
+            Ok(HistoryEntry {
+                version,
+                timestamp,
+                operation: text(row, Some(op)).unwrap_or_default(),
+                operation_parameters: text(row, params).unwrap_or_else(|| "{}".into()),
+                operation_metrics: text(row, metrics).unwrap_or_else(|| "{}".into()),
+                user_name: text(row, user),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_sql() {
+        assert_eq!(optimize_sql("cat.s.t", &[]).unwrap(), "OPTIMIZE `cat`.`s`.`t`");
+        assert_eq!(optimize_sql("t", &["c".into(), "d`x".into()]).unwrap(), "OPTIMIZE `t` ZORDER BY (`c`, `d``x`)");
+        assert_eq!(vacuum_sql("t", None).unwrap(), "VACUUM `t` RETAIN 168 HOURS");
+        assert_eq!(vacuum_sql("t", Some(200)).unwrap(), "VACUUM `t` RETAIN 200 HOURS");
+        assert_eq!(history_sql("t", None).unwrap(), "DESCRIBE HISTORY `t`");
+        assert_eq!(history_sql("t", Some(5)).unwrap(), "DESCRIBE HISTORY `t` LIMIT 5");
+        assert!(optimize_sql("", &[]).is_err());
+        assert!(optimize_sql("t", &["".into()]).is_err());
+    }
+}

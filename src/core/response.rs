@@ -1,0 +1,415 @@
+//! Parsing of server responses (tolerant of missing fields) and classification of errors.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::error::{Error, ErrorKind, Result};
+use super::http::HttpResponse;
+use super::value::Column;
+
+/// A `StatementResponse`; every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatementResponse {
+    /// The statement id.
+    pub statement_id: Option<String>,
+    /// Execution status.
+    pub status: Option<Status>,
+    /// Result manifest.
+    pub manifest: Option<Manifest>,
+    /// First chunk of the result.
+    pub result: Option<ResultData>,
+}
+
+/// `status` of a statement.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Status {
+    /// PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED or CLOSED.
+    pub state: Option<String>,
+    /// Error details when FAILED.
+    pub error: Option<ServiceError>,
+    /// SQLSTATE when FAILED (not always present).
+    pub sql_state: Option<String>,
+}
+
+/// An error body, REST-level or inside `status`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceError {
+    /// Error code: a string, or an integer on some auth failures.
+    pub error_code: Option<Json>,
+    /// Message.
+    pub message: Option<String>,
+}
+
+/// `manifest` of a result.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Manifest {
+    /// Result schema.
+    pub schema: Option<Schema>,
+    /// Total rows of the result.
+    pub total_row_count: Option<u64>,
+}
+
+/// `manifest.schema`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Schema {
+    /// Columns; absent for DDL.
+    pub columns: Option<Vec<ColumnInfo>>,
+}
+
+/// One column of `manifest.schema.columns`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ColumnInfo {
+    /// Column name.
+    pub name: Option<String>,
+    /// Type name.
+    pub type_name: Option<String>,
+    /// Type text.
+    pub type_text: Option<String>,
+    /// Position.
+    pub position: Option<u32>,
+    /// Decimal precision.
+    pub type_precision: Option<u8>,
+    /// Decimal scale.
+    pub type_scale: Option<u8>,
+}
+
+/// A chunk of a result (`result` of a statement or the body of a chunk GET).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResultData {
+    /// Chunk index.
+    pub chunk_index: Option<u64>,
+    /// Rows (INLINE).
+    pub data_array: Option<Vec<Vec<Option<String>>>>,
+    /// Index of the next chunk.
+    pub next_chunk_index: Option<u64>,
+    /// Path of the next chunk, followed verbatim.
+    pub next_chunk_internal_link: Option<String>,
+    /// Presigned links (EXTERNAL_LINKS).
+    pub external_links: Option<Vec<ExternalLink>>,
+}
+
+/// One presigned result link.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ExternalLink {
+    /// Chunk index.
+    pub chunk_index: Option<u64>,
+    /// The presigned URL.
+    pub external_link: Option<String>,
+    /// Headers to send with the GET.
+    pub http_headers: Option<BTreeMap<String, String>>,
+    /// Index of the next chunk.
+    pub next_chunk_index: Option<u64>,
+    /// Path of the next chunk.
+    pub next_chunk_internal_link: Option<String>,
+}
+
+/// A statement's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Queued or running: poll again.
+    Running,
+    /// Done with a result.
+    Succeeded,
+    /// Failed; see `status.error`.
+    Failed,
+    /// Canceled.
+    Canceled,
+    /// Closed (deleted or expired).
+    Closed,
+}
+
+impl StatementResponse {
+    /// The statement's state; unknown or missing states are a `server` error.
+    pub fn state(&self) -> Result<State> {
+        let s = self.status.as_ref().and_then(|s| s.state.as_deref()).unwrap_or("");
+        Ok(match s {
+            "PENDING" | "RUNNING" => State::Running,
+            "SUCCEEDED" => State::Succeeded,
+            "FAILED" => State::Failed,
+            "CANCELED" | "CANCELLED" => State::Canceled,
+            "CLOSED" => State::Closed,
+            other => return Err(Error::server(format!("unexpected statement state {:?}", short(other, 40)))),
+        })
+    }
+
+    /// The result columns (empty for DDL).
+    pub fn columns(&self) -> Vec<Column> {
+        let infos = self.manifest.as_ref().and_then(|m| m.schema.as_ref()).and_then(|s| s.columns.as_ref());
+        infos
+            .map(|cols| {
+                cols.iter()
+                    .enumerate()
+                    .map(|(i, c)| Column {
+                        name: c.name.clone().unwrap_or_default(),
+                        type_name: c.type_name.clone().unwrap_or_else(|| "STRING".into()),
+                        type_text: c.type_text.clone().or_else(|| c.type_name.clone()).unwrap_or_default(),
+                        position: c.position.unwrap_or(i as u32),
+                        precision: c.type_precision,
+                        scale: c.type_scale,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn short(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8], what: &str) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::from_slice(b"{}").map_err(|e| Error::server(format!("malformed {what}: {e}")));
+    }
+    serde_json::from_slice(body).map_err(|e| Error::server(format!("malformed {what} from server: {e}")))
+}
+
+/// Parse a `StatementResponse` body.
+pub fn parse_statement(body: &[u8]) -> Result<StatementResponse> {
+    parse_json(body, "statement response")
+}
+
+/// Parse the body of a chunk GET (a `result` object).
+pub fn parse_chunk(body: &[u8]) -> Result<ResultData> {
+    parse_json(body, "result chunk")
+}
+
+/// Parse the body of an external link: a JSON array of rows.
+pub fn parse_external_rows(body: &[u8]) -> Result<Vec<Vec<Option<String>>>> {
+    serde_json::from_slice(body).map_err(|e| Error::server(format!("malformed external result chunk: {e}")))
+}
+
+/// The `error_code` as text (integers as their decimal digits).
+fn code_text(code: &Option<Json>) -> Option<String> {
+    match code {
+        Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Json::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The `[ERROR_CLASS]` at the start of a message, if any.
+pub fn error_class(message: &str) -> Option<String> {
+    let t = message.trim_start();
+    let rest = t.strip_prefix('[')?;
+    let end = rest.find(']')?;
+    let class = &rest[..end];
+    let ok = !class.is_empty() && class.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    ok.then(|| class.to_owned())
+}
+
+/// The `SQLSTATE: xxxxx` inside a message, if any.
+pub fn message_sql_state(message: &str) -> Option<String> {
+    let i = message.find("SQLSTATE: ")?;
+    let code: String = message[i + 10..].chars().take(5).collect();
+    (code.len() == 5 && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
+}
+
+/// Error kind from an error class and SQLSTATE (docs/wire.md, Errors).
+fn classify_sql(class: Option<&str>, sql_state: Option<&str>) -> Option<ErrorKind> {
+    let class = class.unwrap_or("");
+    let state = sql_state.unwrap_or("");
+    if state == "42501" || class.contains("INSUFFICIENT_PERMISSIONS") || class == "PERMISSION_DENIED" {
+        return Some(ErrorKind::Permission);
+    }
+    if ["42P01", "42703", "3F000", "42704", "42P06", "42883"].contains(&state) || class.ends_with("NOT_FOUND") {
+        return Some(ErrorKind::NotFound);
+    }
+    if class.starts_with("DELTA_CONCURRENT") {
+        return Some(ErrorKind::Server);
+    }
+    if state.starts_with("42") {
+        return Some(ErrorKind::Syntax);
+    }
+    None
+}
+
+/// Error kind from a service error code alone.
+fn classify_code(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "RESOURCE_EXHAUSTED" | "REQUEST_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" => ErrorKind::ResourceExhausted,
+        "DEADLINE_EXCEEDED" => ErrorKind::Timeout,
+        "CANCELLED" | "CANCELED" => ErrorKind::Canceled,
+        "UNAUTHENTICATED" => ErrorKind::Authentication,
+        "PERMISSION_DENIED" => ErrorKind::Permission,
+        "NOT_FOUND" | "RESOURCE_DOES_NOT_EXIST" => ErrorKind::NotFound,
+        _ => return None,
+    })
+}
+
+/// The error of a statement whose state is FAILED, CANCELED or CLOSED.
+pub fn statement_error(resp: &StatementResponse, state: &State) -> Error {
+    let id = resp.statement_id.as_deref();
+    let status = resp.status.as_ref();
+    let err = status.and_then(|s| s.error.as_ref());
+    let message = err.and_then(|e| e.message.as_deref()).map(str::trim).unwrap_or("").to_owned();
+    let code = err.and_then(|e| code_text(&e.error_code));
+    let class = error_class(&message);
+    let sql_state = status
+        .and_then(|s| s.sql_state.clone())
+        .filter(|s| !s.is_empty())
+        .or_else(|| message_sql_state(&message));
+    let kind = match state {
+        State::Canceled => ErrorKind::Canceled,
+        State::Closed => ErrorKind::NotFound,
+        _ => classify_sql(class.as_deref(), sql_state.as_deref())
+            .or_else(|| code.as_deref().and_then(classify_code))
+            .unwrap_or(ErrorKind::Server),
+    };
+    let message = match (message.is_empty(), state) {
+        (false, _) => message,
+        (true, State::Canceled) => "the statement was canceled".into(),
+        (true, State::Closed) => "the statement is closed (deleted or its result expired)".into(),
+        (true, _) => "the statement failed without an error message".into(),
+    };
+    let mut e = Error::new(kind, message).with_statement(id);
+    e.sql_state = sql_state;
+    e.error_code = class.or(code);
+    e
+}
+
+/// The error of a non-2xx response (docs/wire.md, Errors).
+pub fn http_error(resp: &HttpResponse) -> Error {
+    let parsed: Option<ServiceError> = serde_json::from_slice(&resp.body).ok();
+    let code = parsed.as_ref().and_then(|p| code_text(&p.error_code));
+    let int_code = matches!(parsed.as_ref().and_then(|p| p.error_code.as_ref()), Some(Json::Number(_)));
+    let text = match parsed.as_ref().and_then(|p| p.message.clone()) {
+        Some(m) => m,
+        None => short(String::from_utf8_lossy(&resp.body).trim(), 300),
+    };
+    let class = error_class(&text);
+    let sql_state = message_sql_state(&text);
+    let kind = match resp.status {
+        401 => ErrorKind::Authentication,
+        403 if int_code || text.contains("Invalid access token") => ErrorKind::Authentication,
+        403 => ErrorKind::Permission,
+        404 => ErrorKind::NotFound,
+        429 => ErrorKind::ResourceExhausted,
+        _ => classify_sql(class.as_deref(), sql_state.as_deref())
+            .or_else(|| code.as_deref().and_then(classify_code))
+            .unwrap_or(ErrorKind::Server),
+    };
+    let message = if text.trim().is_empty() {
+        format!("HTTP {}", resp.status)
+    } else {
+        format!("HTTP {}: {}", resp.status, text.trim())
+    };
+    let mut e = Error::new(kind, message);
+    e.http_status = Some(resp.status);
+    e.error_code = class.or(code);
+    e.sql_state = sql_state;
+    e.retry_after_ms = resp.retry_after_ms();
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn parses_real_inline_response() {
+        let body = r#"{"statement_id":"01f00f48-d4ac-1dc7-8b29-c92b18761007","status":{"state":"SUCCEEDED"},
+ "manifest":{"format":"JSON_ARRAY","schema":{"column_count":2,"columns":[
+   {"name":"id","type_text":"INT","type_name":"INT","position":0},
+   {"name":"ts","type_text":"TIMESTAMP","type_name":"TIMESTAMP","position":1}]},
+  "total_chunk_count":1,"chunks":[{"chunk_index":0,"row_offset":0,"row_count":3}],
+  "total_row_count":3,"truncated":false},
+ "result":{"chunk_index":0,"row_offset":0,"row_count":3,
+  "data_array":[["1","2021-01-01T10:00:00.000-08:00"],["2","2021-06-15T12:34:56.789-07:00"],["3",null]]}}"#;
+        let r = parse_statement(body.as_bytes()).unwrap();
+        assert_eq!(r.state().unwrap(), State::Succeeded);
+        let cols = r.columns();
+        assert_eq!(cols.len(), 2);
+        assert_eq!((cols[1].name.as_str(), cols[1].type_name.as_str(), cols[1].position), ("ts", "TIMESTAMP", 1));
+        let rows = r.result.unwrap().data_array.unwrap();
+        assert_eq!(rows[2], vec![Some("3".to_string()), None]);
+    }
+
+    #[test]
+    fn parses_ddl_and_empty_bodies() {
+        let body = r#"{"statement_id":"x","status":{"state":"SUCCEEDED"},"manifest":{"format":"ARROW_STREAM","schema":{"column_count":0},"total_chunk_count":0,"total_row_count":0,"truncated":false},"result":{}}"#;
+        let r = parse_statement(body.as_bytes()).unwrap();
+        assert!(r.columns().is_empty());
+        assert!(r.result.unwrap().data_array.is_none());
+        assert!(parse_chunk(b"").unwrap().data_array.is_none());
+        assert!(parse_statement(b"{").is_err());
+        assert!(parse_statement(b"{\"status\":{\"state\":\"WEIRD\"}}").unwrap().state().is_err());
+        assert!(parse_statement(b"{}").unwrap().state().is_err());
+        assert!(parse_statement(br#"{"result":{"data_array":[[1]]}}"#).is_err());
+    }
+
+    #[test]
+    fn parses_external_links() {
+        let body = r#"{"external_links":[{"chunk_index":0,"row_offset":0,"row_count":2,"byte_count":10,
+          "next_chunk_index":1,"next_chunk_internal_link":"/api/2.0/sql/statements/s/result/chunks/1",
+          "external_link":"https://bucket/x?sig=1","expiration":"2024-11-08T15:20:17.922Z","http_headers":{"x-h":"v"}}]}"#;
+        let c = parse_chunk(body.as_bytes()).unwrap();
+        let l = &c.external_links.unwrap()[0];
+        assert_eq!(l.external_link.as_deref(), Some("https://bucket/x?sig=1"));
+        assert_eq!(l.http_headers.as_ref().unwrap()["x-h"], "v");
+        assert_eq!(parse_external_rows(br#"[["1",null]]"#).unwrap(), vec![vec![Some("1".into()), None]]);
+    }
+
+    fn failed(msg: &str, sql_state: Option<&str>) -> Error {
+        let status = Status {
+            state: Some("FAILED".into()),
+            error: Some(ServiceError { error_code: Some(Json::String("BAD_REQUEST".into())), message: Some(msg.into()) }),
+            sql_state: sql_state.map(Into::into),
+        };
+        let r = StatementResponse { statement_id: Some("s1".into()), status: Some(status), ..Default::default() };
+        statement_error(&r, &State::Failed)
+    }
+
+    #[test]
+    fn classifies_failed_statements() {
+        let e = failed("\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'INSER'. SQLSTATE: 42601 (line 1, pos 0)\n", None);
+        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert_eq!(e.sql_state.as_deref(), Some("42601"));
+        assert_eq!(e.error_code.as_deref(), Some("PARSE_SYNTAX_ERROR"));
+        assert_eq!(e.statement_id.as_deref(), Some("s1"));
+        let e = failed("[TABLE_OR_VIEW_NOT_FOUND] The table or view `x` cannot be found. SQLSTATE: 42P01", Some("42P01"));
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert_eq!(failed("[UNRESOLVED_COLUMN.WITH_SUGGESTION] x SQLSTATE: 42703", None).kind, ErrorKind::NotFound);
+        assert_eq!(failed("[SCHEMA_NOT_FOUND] x", None).kind, ErrorKind::NotFound);
+        assert_eq!(failed("[INSUFFICIENT_PERMISSIONS] no", Some("42501")).kind, ErrorKind::Permission);
+        assert_eq!(failed("[INSUFFICIENT_PERMISSIONS] no", None).kind, ErrorKind::Permission);
+        assert_eq!(failed("[DATATYPE_MISMATCH] x", Some("42K09")).kind, ErrorKind::Syntax);
+        let e = failed("[DELTA_CONCURRENT_APPEND] retry", Some("2D521"));
+        assert_eq!((e.kind, e.error_code.as_deref()), (ErrorKind::Server, Some("DELTA_CONCURRENT_APPEND")));
+        let e = failed("Command failed because warehouse w was stopped.", None);
+        assert_eq!((e.kind, e.error_code.as_deref()), (ErrorKind::Server, Some("BAD_REQUEST")));
+        let r = StatementResponse { statement_id: Some("s".into()), ..Default::default() };
+        assert_eq!(statement_error(&r, &State::Canceled).kind, ErrorKind::Canceled);
+    }
+
+    #[test]
+    fn classifies_http_errors() {
+        let e = http_error(&resp(401, r#"{"error_code":401,"message":"Credential was not sent or was of an unsupported type for this API."}"#));
+        assert_eq!((e.kind, e.error_code.as_deref(), e.http_status), (ErrorKind::Authentication, Some("401"), Some(401)));
+        assert_eq!(http_error(&resp(403, r#"{"error_code":403,"message":"Invalid access token."}"#)).kind, ErrorKind::Authentication);
+        assert_eq!(http_error(&resp(403, r#"{"error_code":"PERMISSION_DENIED","message":"no"}"#)).kind, ErrorKind::Permission);
+        assert_eq!(http_error(&resp(404, r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no"}"#)).kind, ErrorKind::NotFound);
+        let mut r = resp(429, r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}"#);
+        r.headers.push(("retry-after".into(), "3".into()));
+        let e = http_error(&r);
+        assert_eq!((e.kind, e.retry_after_ms), (ErrorKind::ResourceExhausted, Some(3000)));
+        assert_eq!(http_error(&resp(503, "<html>down</html>")).kind, ErrorKind::Server);
+        assert!(http_error(&resp(503, "<html>down</html>")).message.contains("down"));
+        assert_eq!(http_error(&resp(400, r#"{"error_code":"BAD_REQUEST","message":"[PARSE_SYNTAX_ERROR] x SQLSTATE: 42601"}"#)).kind, ErrorKind::Syntax);
+        assert_eq!(http_error(&resp(500, "")).message, "HTTP 500");
+    }
+}

@@ -1,0 +1,222 @@
+//! A connected session: config, transport and credential, and request sending with retries.
+
+use serde::Deserialize;
+
+use super::config::{Config, Credential};
+use super::error::{Error, ErrorKind, Result};
+use super::http::{HttpRequest, HttpResponse, Method, Transport};
+use super::request;
+use super::response::http_error;
+use super::retry::{Retry, delay_ms};
+use super::secret::Secret;
+
+/// Requests retried while serving one call.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Retried requests.
+    pub retries: u32,
+}
+
+/// A cached OAuth access token.
+#[derive(Debug)]
+struct Token {
+    bearer: Secret,
+    refresh_at_ms: u64,
+}
+
+/// The OAuth token endpoint's answer.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// A validated config bound to a transport; every request of a connection goes through it.
+pub struct Session<T: Transport> {
+    /// The validated config.
+    pub config: Config,
+    /// The I/O.
+    pub transport: T,
+    token: Option<Token>,
+}
+
+impl<T: Transport> Session<T> {
+    /// A session for `config` over `transport` (no request is sent).
+    pub fn new(config: Config, transport: T) -> Self {
+        Session { config, transport, token: None }
+    }
+
+    /// A deadline `timeout-ms` from now.
+    pub fn deadline(&self) -> u64 {
+        self.transport.now_ms().saturating_add(self.config.timeout_ms)
+    }
+
+    /// Log `message` when debug logging is on.
+    pub fn debug(&mut self, message: impl FnOnce() -> String) {
+        if self.config.debug_log {
+            self.transport.log(&message());
+        }
+    }
+
+    /// Check the warehouse is reachable and the credential accepted.
+    pub fn check_warehouse(&mut self) -> Result<()> {
+        let path = format!("/api/2.0/sql/warehouses/{}", self.config.warehouse_id);
+        let deadline = self.deadline();
+        self.api(Method::Get, &path, None, Retry::Idempotent, deadline, &mut Stats::default())?;
+        Ok(())
+    }
+
+    /// Send an authenticated API request to `path` (a path on the workspace, starting with `/`)
+    /// with retries per `retry`; a non-2xx final answer becomes the classified error.
+    pub fn api(
+        &mut self,
+        method: Method,
+        path: &str,
+        json: Option<Vec<u8>>,
+        retry: Retry,
+        deadline: u64,
+        stats: &mut Stats,
+    ) -> Result<HttpResponse> {
+        let url = format!("{}{}", self.config.base_url, path);
+        let mut refreshed = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = HttpRequest::new(method, url.clone());
+            if let Some(body) = &json {
+                req = req.json(body.clone());
+            }
+            req.authorization = Some(self.bearer(deadline, stats)?);
+            let resp = self.send_once(&req, retry, attempt, deadline, stats)?;
+            match resp {
+                Some(r) if matches!(r.status, 401 | 403) && self.is_oauth() && !refreshed => {
+                    // A rotated or revoked token: fetch a new one once.
+                    refreshed = true;
+                    self.token = None;
+                    stats.retries += 1;
+                }
+                Some(r) if (200..300).contains(&r.status) => return Ok(r),
+                Some(r) => return Err(http_error(&r)),
+                None => {}
+            }
+        }
+    }
+
+    /// Send `req` (no Authorization added) with retries; e.g. presigned external links.
+    pub fn plain(&mut self, req: &HttpRequest, retry: Retry, deadline: u64, stats: &mut Stats) -> Result<HttpResponse> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Some(r) = self.send_once(req, retry, attempt, deadline, stats)? {
+                return if (200..300).contains(&r.status) { Ok(r) } else { Err(http_error(&r)) };
+            }
+        }
+    }
+
+    /// One attempt: `Ok(Some(resp))` when it is final (success or non-retryable status),
+    /// `Ok(None)` after sleeping for a retry, `Err` for a final failure.
+    fn send_once(
+        &mut self,
+        req: &HttpRequest,
+        retry: Retry,
+        attempt: u32,
+        deadline: u64,
+        stats: &mut Stats,
+    ) -> Result<Option<HttpResponse>> {
+        let last = attempt >= self.config.max_attempts;
+        let (error, retry_after) = match self.transport.send(req) {
+            Ok(r) if retry.status(r.status) && !last => {
+                let ra = r.retry_after_ms();
+                (http_error(&r), ra)
+            }
+            Ok(r) => return Ok(Some(r)),
+            Err(te) => {
+                let unknown = te.maybe_sent && retry == Retry::Submit;
+                let message = if unknown {
+                    format!("connection failed after the statement was sent; its outcome is unknown: {}", te.message)
+                } else {
+                    format!("connection failed: {}", te.message)
+                };
+                let e = Error::new(ErrorKind::Connection, message);
+                if last || !retry.connection(te.maybe_sent) {
+                    return Err(e);
+                }
+                (e, None)
+            }
+        };
+        let delay = delay_ms(attempt, retry_after, self.transport.random());
+        let now = self.transport.now_ms();
+        if now.saturating_add(delay) >= deadline {
+            return Err(error);
+        }
+        self.debug(|| format!("retry {attempt} after {delay} ms: {}", error.message));
+        self.transport.sleep_ms(delay);
+        stats.retries += 1;
+        Ok(None)
+    }
+
+    fn is_oauth(&self) -> bool {
+        matches!(self.config.credential, Credential::OAuth { .. })
+    }
+
+    /// The `Authorization` value: the access token, or a cached OAuth token refreshed before expiry.
+    fn bearer(&mut self, deadline: u64, stats: &mut Stats) -> Result<Secret> {
+        let (client_id, client_secret, scope) = match &self.config.credential {
+            Credential::AccessToken(t) => return Ok(Secret::new(format!("Bearer {}", t.expose()))),
+            Credential::OAuth { client_id, client_secret, scope } => (client_id.clone(), client_secret.clone(), scope.clone()),
+        };
+        let now = self.transport.now_ms();
+        if let Some(t) = &self.token {
+            if now < t.refresh_at_ms {
+                return Ok(t.bearer.clone());
+            }
+        }
+        let mut req = HttpRequest::new(Method::Post, format!("{}/oidc/v1/token", self.config.base_url));
+        req.headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
+        req.body = request::token_form(&scope);
+        req.authorization = Some(request::basic_auth(&client_id, &client_secret));
+        let mut attempt = 0;
+        let resp = loop {
+            attempt += 1;
+            if let Some(r) = self.send_once(&req, Retry::Idempotent, attempt, deadline, stats)? {
+                break r;
+            }
+        };
+        let parsed: Option<TokenResponse> = serde_json::from_slice(&resp.body).ok();
+        if !(200..300).contains(&resp.status) {
+            let mut e = http_error(&resp);
+            if matches!(resp.status, 400 | 401 | 403) {
+                e.kind = ErrorKind::Authentication;
+                if let Some(p) = parsed {
+                    let what = [p.error, p.error_description].into_iter().flatten().collect::<Vec<_>>().join(": ");
+                    if !what.is_empty() {
+                        e.message = format!("OAuth token request failed (HTTP {}): {what}", resp.status);
+                    }
+                }
+            }
+            return Err(e);
+        }
+        let parsed = parsed.ok_or_else(|| Error::server("malformed OAuth token response"))?;
+        let token = parsed.access_token.filter(|t| !t.is_empty()).ok_or_else(|| Error::server("OAuth token response has no access_token"))?;
+        let lifetime_ms = parsed.expires_in.unwrap_or(3600).saturating_mul(1000);
+        let margin = (lifetime_ms / 2).min(60_000);
+        let bearer = Secret::new(format!("Bearer {token}"));
+        self.token = Some(Token { bearer: bearer.clone(), refresh_at_ms: now + lifetime_ms - margin });
+        self.debug(|| format!("fetched an OAuth token valid for {} s", lifetime_ms / 1000));
+        Ok(bearer)
+    }
+
+    /// The secret strings of the credential, for redaction of messages.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut s = match &self.config.credential {
+            Credential::AccessToken(t) => vec![t.expose().to_owned()],
+            Credential::OAuth { client_secret, .. } => vec![client_secret.expose().to_owned()],
+        };
+        if let Some(t) = &self.token {
+            s.push(t.bearer.expose().trim_start_matches("Bearer ").to_owned());
+        }
+        s
+    }
+}

@@ -1,0 +1,488 @@
+//! Typed values: decoding JSON_ARRAY cells by column type, encoding parameters and batch JSON.
+//!
+//! | `type_name` | [`Value`] | cell text |
+//! |---|---|---|
+//! | BOOLEAN | `Boolean` | `true`/`false` |
+//! | BYTE, SHORT, INT, LONG | `TinyInt`..`BigInt` | decimal |
+//! | FLOAT, DOUBLE | `Float`, `Double` | float text, `NaN`, `Infinity`, `-Infinity` |
+//! | DECIMAL | `Decimal` | exact digits |
+//! | DATE | `Date` | `YYYY-MM-DD` |
+//! | TIMESTAMP / TIMESTAMP_NTZ | `Timestamp` / `TimestampNtz` | RFC 3339 / without offset |
+//! | BINARY | `Binary` | base64 (hex accepted) |
+//! | INTERVAL | `Interval` | `Y-M` or `D HH:MM:SS.f` |
+//! | ARRAY, MAP, STRUCT, VARIANT | `Json` | JSON text verbatim |
+//! | NULL/VOID | `Null` | null |
+//! | anything else | `Text` | verbatim |
+
+use super::base64;
+use super::error::{Error, Result};
+use super::time;
+
+/// An exact decimal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal {
+    /// Plain decimal text, e.g. `-12.50`.
+    pub digits: String,
+    /// Total digits the column allows.
+    pub precision: u8,
+    /// Digits after the point.
+    pub scale: u8,
+}
+
+/// A calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date {
+    /// Year.
+    pub year: i32,
+    /// Month 1..=12.
+    pub month: u8,
+    /// Day 1..=31.
+    pub day: u8,
+}
+
+/// An interval: year-month (`months`) or day-time (`micros`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    /// Whole months.
+    pub months: i32,
+    /// Microseconds.
+    pub micros: i64,
+}
+
+/// A typed SQL value (the WIT `value`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// BOOLEAN.
+    Boolean(bool),
+    /// TINYINT.
+    TinyInt(i8),
+    /// SMALLINT.
+    SmallInt(i16),
+    /// INT.
+    Int(i32),
+    /// BIGINT.
+    BigInt(i64),
+    /// FLOAT.
+    Float(f32),
+    /// DOUBLE.
+    Double(f64),
+    /// DECIMAL(p,s).
+    Decimal(Decimal),
+    /// STRING and unknown types.
+    Text(String),
+    /// BINARY.
+    Binary(Vec<u8>),
+    /// DATE.
+    Date(Date),
+    /// TIMESTAMP, micros since the epoch UTC.
+    Timestamp(i64),
+    /// TIMESTAMP_NTZ, micros since the epoch of a zone-less wall-clock time.
+    TimestampNtz(i64),
+    /// INTERVAL.
+    Interval(Interval),
+    /// ARRAY/MAP/STRUCT/VARIANT as JSON text.
+    Json(String),
+}
+
+/// Metadata of one result column.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Databricks `type_name` (open string).
+    pub type_name: String,
+    /// Databricks `type_text`.
+    pub type_text: String,
+    /// 0-based position.
+    pub position: u32,
+    /// `type_precision`, when given.
+    pub precision: Option<u8>,
+    /// `type_scale`, when given.
+    pub scale: Option<u8>,
+}
+
+impl Column {
+    /// Precision and scale of a DECIMAL column: the manifest's fields, else `DECIMAL(p,s)` text, else (10,0).
+    pub fn decimal_precision_scale(&self) -> (u8, u8) {
+        let from_text = || {
+            let inner = self.type_text.trim().strip_prefix("DECIMAL(")?.strip_suffix(')')?;
+            let (p, s) = inner.split_once(',')?;
+            Some((p.trim().parse().ok()?, s.trim().parse().ok()?))
+        };
+        match (self.precision, self.scale) {
+            (Some(p), Some(s)) => (p, s),
+            _ => from_text().unwrap_or((10, 0)),
+        }
+    }
+}
+
+fn bad(col: &Column, cell: &str) -> Error {
+    let shown: String = cell.chars().take(64).collect();
+    Error::server(format!("malformed {} value {shown:?} in column {:?}", col.type_name, col.name))
+}
+
+/// Whether `s` is plain decimal text: `[-+]digits[.digits]`.
+pub fn is_decimal_text(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    !(int.is_empty() && frac.is_empty()) && all_digits(int) && all_digits(frac) && (!body.ends_with('.'))
+}
+
+fn parse_float(s: &str) -> Option<f64> {
+    match s.trim() {
+        "NaN" | "nan" => Some(f64::NAN),
+        "Infinity" | "+Infinity" | "inf" => Some(f64::INFINITY),
+        "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
+        t => t.parse().ok(),
+    }
+}
+
+/// Decode one JSON_ARRAY cell of `col`; malformed text is a `server` error.
+pub fn decode_cell(col: &Column, cell: Option<&str>) -> Result<Value> {
+    let Some(s) = cell else { return Ok(Value::Null) };
+    let e = || bad(col, s);
+    let v = match col.type_name.to_ascii_uppercase().as_str() {
+        "NULL" | "VOID" => Value::Null,
+        "BOOLEAN" => match s {
+            "true" | "TRUE" | "True" => Value::Boolean(true),
+            "false" | "FALSE" | "False" => Value::Boolean(false),
+            _ => return Err(e()),
+        },
+        "BYTE" | "TINYINT" => Value::TinyInt(s.trim().parse().map_err(|_| e())?),
+        "SHORT" | "SMALLINT" => Value::SmallInt(s.trim().parse().map_err(|_| e())?),
+        "INT" | "INTEGER" => Value::Int(s.trim().parse().map_err(|_| e())?),
+        "LONG" | "BIGINT" => Value::BigInt(s.trim().parse().map_err(|_| e())?),
+        "FLOAT" | "REAL" => Value::Float(parse_float(s).ok_or_else(e)? as f32),
+        "DOUBLE" => Value::Double(parse_float(s).ok_or_else(e)?),
+        "DECIMAL" | "DEC" | "NUMERIC" => {
+            if !is_decimal_text(s) {
+                return Err(e());
+            }
+            let (precision, scale) = col.decimal_precision_scale();
+            Value::Decimal(Decimal { digits: s.to_owned(), precision, scale })
+        }
+        "DATE" => {
+            let (year, month, day) = time::parse_date(s.trim()).ok_or_else(e)?;
+            Value::Date(Date { year, month, day })
+        }
+        "TIMESTAMP" | "TIMESTAMP_LTZ" => Value::Timestamp(time::parse_timestamp(s, true).ok_or_else(e)?),
+        "TIMESTAMP_NTZ" => Value::TimestampNtz(time::parse_timestamp(s, false).ok_or_else(e)?),
+        "BINARY" => {
+            let t = s.trim();
+            Value::Binary(base64::decode(t).or_else(|| base64::hex_decode(t)).ok_or_else(e)?)
+        }
+        "INTERVAL" => {
+            let (months, micros) = time::parse_interval(s).ok_or_else(e)?;
+            Value::Interval(Interval { months, micros })
+        }
+        "ARRAY" | "MAP" | "STRUCT" | "VARIANT" => Value::Json(s.to_owned()),
+        _ => Value::Text(s.to_owned()),
+    };
+    Ok(v)
+}
+
+/// Shortest round-trip text of a double; `NaN`, `Infinity`, `-Infinity` for the specials.
+pub fn format_double(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// Shortest round-trip text of a float (same specials as [`format_double`]).
+pub fn format_float(x: f32) -> String {
+    if x.is_finite() { format!("{x:?}") } else { format_double(f64::from(x)) }
+}
+
+/// One native statement parameter `{name, value, type}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// Marker name.
+    pub name: String,
+    /// The value text, absent for NULL.
+    pub value: Option<String>,
+    /// SQL type text.
+    pub sql_type: String,
+    /// Whether the marker must be written `unhex(:name)` (binary values).
+    pub unhex: bool,
+}
+
+fn check_decimal(d: &Decimal) -> Result<()> {
+    if !is_decimal_text(&d.digits) || d.precision == 0 || d.precision > 38 || d.scale > d.precision {
+        return Err(Error::invalid(format!("invalid decimal {:?} ({},{})", d.digits, d.precision, d.scale)));
+    }
+    Ok(())
+}
+
+fn check_date(d: &Date) -> Result<()> {
+    if !time::valid_date(d.year, d.month, d.day) {
+        return Err(Error::invalid(format!("invalid date {}-{}-{}", d.year, d.month, d.day)));
+    }
+    Ok(())
+}
+
+/// Encode `value` as a native parameter named `name` (see docs/wire.md, Parameters).
+pub fn param_spec(name: &str, value: &Value) -> Result<ParamSpec> {
+    let p = |value: Option<String>, ty: &str| ParamSpec {
+        name: name.to_owned(),
+        value,
+        sql_type: ty.to_owned(),
+        unhex: false,
+    };
+    Ok(match value {
+        Value::Null => p(None, "STRING"),
+        Value::Boolean(b) => p(Some(b.to_string()), "BOOLEAN"),
+        Value::TinyInt(i) => p(Some(i.to_string()), "TINYINT"),
+        Value::SmallInt(i) => p(Some(i.to_string()), "SMALLINT"),
+        Value::Int(i) => p(Some(i.to_string()), "INT"),
+        Value::BigInt(i) => p(Some(i.to_string()), "BIGINT"),
+        Value::Float(f) => p(Some(format_float(*f)), "FLOAT"),
+        Value::Double(f) => p(Some(format_double(*f)), "DOUBLE"),
+        Value::Decimal(d) => {
+            check_decimal(d)?;
+            p(Some(d.digits.clone()), &format!("DECIMAL({},{})", d.precision, d.scale))
+        }
+        Value::Text(s) => p(Some(s.clone()), "STRING"),
+        Value::Binary(b) => ParamSpec { unhex: true, ..p(Some(base64::hex_encode(b)), "STRING") },
+        Value::Date(d) => {
+            check_date(d)?;
+            p(Some(time::format_date(i64::from(d.year), d.month, d.day)), "DATE")
+        }
+        Value::Timestamp(t) => p(Some(format!("{}Z", time::format_timestamp(*t, 'T'))), "TIMESTAMP"),
+        Value::TimestampNtz(t) => p(Some(time::format_timestamp(*t, ' ')), "TIMESTAMP_NTZ"),
+        Value::Interval(_) => return Err(Error::invalid(format!("parameter {name:?}: intervals cannot be parameters"))),
+        Value::Json(_) => {
+            return Err(Error::invalid(format!("parameter {name:?}: complex (json) values cannot be parameters")));
+        }
+    })
+}
+
+/// The struct-field SQL type of a value in batch JSON; `None` for null; intervals are rejected.
+pub fn batch_type(value: &Value) -> Result<Option<String>> {
+    Ok(Some(match value {
+        Value::Null => return Ok(None),
+        Value::Boolean(_) => "BOOLEAN".into(),
+        Value::TinyInt(_) => "TINYINT".into(),
+        Value::SmallInt(_) => "SMALLINT".into(),
+        Value::Int(_) => "INT".into(),
+        Value::BigInt(_) => "BIGINT".into(),
+        Value::Float(_) => "FLOAT".into(),
+        Value::Double(_) => "DOUBLE".into(),
+        Value::Decimal(d) => format!("DECIMAL({},{})", d.precision, d.scale),
+        Value::Text(_) | Value::Json(_) => "STRING".into(),
+        Value::Binary(_) => "BINARY".into(),
+        Value::Date(_) => "DATE".into(),
+        Value::Timestamp(_) => "TIMESTAMP".into(),
+        Value::TimestampNtz(_) => "TIMESTAMP_NTZ".into(),
+        Value::Interval(_) => return Err(Error::invalid("interval values cannot be written")),
+    }))
+}
+
+/// Append `s` as a JSON string literal to `out`.
+pub fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Append `value` as a batch-JSON value to `out` (docs/wire.md, Batched writes).
+pub fn push_json_value(out: &mut String, value: &Value) -> Result<()> {
+    let float = |out: &mut String, text: String, finite: bool| {
+        if finite { out.push_str(&text) } else { push_json_string(out, &text) }
+    };
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::TinyInt(i) => out.push_str(&i.to_string()),
+        Value::SmallInt(i) => out.push_str(&i.to_string()),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::BigInt(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => float(out, format_float(*f), f.is_finite()),
+        Value::Double(f) => float(out, format_double(*f), f.is_finite()),
+        Value::Decimal(d) => {
+            check_decimal(d)?;
+            // JSON numbers have no leading '+' and no bare leading '.'.
+            let digits = d.digits.strip_prefix('+').unwrap_or(&d.digits);
+            let (sign, body) = digits.strip_prefix('-').map_or(("", digits), |b| ("-", b));
+            out.push_str(sign);
+            if body.starts_with('.') {
+                out.push('0');
+            }
+            out.push_str(body);
+        }
+        Value::Text(s) | Value::Json(s) => push_json_string(out, s),
+        Value::Binary(b) => push_json_string(out, &base64::encode(b)),
+        Value::Date(d) => {
+            check_date(d)?;
+            push_json_string(out, &time::format_date(i64::from(d.year), d.month, d.day));
+        }
+        Value::Timestamp(t) => push_json_string(out, &format!("{}Z", time::format_timestamp(*t, 'T'))),
+        Value::TimestampNtz(t) => push_json_string(out, &time::format_timestamp(*t, 'T')),
+        Value::Interval(_) => return Err(Error::invalid("interval values cannot be written")),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(type_name: &str, type_text: &str) -> Column {
+        Column { name: "c".into(), type_name: type_name.into(), type_text: type_text.into(), ..Default::default() }
+    }
+
+    fn dec(tn: &str, s: &str) -> Value {
+        decode_cell(&col(tn, tn), Some(s)).unwrap()
+    }
+
+    #[test]
+    fn decodes_scalars() {
+        assert_eq!(dec("BOOLEAN", "true"), Value::Boolean(true));
+        assert_eq!(dec("BOOLEAN", "false"), Value::Boolean(false));
+        assert_eq!(dec("BYTE", "-128"), Value::TinyInt(-128));
+        assert_eq!(dec("SHORT", "32767"), Value::SmallInt(32767));
+        assert_eq!(dec("INT", "-7"), Value::Int(-7));
+        assert_eq!(dec("LONG", "9223372036854775807"), Value::BigInt(i64::MAX));
+        assert_eq!(dec("FLOAT", "1.5"), Value::Float(1.5));
+        assert_eq!(dec("DOUBLE", "1.0E300"), Value::Double(1e300));
+        assert_eq!(dec("STRING", " a\"b "), Value::Text(" a\"b ".into()));
+        assert_eq!(dec("CHAR", "x"), Value::Text("x".into()));
+        assert_eq!(decode_cell(&col("INT", "INT"), None).unwrap(), Value::Null);
+        assert_eq!(decode_cell(&col("NULL", "VOID"), Some("x")).unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn decodes_float_specials() {
+        assert!(matches!(dec("DOUBLE", "NaN"), Value::Double(x) if x.is_nan()));
+        assert_eq!(dec("DOUBLE", "Infinity"), Value::Double(f64::INFINITY));
+        assert_eq!(dec("DOUBLE", "-Infinity"), Value::Double(f64::NEG_INFINITY));
+        assert!(matches!(dec("FLOAT", "NaN"), Value::Float(x) if x.is_nan()));
+        assert_eq!(dec("FLOAT", "-Infinity"), Value::Float(f32::NEG_INFINITY));
+    }
+
+    #[test]
+    fn decodes_decimals_exactly_with_scale_zeros() {
+        let mut c = col("DECIMAL", "DECIMAL(10,2)");
+        assert_eq!(
+            decode_cell(&c, Some("-12.50")).unwrap(),
+            Value::Decimal(Decimal { digits: "-12.50".into(), precision: 10, scale: 2 })
+        );
+        c.precision = Some(38);
+        c.scale = Some(4);
+        assert_eq!(
+            decode_cell(&c, Some("0.0100")).unwrap(),
+            Value::Decimal(Decimal { digits: "0.0100".into(), precision: 38, scale: 4 })
+        );
+        let big = "12345678901234567890123456789012345678";
+        assert!(matches!(decode_cell(&col("DECIMAL", "DECIMAL(38,0)"), Some(big)).unwrap(),
+            Value::Decimal(d) if d.digits == big && d.precision == 38));
+        assert!(decode_cell(&c, Some("1e5")).is_err());
+        assert!(decode_cell(&c, Some("1.")).is_err());
+    }
+
+    #[test]
+    fn decodes_dates_and_timestamps() {
+        assert_eq!(dec("DATE", "2024-02-29"), Value::Date(Date { year: 2024, month: 2, day: 29 }));
+        let utc_18h = (18_628 * 86_400 + 18 * 3600) * 1_000_000;
+        assert_eq!(dec("TIMESTAMP", "2021-01-01T10:00:00.000-08:00"), Value::Timestamp(utc_18h));
+        assert_eq!(dec("TIMESTAMP", "2021-01-01T18:00:00Z"), Value::Timestamp(utc_18h));
+        assert_eq!(dec("TIMESTAMP", "2021-01-01T18:00:00.000001Z"), Value::Timestamp(utc_18h + 1));
+        assert_eq!(dec("TIMESTAMP_NTZ", "2021-01-01 18:00:00"), Value::TimestampNtz(utc_18h));
+        assert_eq!(dec("TIMESTAMP_NTZ", "2021-01-01T18:00:00.000000"), Value::TimestampNtz(utc_18h));
+        assert!(decode_cell(&col("TIMESTAMP_NTZ", ""), Some("2021-01-01T18:00:00Z")).is_err());
+        assert!(decode_cell(&col("DATE", ""), Some("2021-1-1")).is_err());
+    }
+
+    #[test]
+    fn decodes_binary_base64_then_hex() {
+        assert_eq!(dec("BINARY", "SGVsbG8="), Value::Binary(b"Hello".to_vec()));
+        assert_eq!(dec("BINARY", "48656C6C6F"), Value::Binary(b"Hello".to_vec()));
+        assert_eq!(dec("BINARY", ""), Value::Binary(vec![]));
+        assert!(decode_cell(&col("BINARY", ""), Some("not binary!")).is_err());
+    }
+
+    #[test]
+    fn decodes_intervals() {
+        assert_eq!(dec("INTERVAL", "100-0"), Value::Interval(Interval { months: 1200, micros: 0 }));
+        let m = ((3 * 24 + 4) * 3600 + 30 * 60 + 20) * 1_000_000 + 123_000;
+        assert_eq!(dec("INTERVAL", "-3 04:30:20.123000000"), Value::Interval(Interval { months: 0, micros: -m }));
+    }
+
+    #[test]
+    fn complex_and_unknown_types() {
+        assert_eq!(dec("ARRAY", "[1,2]"), Value::Json("[1,2]".into()));
+        assert_eq!(dec("MAP", "{\"a\":\"b\"}"), Value::Json("{\"a\":\"b\"}".into()));
+        assert_eq!(dec("STRUCT", "{\"x\":1}"), Value::Json("{\"x\":1}".into()));
+        assert_eq!(dec("VARIANT", "{\"v\":true}"), Value::Json("{\"v\":true}".into()));
+        assert_eq!(dec("GEOGRAPHY", "POINT(1 2)"), Value::Text("POINT(1 2)".into()));
+    }
+
+    #[test]
+    fn malformed_cells_are_server_errors() {
+        for (t, s) in [("INT", "1.5"), ("INT", "99999999999"), ("BOOLEAN", "yes"), ("DOUBLE", "abc"), ("INTERVAL", "x")] {
+            let e = decode_cell(&col(t, t), Some(s)).unwrap_err();
+            assert_eq!(e.kind, super::super::error::ErrorKind::Server, "{t} {s}");
+        }
+    }
+
+    #[test]
+    fn encodes_params() {
+        let spec = |v: Value| param_spec("p", &v).unwrap();
+        assert_eq!(spec(Value::Null).value, None);
+        assert_eq!(spec(Value::Null).sql_type, "STRING");
+        assert_eq!(spec(Value::Boolean(true)).value.as_deref(), Some("true"));
+        assert_eq!(spec(Value::BigInt(-5)).sql_type, "BIGINT");
+        assert_eq!(spec(Value::Double(0.1)).value.as_deref(), Some("0.1"));
+        assert_eq!(spec(Value::Double(f64::NAN)).value.as_deref(), Some("NaN"));
+        assert_eq!(spec(Value::Float(f32::INFINITY)).value.as_deref(), Some("Infinity"));
+        assert_eq!(spec(Value::Double(f64::NEG_INFINITY)).value.as_deref(), Some("-Infinity"));
+        let d = spec(Value::Decimal(Decimal { digits: "12.50".into(), precision: 10, scale: 2 }));
+        assert_eq!((d.value.as_deref(), d.sql_type.as_str()), (Some("12.50"), "DECIMAL(10,2)"));
+        let b = spec(Value::Binary(b"Hi".to_vec()));
+        assert_eq!((b.value.as_deref(), b.unhex), (Some("4869"), true));
+        assert_eq!(spec(Value::Date(Date { year: 2024, month: 1, day: 9 })).value.as_deref(), Some("2024-01-09"));
+        assert_eq!(spec(Value::Timestamp(1)).value.as_deref(), Some("1970-01-01T00:00:00.000001Z"));
+        assert_eq!(spec(Value::TimestampNtz(-1)).value.as_deref(), Some("1969-12-31 23:59:59.999999"));
+        assert!(param_spec("p", &Value::Json("[]".into())).is_err());
+        assert!(param_spec("p", &Value::Interval(Interval { months: 1, micros: 0 })).is_err());
+        assert!(param_spec("p", &Value::Decimal(Decimal { digits: "1;drop".into(), precision: 10, scale: 0 })).is_err());
+        assert!(param_spec("p", &Value::Date(Date { year: 2023, month: 2, day: 29 })).is_err());
+    }
+
+    #[test]
+    fn encodes_batch_json() {
+        let j = |v: Value| {
+            let mut s = String::new();
+            push_json_value(&mut s, &v).unwrap();
+            s
+        };
+        assert_eq!(j(Value::Null), "null");
+        assert_eq!(j(Value::Double(f64::NAN)), "\"NaN\"");
+        assert_eq!(j(Value::Double(1.5)), "1.5");
+        assert_eq!(j(Value::Decimal(Decimal { digits: "-.50".into(), precision: 3, scale: 2 })), "-0.50");
+        assert_eq!(j(Value::Decimal(Decimal { digits: "+7".into(), precision: 3, scale: 0 })), "7");
+        assert_eq!(j(Value::Binary(b"Hello".to_vec())), "\"SGVsbG8=\"");
+        assert_eq!(j(Value::Text("a\"\\\n\u{1}é".into())), "\"a\\\"\\\\\\n\\u0001é\"");
+        assert_eq!(j(Value::Json("{\"a\":1}".into())), "\"{\\\"a\\\":1}\"");
+        assert_eq!(j(Value::TimestampNtz(0)), "\"1970-01-01T00:00:00.000000\"");
+        assert_eq!(j(Value::Timestamp(0)), "\"1970-01-01T00:00:00.000000Z\"");
+        let text = j(Value::Text("x\u{7}\"y".into()));
+        assert_eq!(serde_json::from_str::<String>(&text).unwrap(), "x\u{7}\"y");
+    }
+}

@@ -1,0 +1,177 @@
+//! The only module touching `wasi:http`, clocks and random: [`WasiTransport`] implements the
+//! core's [`Transport`] over `wasi:http/outgoing-handler`.
+
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
+};
+use wasi::io::streams::StreamError;
+
+use crate::core::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use crate::core::url::Url;
+
+/// Largest response body accepted (a guard against unbounded memory), bytes.
+const MAX_BODY: usize = 512 * 1024 * 1024;
+/// Most bytes per `blocking-write-and-flush` (the WASI limit is 4096).
+const WRITE_CHUNK: usize = 4096;
+/// Per-request connect timeout, ns.
+const CONNECT_TIMEOUT_NS: u64 = 30_000_000_000;
+/// Per-request first-byte and between-bytes timeout, ns (the server waits up to 10 s itself).
+const READ_TIMEOUT_NS: u64 = 120_000_000_000;
+
+/// The wasi-http transport; `log` goes to `wasi:logging` at debug level.
+pub struct WasiTransport;
+
+fn failed(message: String, maybe_sent: bool) -> TransportError {
+    TransportError { message, maybe_sent }
+}
+
+/// Whether a failure with `code` may have happened after the request reached the server.
+fn maybe_sent(code: &ErrorCode) -> bool {
+    !matches!(
+        code,
+        ErrorCode::DnsTimeout
+            | ErrorCode::DnsError(_)
+            | ErrorCode::DestinationNotFound
+            | ErrorCode::DestinationUnavailable
+            | ErrorCode::DestinationIpProhibited
+            | ErrorCode::DestinationIpUnroutable
+            | ErrorCode::ConnectionRefused
+            | ErrorCode::ConnectionTimeout
+            | ErrorCode::TlsProtocolError
+            | ErrorCode::TlsCertificateError
+            | ErrorCode::TlsAlertReceived(_)
+            | ErrorCode::HttpRequestDenied
+            | ErrorCode::HttpRequestUriInvalid
+            | ErrorCode::HttpRequestMethodInvalid
+    )
+}
+
+fn describe(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::HttpRequestDenied => "the host denied the outgoing request (not on its allow-list)".into(),
+        ErrorCode::DnsError(p) => format!("DNS error {}", p.rcode.clone().unwrap_or_default()),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Wait for the response future and unwrap its nested results.
+fn await_response(fut: &FutureIncomingResponse) -> Result<IncomingResponse, TransportError> {
+    fut.subscribe().block();
+    match fut.get() {
+        Some(Ok(Ok(r))) => Ok(r),
+        Some(Ok(Err(code))) => Err(failed(describe(&code), maybe_sent(&code))),
+        Some(Err(())) => Err(failed("response already taken".into(), true)),
+        None => Err(failed("response not ready after waiting".into(), true)),
+    }
+}
+
+fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+    let url = Url::parse(&req.url).map_err(|e| failed(e.message, false))?;
+    let mut headers: Vec<(String, Vec<u8>)> =
+        req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())).collect();
+    if let Some(a) = &req.authorization {
+        headers.push(("authorization".into(), a.expose().as_bytes().to_vec()));
+    }
+    if req.method == Method::Post || !req.body.is_empty() {
+        headers.push(("content-length".into(), req.body.len().to_string().into_bytes()));
+    }
+    let fields = Fields::from_list(&headers).map_err(|e| failed(format!("invalid request header: {e:?}"), false))?;
+    let out = OutgoingRequest::new(fields);
+    let method = match req.method {
+        Method::Get => WasiMethod::Get,
+        Method::Post => WasiMethod::Post,
+        Method::Delete => WasiMethod::Delete,
+    };
+    let scheme = if url.https { Scheme::Https } else { Scheme::Http };
+    let ok = out.set_method(&method).is_ok()
+        && out.set_scheme(Some(&scheme)).is_ok()
+        && out.set_authority(Some(&url.authority)).is_ok()
+        && out.set_path_with_query(Some(&url.path_and_query)).is_ok();
+    if !ok {
+        return Err(failed("the host rejected the request line".into(), false));
+    }
+    let body = out.body().map_err(|()| failed("request body unavailable".into(), false))?;
+    let options = RequestOptions::new();
+    // Hosts may refuse to set timeouts; their defaults then apply.
+    let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
+    let _ = options.set_first_byte_timeout(Some(READ_TIMEOUT_NS));
+    let _ = options.set_between_bytes_timeout(Some(READ_TIMEOUT_NS));
+    let fut = outgoing_handler::handle(out, Some(options)).map_err(|c| failed(describe(&c), maybe_sent(&c)))?;
+    if let Err(write_error) = write_body(body, &req.body) {
+        // The response future often carries the real reason (e.g. HttpRequestDenied).
+        return Err(match await_response(&fut) {
+            Err(e) => e,
+            Ok(_) => failed(write_error, true),
+        });
+    }
+    let resp = await_response(&fut)?;
+    read_response(resp)
+}
+
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
+    {
+        let stream = body.write().map_err(|()| "request body stream unavailable".to_string())?;
+        for chunk in bytes.chunks(WRITE_CHUNK) {
+            stream.blocking_write_and_flush(chunk).map_err(|e| format!("writing the request body failed: {e:?}"))?;
+        }
+    }
+    OutgoingBody::finish(body, None).map_err(|e| format!("finishing the request body failed: {e:?}"))
+}
+
+fn read_response(resp: IncomingResponse) -> Result<HttpResponse, TransportError> {
+    let status = resp.status();
+    let headers = resp
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let incoming = resp.consume().map_err(|()| failed("response body unavailable".into(), true))?;
+    let mut body = Vec::new();
+    {
+        let stream = incoming.stream().map_err(|()| failed("response body stream unavailable".into(), true))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(bytes) => {
+                    body.extend_from_slice(&bytes);
+                    if body.len() > MAX_BODY {
+                        return Err(failed(format!("response body over {MAX_BODY} bytes"), true));
+                    }
+                }
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(failed(format!("reading the response failed: {}", e.to_debug_string()), true));
+                }
+            }
+        }
+    }
+    drop(incoming);
+    Ok(HttpResponse { status, headers, body })
+}
+
+impl Transport for WasiTransport {
+    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        send(req)
+    }
+
+    fn now_ms(&self) -> u64 {
+        wasi::clocks::monotonic_clock::now() / 1_000_000
+    }
+
+    fn sleep_ms(&mut self, ms: u64) {
+        if ms > 0 {
+            wasi::clocks::monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
+        }
+    }
+
+    fn random(&mut self) -> u64 {
+        wasi::random::random::get_random_u64()
+    }
+
+    fn log(&mut self, message: &str) {
+        use crate::bindings::wasi::logging::logging::{Level, log};
+        log(Level::Debug, "openmatch-databricks", message);
+    }
+}
