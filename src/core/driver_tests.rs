@@ -1,0 +1,475 @@
+//! Flows of the statement driver and the operations against recorded server responses.
+
+use super::batch::Mode;
+use super::config::Credential;
+use super::driver;
+use super::error::ErrorKind;
+use super::fake::{Fake, input, session, session_with};
+use super::http::{HttpResponse, Method};
+use super::ops;
+use super::secret::Secret;
+use super::session::Session;
+use super::value::Value;
+
+const STMTS: &str = "/api/2.0/sql/statements";
+
+/// The real recorded INLINE response of `SELECT id, ts` (databricks-jdbc WireMock fixtures).
+const TIMESTAMPS: &str = r#"{"statement_id":"01f00f48-d4ac-1dc7-8b29-c92b18761007","status":{"state":"SUCCEEDED"},
+ "manifest":{"format":"JSON_ARRAY","schema":{"column_count":2,"columns":[
+   {"name":"id","type_text":"INT","type_name":"INT","position":0},
+   {"name":"ts","type_text":"TIMESTAMP","type_name":"TIMESTAMP","position":1}]},
+  "total_chunk_count":1,"chunks":[{"chunk_index":0,"row_offset":0,"row_count":3}],
+  "total_row_count":3,"truncated":false},
+ "result":{"chunk_index":0,"row_offset":0,"row_count":3,
+  "data_array":[["1","2021-01-01T10:00:00.000-08:00"],["2","2021-06-15T12:34:56.789-07:00"],["3",null]]}}"#;
+
+/// The real recorded DDL response (no columns, empty result).
+const DDL: &str = r#"{"statement_id":"01ef9de3-8ad8-1237-a769-1fea120e3c0a","status":{"state":"SUCCEEDED"},
+ "manifest":{"format":"JSON_ARRAY","schema":{"column_count":0},"total_chunk_count":0,"total_row_count":0,"truncated":false},"result":{}}"#;
+
+/// The real recorded syntax error (no `sql_state` field).
+const SYNTAX: &str = r#"{"statement_id":"01ef9de4-091e-1cca-a458-a00ed5ab7b11","status":{"state":"FAILED","error":{"error_code":"BAD_REQUEST",
+ "message":"\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'INSER'. SQLSTATE: 42601 (line 1, pos 0)\n\n== SQL ==\nINSER INTO ...\n^^^\n"}}}"#;
+
+fn pending(id: &str) -> String {
+    format!(r#"{{"statement_id":"{id}","status":{{"state":"PENDING"}}}}"#)
+}
+
+fn running(id: &str) -> String {
+    format!(r#"{{"statement_id":"{id}","status":{{"state":"RUNNING"}}}}"#)
+}
+
+fn dml(id: &str, cols: &[&str], vals: &[u64]) -> String {
+    let columns: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!(r#"{{"name":"{c}","type_text":"BIGINT","type_name":"LONG","position":{i}}}"#))
+        .collect();
+    let cells: Vec<String> = vals.iter().map(|v| format!("\"{v}\"")).collect();
+    format!(
+        r#"{{"statement_id":"{id}","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":{},"columns":[{}]}},"total_row_count":1}},"result":{{"chunk_index":0,"row_count":1,"data_array":[[{}]]}}}}"#,
+        cols.len(),
+        columns.join(","),
+        cells.join(",")
+    )
+}
+
+fn with_header(status: u16, body: &str, name: &str, value: &str) -> HttpResponse {
+    HttpResponse { status, headers: vec![(name.into(), value.into())], body: body.as_bytes().to_vec() }
+}
+
+#[test]
+fn pending_then_succeeded_polls_with_backoff() {
+    let mut s = session();
+    s.transport
+        .on(Method::Post, STMTS, 200, &pending("s-1"))
+        .on(Method::Get, "/statements/s-1", 200, &running("s-1"))
+        .on(Method::Get, "/statements/s-1", 200, &running("s-1"))
+        .on(Method::Get, "/statements/s-1", 200, &TIMESTAMPS.replace("01f00f48-d4ac-1dc7-8b29-c92b18761007", "s-1"));
+    let r = ops::read_all(&mut s, "SELECT id, ts FROM t WHERE id > %(min)s", &[("min".into(), Value::Int(0))]).unwrap();
+    assert_eq!(s.transport.sleeps, vec![50, 100, 200]);
+    assert_eq!(r.rows.len(), 3);
+    assert_eq!(r.rows[0][0], Value::Int(1));
+    assert_eq!(r.rows[0][1], Value::Timestamp((18_628 * 86_400 + 18 * 3600) * 1_000_000));
+    assert_eq!(r.rows[2][1], Value::Null);
+    assert_eq!(r.execution.statement_id, "s-1");
+    assert_eq!(r.execution.row_count, 3);
+    let post = &s.transport.sent[0];
+    assert_eq!(post.url, "http://127.0.0.1:9/api/2.0/sql/statements");
+    assert_eq!(post.authorization.as_ref().map(|a| a.expose()), Some("Bearer dapi-secret"));
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(body["statement"], "SELECT id, ts FROM t WHERE id > :min");
+    assert_eq!(body["parameters"][0], serde_json::json!({"name": "min", "value": "0", "type": "INT"}));
+    assert_eq!((body["catalog"].as_str(), body["schema"].as_str()), (Some("main"), Some("default")));
+    assert_eq!(body["wait_timeout"], "10s");
+    assert!(s.transport.logs.iter().any(|l| l.contains("s-1")));
+    assert!(s.transport.logs.iter().all(|l| !l.contains("dapi-secret")));
+}
+
+#[test]
+fn ddl_without_columns_gives_empty_result() {
+    let mut s = session();
+    s.transport.on(Method::Post, STMTS, 200, DDL);
+    let r = ops::read_all(&mut s, "CREATE TABLE t (id BIGINT)", &[]).unwrap();
+    assert!(r.columns.is_empty() && r.rows.is_empty());
+    assert_eq!(r.execution.rows_affected, 0);
+}
+
+#[test]
+fn dml_counts_become_rows_affected() {
+    let mut s = session();
+    s.transport.on(Method::Post, STMTS, 200, &dml("s-2", &["num_affected_rows"], &[7]));
+    let r = ops::read_all(&mut s, "UPDATE t SET x = 1", &[]).unwrap();
+    assert_eq!(r.execution.rows_affected, 7);
+}
+
+#[test]
+fn follows_chunk_links_verbatim_then_indexes() {
+    let mut s = session();
+    let first = r#"{"statement_id":"s-3","status":{"state":"SUCCEEDED"},
+      "manifest":{"schema":{"column_count":1,"columns":[{"name":"id","type_name":"LONG","type_text":"BIGINT","position":0}]},"total_row_count":5},
+      "result":{"chunk_index":0,"data_array":[["0"],["1"]],"next_chunk_index":1,"next_chunk_internal_link":"/api/2.0/sql/statements/s-3/result/chunks/1?row_offset=2"}}"#;
+    let second = r#"{"chunk_index":1,"data_array":[["2"],["3"]],"next_chunk_index":2}"#;
+    let third = r#"{"chunk_index":2,"data_array":[["4"]]}"#;
+    s.transport
+        .on(Method::Post, STMTS, 200, first)
+        .on(Method::Get, "/s-3/result/chunks/1?row_offset=2", 200, second)
+        .on(Method::Get, "/s-3/result/chunks/2", 200, third);
+    let r = ops::read_all(&mut s, "SELECT * FROM range(5)", &[]).unwrap();
+    let ids: Vec<Value> = r.rows.into_iter().map(|mut row| row.remove(0)).collect();
+    assert_eq!(ids, (0..5).map(Value::BigInt).collect::<Vec<_>>());
+    assert_eq!(s.transport.sent[1].url, "http://127.0.0.1:9/api/2.0/sql/statements/s-3/result/chunks/1?row_offset=2");
+    assert!(s.transport.sent[1].authorization.is_some());
+}
+
+#[test]
+fn streaming_fetches_one_chunk_at_a_time_and_close_deletes() {
+    let mut s = session();
+    let first = r#"{"statement_id":"s-4","status":{"state":"SUCCEEDED"},
+      "manifest":{"schema":{"columns":[{"name":"id","type_name":"INT","position":0}]}},
+      "result":{"chunk_index":0,"data_array":[["0"],["1"]],"next_chunk_index":1}}"#;
+    s.transport.on(Method::Post, STMTS, 200, first);
+    let deadline = s.deadline();
+    let mut c = ops::query(&mut s, "SELECT id FROM big", &[], deadline).unwrap();
+    assert_eq!(c.next_rows(&mut s, 1, deadline).unwrap(), vec![vec![Value::Int(0)]]);
+    assert_eq!(c.next_rows(&mut s, 5, deadline).unwrap(), vec![vec![Value::Int(1)]]);
+    assert_eq!(s.transport.sent.len(), 1, "no chunk fetched before it is needed");
+    s.transport.on(Method::Get, "/s-4/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["2"]],"next_chunk_index":2}"#);
+    assert_eq!(c.next_rows(&mut s, 5, deadline).unwrap(), vec![vec![Value::Int(2)]]);
+    assert!(!c.exhausted());
+    s.transport.on(Method::Delete, "/statements/s-4", 200, "{}");
+    driver::close(&mut s, &c.statement_id);
+    assert_eq!(s.transport.calls().last().map(|c| c.0), Some(Method::Delete));
+}
+
+#[test]
+fn failed_statements_are_classified() {
+    let mut s = session();
+    s.transport.on(Method::Post, STMTS, 200, SYNTAX);
+    let e = ops::read_all(&mut s, "INSER INTO t", &[]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Syntax);
+    assert_eq!(e.sql_state.as_deref(), Some("42601"));
+    assert_eq!(e.error_code.as_deref(), Some("PARSE_SYNTAX_ERROR"));
+    assert_eq!(e.statement_id.as_deref(), Some("01ef9de4-091e-1cca-a458-a00ed5ab7b11"));
+
+    let mut s = session();
+    let nf = r#"{"statement_id":"s-5","status":{"state":"FAILED","sql_state":"42P01","error":{"error_code":"BAD_REQUEST","message":"[TABLE_OR_VIEW_NOT_FOUND] The table or view `x` cannot be found. SQLSTATE: 42P01"}}}"#;
+    s.transport.on(Method::Post, STMTS, 200, &pending("s-5")).on(Method::Get, "/s-5", 200, nf);
+    let e = ops::read_all(&mut s, "SELECT * FROM x", &[]).unwrap_err();
+    assert_eq!((e.kind, e.statement_id.as_deref()), (ErrorKind::NotFound, Some("s-5")));
+
+    let mut s = session();
+    s.transport.on(Method::Post, STMTS, 200, r#"{"statement_id":"s-6","status":{"state":"CANCELED"}}"#);
+    assert_eq!(ops::read_all(&mut s, "SELECT 1", &[]).unwrap_err().kind, ErrorKind::Canceled);
+}
+
+#[test]
+fn auth_failure_on_open_is_not_retried() {
+    let mut s = session();
+    s.transport.on(Method::Get, "/api/2.0/sql/warehouses/wh1", 401, r#"{"error_code":401,"message":"Credential was not sent or was of an unsupported type for this API."}"#);
+    let e = s.check_warehouse().unwrap_err();
+    assert_eq!((e.kind, e.http_status, e.error_code.as_deref()), (ErrorKind::Authentication, Some(401), Some("401")));
+    assert_eq!(s.transport.sent.len(), 1);
+    assert!(!e.message.contains("dapi-secret"));
+}
+
+#[test]
+fn rate_limit_honours_retry_after_then_succeeds() {
+    let mut s = session();
+    let limited = with_header(429, r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}"#, "Retry-After", "2");
+    s.transport.reply(Method::Post, STMTS, limited).on(Method::Post, STMTS, 200, DDL);
+    let r = ops::read_all(&mut s, "CREATE TABLE t (i INT)", &[]).unwrap();
+    assert_eq!(s.transport.sleeps, vec![2000]);
+    assert_eq!(r.execution.retries, 1);
+}
+
+#[test]
+fn rate_limit_gives_up_after_max_attempts() {
+    let mut cfg = input();
+    cfg.max_attempts = Some(3);
+    let mut s = session_with(cfg);
+    for _ in 0..3 {
+        let limited = with_header(429, r#"{"error_code":"RESOURCE_EXHAUSTED","message":"quota"}"#, "retry-after", "1");
+        s.transport.reply(Method::Post, STMTS, limited);
+    }
+    let e = ops::read_all(&mut s, "SELECT 1", &[]).unwrap_err();
+    assert_eq!((e.kind, e.retry_after_ms, e.http_status), (ErrorKind::ResourceExhausted, Some(1000), Some(429)));
+    assert_eq!(s.transport.sent.len(), 3);
+    assert_eq!(s.transport.sleeps, vec![1000, 1000]);
+}
+
+#[test]
+fn unavailable_without_retry_after_backs_off_exponentially() {
+    let mut s = session();
+    s.transport.rng = 0;
+    s.transport
+        .on(Method::Post, STMTS, 503, r#"{"error_code":"TEMPORARILY_UNAVAILABLE","message":"busy"}"#)
+        .on(Method::Post, STMTS, 503, "")
+        .on(Method::Post, STMTS, 200, DDL);
+    ops::read_all(&mut s, "CREATE TABLE t (i INT)", &[]).unwrap();
+    assert_eq!(s.transport.sleeps, vec![100, 200]);
+}
+
+#[test]
+fn server_errors_on_submit_are_not_retried() {
+    for status in [500, 502, 504] {
+        let mut s = session();
+        s.transport.on(Method::Post, STMTS, status, r#"{"error_code":"INTERNAL_ERROR","message":"boom"}"#);
+        let e = ops::read_all(&mut s, "INSERT INTO t VALUES (1)", &[]).unwrap_err();
+        assert_eq!((e.kind, e.http_status), (ErrorKind::Server, Some(status)));
+        assert_eq!(s.transport.sent.len(), 1);
+    }
+}
+
+#[test]
+fn connection_failure_before_sending_is_retried_but_unknown_outcome_is_not() {
+    let mut s = session();
+    s.transport.fail(Method::Post, STMTS, false).on(Method::Post, STMTS, 200, DDL);
+    ops::read_all(&mut s, "CREATE TABLE t (i INT)", &[]).unwrap();
+    assert_eq!(s.transport.sent.len(), 2);
+
+    let mut s = session();
+    s.transport.fail(Method::Post, STMTS, true);
+    let e = ops::read_all(&mut s, "INSERT INTO t VALUES (1)", &[]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Connection);
+    assert!(e.message.contains("outcome is unknown"));
+    assert_eq!(s.transport.sent.len(), 1, "a maybe-sent statement is never re-sent");
+}
+
+#[test]
+fn polling_and_chunk_reads_are_retried() {
+    let mut s = session();
+    let first = r#"{"statement_id":"s-7","status":{"state":"SUCCEEDED"},
+      "manifest":{"schema":{"columns":[{"name":"id","type_name":"INT","position":0}]}},
+      "result":{"chunk_index":0,"data_array":[["0"]],"next_chunk_index":1}}"#;
+    s.transport
+        .on(Method::Post, STMTS, 200, &pending("s-7"))
+        .fail(Method::Get, "/statements/s-7", true)
+        .on(Method::Get, "/statements/s-7", 503, "")
+        .on(Method::Get, "/statements/s-7", 200, first)
+        .on(Method::Get, "/s-7/result/chunks/1", 504, "")
+        .on(Method::Get, "/s-7/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["1"]]}"#);
+    let r = ops::read_all(&mut s, "SELECT id FROM t", &[]).unwrap();
+    assert_eq!(r.rows.len(), 2);
+    assert_eq!(r.execution.retries, 3);
+}
+
+#[test]
+fn pending_past_deadline_cancels_and_times_out() {
+    let mut cfg = input();
+    cfg.timeout_ms = Some(3_000);
+    let mut s = session_with(cfg);
+    s.transport.on(Method::Post, STMTS, 200, &pending("s-8"));
+    // Sleeps 50+100+200+400+800+1000 and the last 443 ms reach the 3 s deadline after 7 polls.
+    for _ in 0..7 {
+        s.transport.on(Method::Get, "/statements/s-8", 200, &running("s-8"));
+    }
+    s.transport.on(Method::Post, "/statements/s-8/cancel", 200, "{}");
+    let e = ops::read_all(&mut s, "SELECT slow()", &[]).unwrap_err();
+    assert_eq!((e.kind, e.statement_id.as_deref()), (ErrorKind::Timeout, Some("s-8")));
+    assert!(s.transport.script.is_empty(), "polled until the deadline, then canceled");
+    assert!(s.transport.now <= 3_000 + 20, "stopped at the deadline, now {}", s.transport.now);
+    assert_eq!(s.transport.sleeps, [50, 100, 200, 400, 800, 1000, 443]);
+}
+
+#[test]
+fn external_links_without_authorization_and_refresh_on_expiry() {
+    let mut cfg = input();
+    cfg.external_links = true;
+    let mut s = session_with(cfg);
+    let first = r#"{"statement_id":"s-9","status":{"state":"SUCCEEDED"},
+      "manifest":{"schema":{"columns":[{"name":"id","type_name":"INT","position":0}]},"total_row_count":3},
+      "result":{"external_links":[{"chunk_index":0,"row_offset":0,"row_count":2,"external_link":"https://bucket.s3/x?sig=old",
+        "http_headers":{"x-amz-sse":"k"},"expiration":"2024-11-08T15:20:17.922Z","next_chunk_index":1,
+        "next_chunk_internal_link":"/api/2.0/sql/statements/s-9/result/chunks/1"}]}}"#;
+    let refreshed = r#"{"external_links":[{"chunk_index":0,"external_link":"https://bucket.s3/x?sig=new","next_chunk_index":1,
+        "next_chunk_internal_link":"/api/2.0/sql/statements/s-9/result/chunks/1"}]}"#;
+    let second = r#"{"external_links":[{"chunk_index":1,"external_link":"https://bucket.s3/y"}]}"#;
+    s.transport
+        .on(Method::Post, STMTS, 200, first)
+        .on(Method::Get, "sig=old", 403, "<Error>AccessDenied: Request has expired</Error>")
+        .on(Method::Get, "/s-9/result/chunks/0", 200, refreshed)
+        .on(Method::Get, "sig=new", 200, r#"[["0"],["1"]]"#)
+        .on(Method::Get, "/s-9/result/chunks/1", 200, second)
+        .on(Method::Get, "bucket.s3/y", 200, r#"[["2"]]"#);
+    let r = ops::read_all(&mut s, "SELECT id FROM big", &[]).unwrap();
+    assert_eq!(r.rows.len(), 3);
+    let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[0].body).unwrap();
+    assert_eq!(body["disposition"], "EXTERNAL_LINKS");
+    for req in s.transport.sent.iter().filter(|r| r.url.contains("bucket.s3")) {
+        assert!(req.authorization.is_none(), "no Authorization to {}", req.url);
+    }
+    assert!(s.transport.sent[1].headers.contains(&("x-amz-sse".into(), "k".into())));
+}
+
+#[test]
+fn bad_server_data_is_a_typed_error() {
+    let cases = [
+        ("{not json", "malformed"),
+        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]}},"result":{"data_array":[["1","2"]]}}"#, "cells"),
+        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]},"total_row_count":5},"result":{"data_array":[["1"]]}}"#, "manifest"),
+        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]}},"result":{"data_array":[["x"]]}}"#, "malformed INT"),
+        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"result":{"chunk_index":3,"next_chunk_index":3}}"#, "advance"),
+        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"result":{"next_chunk_internal_link":"https://evil/x"}}"#, "next_chunk_internal_link"),
+        (r#"{"status":{"state":"PENDING"}}"#, "statement_id"),
+        (r#"{"statement_id":"s-10","status":{"state":"EXPLODED"}}"#, "state"),
+    ];
+    for (body, needle) in cases {
+        let mut s = session();
+        s.transport.on(Method::Post, STMTS, 200, body);
+        let e = ops::read_all(&mut s, "SELECT a", &[]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Server, "{body}");
+        assert!(e.message.contains(needle), "{} lacks {needle}", e.message);
+    }
+}
+
+#[test]
+fn writes_batch_and_count_from_the_server() {
+    let mut cfg = input();
+    cfg.batch_rows = Some(2);
+    let mut s = session_with(cfg);
+    let recs: Vec<Vec<(String, Value)>> =
+        (0..5).map(|i| vec![("id".into(), Value::BigInt(i)), ("name".into(), Value::Text(format!("n{i}")))]).collect();
+    s.transport
+        .on(Method::Post, STMTS, 200, &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]))
+        .on(Method::Post, STMTS, 200, &dml("b2", &["num_affected_rows", "num_inserted_rows"], &[2, 2]))
+        .on(Method::Post, STMTS, 200, &dml("b3", &["num_affected_rows", "num_inserted_rows"], &[1, 1]));
+    let (n, execs) = ops::write(&mut s, &recs, "main.default.customers", Mode::Insert).unwrap();
+    assert_eq!((n, execs.len()), (5, 3));
+    let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[0].body).unwrap();
+    assert_eq!(
+        body["statement"],
+        "INSERT INTO `main`.`default`.`customers` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s"
+    );
+    assert_eq!(body["parameters"][0]["name"], "rows");
+    assert_eq!(body["parameters"][0]["type"], "STRING");
+    assert_eq!(body["parameters"][0]["value"], r#"[{"c0":0,"c1":"n0"},{"c0":1,"c1":"n1"}]"#);
+    assert_eq!(ops::total_execution(&execs, n).unwrap().statement_id, "b3");
+}
+
+#[test]
+fn failed_batch_reports_rows_committed_by_earlier_batches() {
+    let mut cfg = input();
+    cfg.batch_rows = Some(2);
+    let mut s = session_with(cfg);
+    let recs: Vec<Vec<(String, Value)>> = (0..6).map(|i| vec![("id".into(), Value::BigInt(i))]).collect();
+    // The server's count (1) differs from the batch size (2): the server's count wins.
+    s.transport
+        .on(Method::Post, STMTS, 200, &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[1, 1]))
+        .fail(Method::Post, STMTS, true);
+    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    assert_eq!((e.kind, e.committed_rows), (ErrorKind::Connection, Some(1)));
+    assert_eq!(s.transport.sent.len(), 2);
+
+    let mut s = session();
+    s.transport.on(Method::Post, STMTS, 200, &dml("b1", &["something_else"], &[1]));
+    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    assert_eq!((e.kind, e.committed_rows), (ErrorKind::Server, Some(0)));
+}
+
+#[test]
+fn update_and_delete_use_merge_counts() {
+    let mut s = session();
+    let recs = vec![vec![("id".into(), Value::BigInt(1)), ("status".into(), Value::Text("vip".into()))]];
+    let merge = ["num_affected_rows", "num_updated_rows", "num_deleted_rows", "num_inserted_rows"];
+    s.transport.on(Method::Post, STMTS, 200, &dml("m1", &merge, &[1, 1, 0, 0]));
+    let (n, _) = ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap();
+    assert_eq!(n, 1);
+    let ids = super::batch::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
+    s.transport.on(Method::Post, STMTS, 200, &dml("m2", &merge, &[2, 0, 2, 0]));
+    let (n, _) = ops::write(&mut s, &ids, "t", Mode::Delete).unwrap();
+    assert_eq!(n, 2);
+    let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[1].body).unwrap();
+    assert!(body["statement"].as_str().unwrap().ends_with("WHEN MATCHED THEN DELETE"));
+}
+
+#[test]
+fn invalid_input_sends_nothing() {
+    let mut s = session();
+    assert_eq!(ops::read_all(&mut s, "SELECT %(x)s", &[]).unwrap_err().kind, ErrorKind::InvalidInput);
+    let recs = vec![vec![("id".into(), Value::BigInt(1))]];
+    assert_eq!(ops::write(&mut s, &recs, "a.b.c.d", Mode::Insert).unwrap_err().kind, ErrorKind::InvalidInput);
+    assert_eq!(ops::write(&mut s, &[], "t`", Mode::Insert).unwrap_err().kind, ErrorKind::InvalidInput);
+    assert_eq!(ops::write(&mut s, &[], "t", Mode::Insert).unwrap().0, 0);
+    assert_eq!(ops::cancel(&mut s, "../../warehouses").unwrap_err().kind, ErrorKind::InvalidInput);
+    assert!(s.transport.sent.is_empty());
+}
+
+#[test]
+fn cancel_posts_to_the_statement() {
+    let mut s = session();
+    s.transport.on(Method::Post, "/statements/01ef-9/cancel", 200, "{}");
+    ops::cancel(&mut s, "01ef-9").unwrap();
+    s.transport.on(Method::Post, "/statements/nope/cancel", 404, r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no"}"#);
+    assert_eq!(ops::cancel(&mut s, "nope").unwrap_err().kind, ErrorKind::NotFound);
+}
+
+fn oauth_session() -> Session<Fake> {
+    let mut cfg = input();
+    cfg.credential = Credential::OAuth { client_id: "sp-id".into(), client_secret: Secret::new("sp-secret"), scope: "all-apis".into() };
+    session_with(cfg)
+}
+
+#[test]
+fn oauth_token_is_fetched_reused_and_refreshed() {
+    let mut s = oauth_session();
+    let token = |t: &str| format!(r#"{{"access_token":"{t}","token_type":"Bearer","expires_in":3600}}"#);
+    s.transport
+        .on(Method::Post, "/oidc/v1/token", 200, &token("tok-1"))
+        .on(Method::Get, "/warehouses/wh1", 200, "{}")
+        .on(Method::Get, "/warehouses/wh1", 200, "{}");
+    s.check_warehouse().unwrap();
+    s.check_warehouse().unwrap();
+    let sent = &s.transport.sent;
+    assert_eq!(sent[0].authorization.as_ref().map(|a| a.expose()), Some("Basic c3AtaWQ6c3Atc2VjcmV0"));
+    assert_eq!(sent[0].body, b"grant_type=client_credentials&scope=all-apis");
+    assert_eq!(sent[1].authorization.as_ref().map(|a| a.expose()), Some("Bearer tok-1"));
+    assert_eq!(sent.len(), 3, "the token is reused");
+    // After expiry (minus a minute) a new token is fetched.
+    s.transport.now += 3_600_000 - 59_000;
+    s.transport.on(Method::Post, "/oidc/v1/token", 200, &token("tok-2")).on(Method::Get, "/warehouses/wh1", 200, "{}");
+    s.check_warehouse().unwrap();
+    assert_eq!(s.transport.sent[4].authorization.as_ref().map(|a| a.expose()), Some("Bearer tok-2"));
+    // A revoked token (401) is replaced once.
+    s.transport
+        .on(Method::Get, "/warehouses/wh1", 401, r#"{"error_code":401,"message":"expired"}"#)
+        .on(Method::Post, "/oidc/v1/token", 200, &token("tok-3"))
+        .on(Method::Get, "/warehouses/wh1", 200, "{}");
+    s.check_warehouse().unwrap();
+    assert!(s.secrets().contains(&"tok-3".to_string()));
+    assert!(s.transport.logs.iter().all(|l| !l.contains("tok-") && !l.contains("sp-secret")));
+}
+
+#[test]
+fn oauth_rejection_is_an_authentication_error() {
+    let mut s = oauth_session();
+    s.transport.on(Method::Post, "/oidc/v1/token", 401, r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#);
+    let e = s.check_warehouse().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Authentication);
+    assert!(e.message.contains("invalid_client"));
+    assert!(!e.message.contains("sp-secret"));
+}
+
+#[test]
+fn history_rows_decode_into_entries() {
+    let mut s = session();
+    let body = r#"{"statement_id":"h1","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[
+      {"name":"version","type_name":"LONG","type_text":"BIGINT","position":0},
+      {"name":"timestamp","type_name":"TIMESTAMP","type_text":"TIMESTAMP","position":1},
+      {"name":"userId","type_name":"STRING","type_text":"STRING","position":2},
+      {"name":"userName","type_name":"STRING","type_text":"STRING","position":3},
+      {"name":"operation","type_name":"STRING","type_text":"STRING","position":4},
+      {"name":"operationParameters","type_name":"MAP","type_text":"MAP<STRING, STRING>","position":5},
+      {"name":"operationMetrics","type_name":"MAP","type_text":"MAP<STRING, STRING>","position":6}]}},
+      "result":{"data_array":[["1","2024-01-02T03:04:05.000Z","u","a@b.c","MERGE","{\"predicate\":\"x\"}","{\"numTargetRowsUpdated\":\"1\"}"],
+                              ["0","2024-01-01T00:00:00.000Z",null,null,"CREATE TABLE",null,null]]}}"#;
+    s.transport.on(Method::Post, STMTS, 200, body);
+    let sql = ops::history_sql("main.default.customers", Some(10)).unwrap();
+    let rows = ops::read_all(&mut s, &sql, &[]).unwrap();
+    let h = ops::history_entries(&rows).unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!((h[0].version, h[0].operation.as_str(), h[0].user_name.as_deref()), (1, "MERGE", Some("a@b.c")));
+    assert_eq!(h[0].operation_metrics, r#"{"numTargetRowsUpdated":"1"}"#);
+    assert_eq!(h[1].operation_parameters, "{}");
+    assert_eq!(h[1].user_name, None);
+}

@@ -1,0 +1,110 @@
+//! A scripted [`Transport`] for tests: replays responses in order, records requests, and
+//! runs a virtual clock that sleeps advance.
+
+use std::collections::VecDeque;
+
+use super::config::{Config, ConfigInput, Credential};
+use super::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use super::secret::Secret;
+use super::session::Session;
+
+/// One scripted exchange: the expected method and URL fragment, and the outcome.
+pub struct Step {
+    pub method: Method,
+    pub url_contains: String,
+    pub outcome: Result<HttpResponse, TransportError>,
+}
+
+/// The fake transport.
+#[derive(Default)]
+pub struct Fake {
+    pub script: VecDeque<Step>,
+    pub sent: Vec<HttpRequest>,
+    pub now: u64,
+    pub sleeps: Vec<u64>,
+    pub logs: Vec<String>,
+    pub rng: u64,
+    /// Virtual time each request takes, ms.
+    pub latency_ms: u64,
+}
+
+impl Fake {
+    /// Expect `method` on a URL containing `url`, answering `status` with `body`.
+    pub fn on(&mut self, method: Method, url: &str, status: u16, body: &str) -> &mut Self {
+        self.reply(method, url, HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() })
+    }
+
+    /// Expect a request and answer with a full response.
+    pub fn reply(&mut self, method: Method, url: &str, resp: HttpResponse) -> &mut Self {
+        self.script.push_back(Step { method, url_contains: url.into(), outcome: Ok(resp) });
+        self
+    }
+
+    /// Expect a request and fail it at the connection level.
+    pub fn fail(&mut self, method: Method, url: &str, maybe_sent: bool) -> &mut Self {
+        let outcome = Err(TransportError { message: "connection reset".into(), maybe_sent });
+        self.script.push_back(Step { method, url_contains: url.into(), outcome });
+        self
+    }
+
+    /// URLs sent, with their methods.
+    pub fn calls(&self) -> Vec<(Method, String)> {
+        self.sent.iter().map(|r| (r.method, r.url.clone())).collect()
+    }
+}
+
+impl Transport for Fake {
+    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.sent.push(req.clone());
+        self.now += self.latency_ms;
+        let step = self.script.pop_front().unwrap_or_else(|| panic!("unexpected request {:?} {}", req.method, req.url));
+        assert_eq!(step.method, req.method, "method of {}", req.url);
+        assert!(req.url.contains(&step.url_contains), "expected {} in {}", step.url_contains, req.url);
+        step.outcome
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now
+    }
+
+    fn sleep_ms(&mut self, ms: u64) {
+        self.sleeps.push(ms);
+        self.now += ms;
+    }
+
+    fn random(&mut self) -> u64 {
+        self.rng
+    }
+
+    fn log(&mut self, message: &str) {
+        self.logs.push(message.to_owned());
+    }
+}
+
+/// The config used by the driver tests (loopback http, token `dapi-secret`).
+pub fn input() -> ConfigInput {
+    ConfigInput {
+        server_hostname: "http://127.0.0.1:9".into(),
+        http_path: "/sql/1.0/warehouses/wh1".into(),
+        credential: Credential::AccessToken(Secret::new("dapi-secret")),
+        catalog: Some("main".into()),
+        schema: Some("default".into()),
+        timeout_ms: Some(60_000),
+        batch_rows: None,
+        batch_bytes: None,
+        max_attempts: None,
+        external_links: false,
+        debug_log: true,
+    }
+}
+
+/// A session over a fresh fake with `input`.
+pub fn session_with(input: ConfigInput) -> Session<Fake> {
+    let config = Config::validate(input).unwrap_or_else(|e| panic!("bad test config: {e}"));
+    Session::new(config, Fake { latency_ms: 1, ..Fake::default() })
+}
+
+/// A session over a fresh fake with the default test config.
+pub fn session() -> Session<Fake> {
+    session_with(input())
+}

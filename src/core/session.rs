@@ -91,7 +91,7 @@ impl<T: Transport> Session<T> {
             req.authorization = Some(self.bearer(deadline, stats)?);
             let resp = self.send_once(&req, retry, attempt, deadline, stats)?;
             match resp {
-                Some(r) if matches!(r.status, 401 | 403) && self.is_oauth() && !refreshed => {
+                Some(r) if self.is_oauth() && !refreshed && http_error(&r).kind == ErrorKind::Authentication => {
                     // A rotated or revoked token: fetch a new one once.
                     refreshed = true;
                     self.token = None;
@@ -203,7 +203,7 @@ impl<T: Transport> Session<T> {
         let lifetime_ms = parsed.expires_in.unwrap_or(3600).saturating_mul(1000);
         let margin = (lifetime_ms / 2).min(60_000);
         let bearer = Secret::new(format!("Bearer {token}"));
-        self.token = Some(Token { bearer: bearer.clone(), refresh_at_ms: now + lifetime_ms - margin });
+        self.token = Some(Token { bearer: bearer.clone(), refresh_at_ms: now.saturating_add(lifetime_ms - margin) });
         self.debug(|| format!("fetched an OAuth token valid for {} s", lifetime_ms / 1000));
         Ok(bearer)
     }
