@@ -170,13 +170,11 @@ impl Drop for Rows {
     /// Close the statement on the server when the result was not read to its end.
     fn drop(&mut self) {
         let exhausted = self.cursor.try_borrow().map(|c| c.exhausted()).unwrap_or(true);
-        if !exhausted {
-            if let Ok(mut g) = self.shared.try_borrow_mut() {
-                if let Some(s) = g.session.as_mut() {
+        if !exhausted
+            && let Ok(mut g) = self.shared.try_borrow_mut()
+                && let Some(s) = g.session.as_mut() {
                     driver::close(s, &self.statement_id);
                 }
-            }
-        }
     }
 }
 

@@ -33,7 +33,7 @@ fn sextet(c: u8) -> Option<u32> {
 /// Decode standard padded base64; `None` when `s` is not valid base64.
 pub fn decode(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(s.len() / 4 * 3);
@@ -67,7 +67,7 @@ pub fn hex_encode(bytes: &[u8]) -> String {
 
 /// Decode hex (either case); `None` when invalid.
 pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     s.as_bytes()

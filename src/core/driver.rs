@@ -171,11 +171,10 @@ impl Cursor {
         while self.rows.is_empty() && !self.exhausted() {
             self.fetch(s, deadline)?;
         }
-        if self.exhausted() {
-            if let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
+        if self.exhausted()
+            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
                 return Err(self.err(format!("result has {} rows but the manifest announced {total}", self.delivered)));
             }
-        }
         let n = max.min(self.rows.len());
         let mut out = Vec::with_capacity(n);
         for raw in self.rows.drain(..n) {

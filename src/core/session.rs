@@ -168,11 +168,10 @@ impl<T: Transport> Session<T> {
             Credential::OAuth { client_id, client_secret, scope } => (client_id.clone(), client_secret.clone(), scope.clone()),
         };
         let now = self.transport.now_ms();
-        if let Some(t) = &self.token {
-            if now < t.refresh_at_ms {
+        if let Some(t) = &self.token
+            && now < t.refresh_at_ms {
                 return Ok(t.bearer.clone());
             }
-        }
         let mut req = HttpRequest::new(Method::Post, format!("{}/oidc/v1/token", self.config.base_url));
         req.headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
         req.body = request::token_form(&scope);
