@@ -17,8 +17,6 @@ const MAX_BODY: usize = 512 * 1024 * 1024;
 const WRITE_CHUNK: usize = 4096;
 /// Per-request connect timeout, ns.
 const CONNECT_TIMEOUT_NS: u64 = 30_000_000_000;
-/// Per-request first-byte and between-bytes timeout, ns (the server waits up to 10 s itself).
-const READ_TIMEOUT_NS: u64 = 120_000_000_000;
 
 /// The wasi-http transport; `log` goes to `wasi:logging` at debug level.
 pub struct WasiTransport;
@@ -96,8 +94,11 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
     let options = RequestOptions::new();
     // Hosts may refuse to set timeouts; their defaults then apply.
     let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
-    let _ = options.set_first_byte_timeout(Some(READ_TIMEOUT_NS));
-    let _ = options.set_between_bytes_timeout(Some(READ_TIMEOUT_NS));
+    if let Some(ms) = req.timeout_ms {
+        let ns = ms.saturating_mul(1_000_000);
+        let _ = options.set_first_byte_timeout(Some(ns));
+        let _ = options.set_between_bytes_timeout(Some(ns));
+    }
     let fut = outgoing_handler::handle(out, Some(options)).map_err(|c| failed(describe(&c), maybe_sent(&c)))?;
     if let Err(write_error) = write_body(body, &req.body) {
         // The response future often carries the real reason (e.g. HttpRequestDenied).

@@ -26,12 +26,14 @@ pub struct HttpRequest {
     pub authorization: Option<Secret>,
     /// Request body (empty for GET/DELETE).
     pub body: Vec<u8>,
+    /// Longest wait for the response's first byte and between bytes, ms (transport default when absent).
+    pub timeout_ms: Option<u64>,
 }
 
 impl HttpRequest {
     /// A request without headers or body.
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        HttpRequest { method, url: url.into(), headers: Vec::new(), authorization: None, body: Vec::new() }
+        HttpRequest { method, url: url.into(), headers: Vec::new(), authorization: None, body: Vec::new(), timeout_ms: None }
     }
 
     /// This request with a JSON body.

@@ -17,6 +17,15 @@ pub struct Stats {
     pub retries: u32,
 }
 
+/// Shortest per-request timeout, ms: longer than the server's own `wait_timeout` (10 s).
+const MIN_REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// Per-request timeout: what is left of the call's deadline, but never under 30 s, so a
+/// statement the server holds for its `wait_timeout` is not cut off (an outcome-unknown write).
+fn request_timeout_ms(now: u64, deadline: u64) -> u64 {
+    deadline.saturating_sub(now).max(MIN_REQUEST_TIMEOUT_MS)
+}
+
 /// A cached OAuth access token.
 #[derive(Debug)]
 struct Token {
@@ -126,7 +135,9 @@ impl<T: Transport> Session<T> {
         stats: &mut Stats,
     ) -> Result<Option<HttpResponse>> {
         let last = attempt >= self.config.max_attempts;
-        let (error, retry_after) = match self.transport.send(req) {
+        let mut req = req.clone();
+        req.timeout_ms = Some(request_timeout_ms(self.transport.now_ms(), deadline));
+        let (error, retry_after) = match self.transport.send(&req) {
             Ok(r) if retry.status(r.status) && !last => {
                 let ra = r.retry_after_ms();
                 (http_error(&r), ra)
@@ -217,5 +228,17 @@ impl<T: Transport> Session<T> {
             s.push(t.bearer.expose().trim_start_matches("Bearer ").to_owned());
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_timeout_follows_the_deadline_with_a_floor() {
+        assert_eq!(request_timeout_ms(1_000, 901_000), 900_000);
+        assert_eq!(request_timeout_ms(1_000, 2_000), MIN_REQUEST_TIMEOUT_MS);
+        assert_eq!(request_timeout_ms(5_000, 1_000), MIN_REQUEST_TIMEOUT_MS);
     }
 }
