@@ -12,7 +12,7 @@ use crate::core::http::{HttpRequest, HttpResponse, Method, Transport, TransportE
 use crate::core::url::Url;
 
 /// Largest response body accepted (a guard against unbounded memory), bytes.
-const MAX_BODY: usize = 512 * 1024 * 1024;
+const MAX_BODY: usize = 256 * 1024 * 1024;
 /// Most bytes per `blocking-write-and-flush` (the WASI limit is 4096).
 const WRITE_CHUNK: usize = 4096;
 /// Per-request connect timeout, ns.
