@@ -165,16 +165,44 @@ impl Cursor {
         self.rows.is_empty() && self.links.is_empty() && self.next == Next::Done
     }
 
-    /// Up to `max` more decoded rows; fetches at most until one non-empty chunk is buffered,
-    /// so memory holds one chunk at a time. An empty result means the end.
+    /// Up to `max` more decoded rows: buffered rows first, fetching further chunks only while
+    /// fewer than `max` are buffered, so memory holds at most `max` rows plus one chunk.
+    /// Fewer than `max` rows means the result is exhausted; an empty result means the end.
     pub fn next_rows<T: Transport>(&mut self, s: &mut Session<T>, max: usize, deadline: u64) -> Result<Vec<Vec<Value>>> {
-        while self.rows.is_empty() && !self.exhausted() {
+        while self.rows.len() < max && !self.fetched_all() {
             self.fetch(s, deadline)?;
         }
-        if self.exhausted()
-            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
+        self.decode(max)
+    }
+
+    /// Every remaining row, decoding chunk by chunk so raw and decoded rows of only one
+    /// chunk coexist.
+    pub fn all_rows<T: Transport>(&mut self, s: &mut Session<T>, deadline: u64) -> Result<Vec<Vec<Value>>> {
+        let mut all = Vec::new();
+        loop {
+            while self.rows.is_empty() && !self.exhausted() {
+                self.fetch(s, deadline)?;
+            }
+            let batch = self.decode(usize::MAX)?;
+            if batch.is_empty() {
+                return Ok(all);
+            }
+            all.extend(batch);
+        }
+    }
+
+    /// Whether nothing is left to fetch (rows may still be buffered).
+    fn fetched_all(&self) -> bool {
+        self.links.is_empty() && self.next == Next::Done
+    }
+
+    /// Decode up to `max` buffered rows; at the end, check the manifest's row count.
+    fn decode(&mut self, max: usize) -> Result<Vec<Vec<Value>>> {
+        if self.exhausted() {
+            if let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
                 return Err(self.err(format!("result has {} rows but the manifest announced {total}", self.delivered)));
             }
+        }
         let n = max.min(self.rows.len());
         let mut out = Vec::with_capacity(n);
         for raw in self.rows.drain(..n) {
@@ -184,18 +212,6 @@ impl Cursor {
         }
         self.delivered += n as u64;
         Ok(out)
-    }
-
-    /// Every remaining row.
-    pub fn all_rows<T: Transport>(&mut self, s: &mut Session<T>, deadline: u64) -> Result<Vec<Vec<Value>>> {
-        let mut all = Vec::new();
-        loop {
-            let batch = self.next_rows(s, usize::MAX, deadline)?;
-            if batch.is_empty() {
-                return Ok(all);
-            }
-            all.extend(batch);
-        }
     }
 
     /// Fetch the next piece: a pending external link, else the next chunk.

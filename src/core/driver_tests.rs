@@ -132,10 +132,15 @@ fn streaming_fetches_one_chunk_at_a_time_and_close_deletes() {
     let deadline = s.deadline();
     let mut c = ops::query(&mut s, "SELECT id FROM big", &[], deadline).unwrap();
     assert_eq!(c.next_rows(&mut s, 1, deadline).unwrap(), vec![vec![Value::Int(0)]]);
-    assert_eq!(c.next_rows(&mut s, 5, deadline).unwrap(), vec![vec![Value::Int(1)]]);
+    assert_eq!(c.next_rows(&mut s, 1, deadline).unwrap(), vec![vec![Value::Int(1)]]);
     assert_eq!(s.transport.sent.len(), 1, "no chunk fetched before it is needed");
-    s.transport.on(Method::Get, "/s-4/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["2"]],"next_chunk_index":2}"#);
-    assert_eq!(c.next_rows(&mut s, 5, deadline).unwrap(), vec![vec![Value::Int(2)]]);
+    // Filling a batch of 3 reads chunks until 3 rows are buffered, and no further.
+    s.transport
+        .on(Method::Get, "/s-4/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["2"]],"next_chunk_index":2}"#)
+        .on(Method::Get, "/s-4/result/chunks/2", 200, r#"{"chunk_index":2,"data_array":[["3"],["4"],["5"]],"next_chunk_index":3}"#);
+    let ids: Vec<Value> = c.next_rows(&mut s, 3, deadline).unwrap().into_iter().flatten().collect();
+    assert_eq!(ids, vec![Value::Int(2), Value::Int(3), Value::Int(4)]);
+    assert_eq!(s.transport.sent.len(), 3);
     assert!(!c.exhausted());
     s.transport.on(Method::Delete, "/statements/s-4", 200, "{}");
     driver::close(&mut s, &c.statement_id);
