@@ -48,11 +48,13 @@ pub fn valid_statement_id(id: &str) -> bool {
 }
 
 /// Submit `sql` with `params` and wait for it to finish (or fail, or pass `deadline`).
-pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], deadline: u64) -> Result<Cursor> {
+/// `submit` says how safe re-sending the statement is: [`Retry::Submit`] for anything that may
+/// write, [`Retry::Idempotent`] for statements whose repetition changes nothing.
+pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], submit: Retry, deadline: u64) -> Result<Cursor> {
     let started_ms = s.transport.now_ms();
     let mut stats = Stats::default();
     let body = request::statement_body(&s.config, sql, params);
-    let resp = s.api(Method::Post, "/api/2.0/sql/statements", Some(body), Retry::Submit, deadline, &mut stats)?;
+    let resp = s.api(Method::Post, "/api/2.0/sql/statements", Some(body), submit, deadline, &mut stats)?;
     let mut parsed = response::parse_statement(&resp.body)?;
     let id = parsed.statement_id.clone().filter(|i| valid_statement_id(i));
     let Some(id) = id else {
@@ -84,6 +86,12 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], de
         // The poll deadline is a little past the call's so a slow poll still reports as timeout.
         match s.api(Method::Get, &path, None, Retry::Idempotent, deadline.saturating_add(1), &mut stats) {
             Ok(r) => parsed = response::parse_statement(&r.body).map_err(|e| e.with_statement(Some(&id)))?,
+            // The statement exists and polling is idempotent: ride out a flaky network until
+            // the deadline rather than abandon a statement (maybe a write) in an unknown state.
+            Err(e) if transient(&e) => {
+                stats.retries += 1;
+                s.debug(|| format!("statement {id}: poll failed ({}), polling on", e.message));
+            }
             Err(e) => {
                 cancel(s, &id);
                 return Err(e.with_statement(Some(&id)));
@@ -108,6 +116,11 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], de
     let ms = s.transport.now_ms().saturating_sub(started_ms);
     s.debug(|| format!("statement {} succeeded in {ms} ms after {polls} polls, {} retries", cursor.statement_id, cursor.stats.retries));
     Ok(cursor)
+}
+
+/// Whether a failed request may succeed when repeated (connection failure, 429, 5xx).
+fn transient(e: &Error) -> bool {
+    e.kind == ErrorKind::Connection || e.http_status.is_some_and(|st| st == 429 || st >= 500)
 }
 
 /// Best-effort cancel of statement `id` (errors ignored).

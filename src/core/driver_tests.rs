@@ -478,3 +478,45 @@ fn history_rows_decode_into_entries() {
     assert_eq!(h[1].operation_parameters, "{}");
     assert_eq!(h[1].user_name, None);
 }
+
+#[test]
+fn polling_rides_out_a_long_outage_until_success() {
+    let mut cfg = input();
+    cfg.max_attempts = Some(2);
+    let mut s = session_with(cfg);
+    s.transport.on(Method::Post, STMTS, 200, &pending("s-11"));
+    for _ in 0..6 {
+        s.transport.fail(Method::Get, "/statements/s-11", true);
+    }
+    s.transport.on(Method::Get, "/statements/s-11", 200, &dml("s-11", &["num_affected_rows", "num_inserted_rows"], &[3, 3]));
+    let r = ops::read_all(&mut s, "INSERT INTO t SELECT * FROM u", &[]).unwrap();
+    assert_eq!(r.execution.rows_affected, 3);
+    assert_eq!(s.transport.sent.len(), 8, "the statement was submitted once");
+    assert!(r.execution.retries >= 6);
+}
+
+#[test]
+fn polling_stops_at_permanent_errors() {
+    let mut s = session();
+    s.transport
+        .on(Method::Post, STMTS, 200, &pending("s-12"))
+        .on(Method::Get, "/statements/s-12", 404, r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"gone"}"#)
+        .on(Method::Post, "/statements/s-12/cancel", 200, "{}");
+    let e = ops::read_all(&mut s, "SELECT 1", &[]).unwrap_err();
+    assert_eq!((e.kind, e.statement_id.as_deref()), (ErrorKind::NotFound, Some("s-12")));
+}
+
+#[test]
+fn an_update_batch_with_unknown_outcome_is_resent_but_an_insert_is_not() {
+    let recs = vec![vec![("id".into(), Value::BigInt(1)), ("status".into(), Value::Text("vip".into()))]];
+    let merge = ["num_affected_rows", "num_updated_rows", "num_deleted_rows", "num_inserted_rows"];
+    let mut s = session();
+    s.transport.fail(Method::Post, STMTS, true).on(Method::Post, STMTS, 200, &dml("m1", &merge, &[1, 1, 0, 0]));
+    assert_eq!(ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap().0, 1);
+
+    let mut s = session();
+    s.transport.fail(Method::Post, STMTS, true);
+    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    assert_eq!((e.kind, e.committed_rows), (ErrorKind::Connection, Some(0)));
+    assert_eq!(s.transport.sent.len(), 1);
+}

@@ -52,7 +52,7 @@ impl Rows {
 /// Translate `%(name)s` markers and start the statement; rows are read from the cursor.
 pub fn query<T: Transport>(s: &mut Session<T>, sql: &str, params: &[(String, Value)], deadline: u64) -> Result<Cursor> {
     let t = translate(sql, params)?;
-    driver::run(s, &t.sql, &t.params, deadline)
+    driver::run(s, &t.sql, &t.params, Retry::Submit, deadline)
 }
 
 /// The execution record of a cursor read to its end.
@@ -104,6 +104,9 @@ pub fn write<T: Transport>(s: &mut Session<T>, records: &[Record], target: &str,
     if let Mode::Update(keys) = &mode {
         batch::check_unique_keys(records, &plan, keys)?;
     }
+    // An update MERGE sets the same values however often it runs, so a batch whose outcome is
+    // unknown may be re-sent (and its count stays right); inserts and deletes are never re-sent.
+    let submit = if matches!(mode, Mode::Update(_)) { Retry::Idempotent } else { Retry::Submit };
     let mut batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
     let mut committed = 0u64;
     let mut executions = Vec::new();
@@ -115,7 +118,7 @@ pub fn write<T: Transport>(s: &mut Session<T>, records: &[Record], target: &str,
         let Some(b) = batcher.next_batch().map_err(|e| fail(e, committed))? else { break };
         let params = [param_spec("rows", &Value::Text(b.json)).map_err(|e| fail(e, committed))?];
         let deadline = s.deadline();
-        let result = driver::run(s, &plan.sql, &params, deadline).and_then(|mut c| {
+        let result = driver::run(s, &plan.sql, &params, submit, deadline).and_then(|mut c| {
             let rows = c.all_rows(s, deadline)?;
             let mut r = Rows { columns: std::mem::take(&mut c.columns), rows, execution: Execution::default() };
             r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));

@@ -10,7 +10,7 @@ const MAX_RETRY_AFTER_MS: u64 = 120_000;
 /// How safe a request is to repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// Idempotent reads (polling, chunks, links, cancel, token): retry 429/502/503/504 and
+    /// Idempotent requests (polling, chunks, links, cancel, token, update MERGE): retry 429/502/503/504 and
     /// every connection failure.
     Idempotent,
     /// Statement submission (may write): retry 429/503 (provably not accepted) and connection
