@@ -211,11 +211,10 @@ impl Cursor {
 
     /// Decode up to `max` buffered rows; at the end, check the manifest's row count.
     fn decode(&mut self, max: usize) -> Result<Vec<Vec<Value>>> {
-        if self.exhausted() {
-            if let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
+        if self.exhausted()
+            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
                 return Err(self.err(format!("result has {} rows but the manifest announced {total}", self.delivered)));
             }
-        }
         let n = max.min(self.rows.len());
         let mut out = Vec::with_capacity(n);
         for raw in self.rows.drain(..n) {
