@@ -76,9 +76,18 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], su
         let now = s.transport.now_ms();
         if now >= deadline {
             cancel(s, &id);
-            let mut e = Error::new(ErrorKind::Timeout, format!("statement did not finish within {} ms; canceled", s.config.timeout_ms));
-            e.statement_id = Some(id);
-            return Err(e);
+            // The statement may have finished before the cancel landed: then it counts.
+            let last = final_state(s, &id);
+            match last.as_ref().map(StatementResponse::state) {
+                Some(Ok(State::Succeeded)) => {
+                    parsed = last.unwrap_or_default();
+                    break;
+                }
+                Some(Ok(State::Canceled | State::Failed | State::Closed)) => {
+                    return Err(timeout(s, &id, "it was canceled"));
+                }
+                _ => return Err(timeout(s, &id, "cancel was requested but its outcome is unknown")),
+            }
         }
         s.transport.sleep_ms(poll_interval_ms(polls).min(deadline - now));
         polls += 1;
@@ -116,6 +125,21 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], su
     let ms = s.transport.now_ms().saturating_sub(started_ms);
     s.debug(|| format!("statement {} succeeded in {ms} ms after {polls} polls, {} retries", cursor.statement_id, cursor.stats.retries));
     Ok(cursor)
+}
+
+/// The `timeout` error of statement `id`.
+fn timeout<T: Transport>(s: &Session<T>, id: &str, outcome: &str) -> Error {
+    let mut e = Error::new(ErrorKind::Timeout, format!("statement did not finish within {} ms; {outcome}", s.config.timeout_ms));
+    e.statement_id = Some(id.to_owned());
+    e
+}
+
+/// One look at statement `id` (after a cancel), without retries.
+fn final_state<T: Transport>(s: &mut Session<T>, id: &str) -> Option<StatementResponse> {
+    let path = format!("/api/2.0/sql/statements/{id}");
+    let deadline = s.transport.now_ms().saturating_add(10_000);
+    let r = s.api(Method::Get, &path, None, Retry::Never, deadline, &mut Stats::default()).ok()?;
+    response::parse_statement(&r.body).ok()
 }
 
 /// Whether a failed request may succeed when repeated (connection failure, 429, 5xx).

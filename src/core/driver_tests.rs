@@ -269,9 +269,12 @@ fn pending_past_deadline_cancels_and_times_out() {
     for _ in 0..7 {
         s.transport.on(Method::Get, "/statements/s-8", 200, &running("s-8"));
     }
-    s.transport.on(Method::Post, "/statements/s-8/cancel", 200, "{}");
+    s.transport
+        .on(Method::Post, "/statements/s-8/cancel", 200, "{}")
+        .on(Method::Get, "/statements/s-8", 200, r#"{"statement_id":"s-8","status":{"state":"CANCELED"}}"#);
     let e = ops::read_all(&mut s, "SELECT slow()", &[]).unwrap_err();
     assert_eq!((e.kind, e.statement_id.as_deref()), (ErrorKind::Timeout, Some("s-8")));
+    assert!(e.message.contains("canceled"), "{}", e.message);
     assert!(s.transport.script.is_empty(), "polled until the deadline, then canceled");
     assert!(s.transport.now <= 3_000 + 20, "stopped at the deadline, now {}", s.transport.now);
     assert_eq!(s.transport.sleeps, [50, 100, 200, 400, 800, 1000, 443]);
@@ -519,4 +522,32 @@ fn an_update_batch_with_unknown_outcome_is_resent_but_an_insert_is_not() {
     let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Connection, Some(0)));
     assert_eq!(s.transport.sent.len(), 1);
+}
+
+#[test]
+fn a_statement_finishing_before_the_cancel_lands_counts() {
+    let mut cfg = input();
+    cfg.timeout_ms = Some(100);
+    let mut s = session_with(cfg);
+    s.transport
+        .on(Method::Post, STMTS, 200, &pending("s-13"))
+        .on(Method::Get, "/statements/s-13", 200, &running("s-13"))
+        .on(Method::Get, "/statements/s-13", 200, &running("s-13"))
+        .on(Method::Post, "/statements/s-13/cancel", 200, "{}")
+        .on(Method::Get, "/statements/s-13", 200, &dml("s-13", &["num_affected_rows", "num_inserted_rows"], &[2, 2]));
+    let recs: Vec<Vec<(String, Value)>> = (0..2).map(|i| vec![("id".into(), Value::BigInt(i))]).collect();
+    assert_eq!(ops::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 2);
+
+    let mut cfg = input();
+    cfg.timeout_ms = Some(60);
+    let mut s = session_with(cfg);
+    s.transport
+        .on(Method::Post, STMTS, 200, &pending("s-14"))
+        .on(Method::Get, "/statements/s-14", 200, &running("s-14"))
+        .on(Method::Get, "/statements/s-14", 200, &running("s-14"))
+        .on(Method::Post, "/statements/s-14/cancel", 200, "{}")
+        .fail(Method::Get, "/statements/s-14", true);
+    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    assert_eq!((e.kind, e.committed_rows), (ErrorKind::Timeout, Some(0)));
+    assert!(e.message.contains("unknown"), "{}", e.message);
 }
