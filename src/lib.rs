@@ -16,9 +16,8 @@
 //! with `inline(from_json(:rows, 'ARRAY<STRUCT<…>>'))`: values never enter the SQL text, a
 //! statement uses one parameter marker (the limit is 255) and at most `batch-bytes` (default
 //! 900 000) of the 1 MB the service allows, so 100 000 records of ~35 bytes of JSON take four
-//! statements, each
-//! one Delta commit. No staging volume or extra privilege is needed (unlike Files API +
-//! `COPY INTO`). Counts come from the server's `num_*_rows`; a failed write reports in
+//! statements, each one Delta commit. No staging volume or extra privilege is needed (unlike
+//! Files API + `COPY INTO`). Counts come from the server's `num_*_rows`; a failed write reports in
 //! `committed-rows` what earlier batches committed.
 //!
 //! # Retries
