@@ -122,6 +122,10 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], su
     };
     let StatementResponse { result, .. } = parsed;
     cursor.absorb(result.unwrap_or_default())?;
+    if cursor.exhausted() && total_rows.is_some_and(|t| t > 0) {
+        // Rows announced but no first chunk inline: read chunk 0 explicitly.
+        cursor.next = Next::Index(0);
+    }
     let ms = s.transport.now_ms().saturating_sub(started_ms);
     s.debug(|| format!("statement {} succeeded in {ms} ms after {polls} polls, {} retries", cursor.statement_id, cursor.stats.retries));
     Ok(cursor)

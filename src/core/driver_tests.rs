@@ -551,3 +551,15 @@ fn a_statement_finishing_before_the_cancel_lands_counts() {
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Timeout, Some(0)));
     assert!(e.message.contains("unknown"), "{}", e.message);
 }
+
+#[test]
+fn a_result_without_its_first_chunk_reads_chunk_zero() {
+    let mut s = session();
+    let done = r#"{"statement_id":"s-15","status":{"state":"SUCCEEDED"},
+      "manifest":{"schema":{"columns":[{"name":"id","type_name":"INT","position":0}]},"total_row_count":1}}"#;
+    s.transport
+        .on(Method::Post, STMTS, 200, done)
+        .on(Method::Get, "/s-15/result/chunks/0", 200, r#"{"chunk_index":0,"data_array":[["9"]]}"#);
+    let r = ops::read_all(&mut s, "SELECT 9", &[]).unwrap();
+    assert_eq!(r.rows, vec![vec![Value::Int(9)]]);
+}
