@@ -22,7 +22,19 @@ const CONNECT_TIMEOUT_NS: u64 = 30_000_000_000;
 pub struct WasiTransport;
 
 fn failed(message: String, maybe_sent: bool) -> TransportError {
-    TransportError { message, maybe_sent }
+    TransportError { message, maybe_sent, retryable: true }
+}
+
+/// The transport error of an `ErrorCode`.
+fn code_error(code: &ErrorCode) -> TransportError {
+    let retryable = !matches!(
+        code,
+        ErrorCode::HttpRequestDenied
+            | ErrorCode::HttpRequestUriInvalid
+            | ErrorCode::HttpRequestMethodInvalid
+            | ErrorCode::TlsCertificateError
+    );
+    TransportError { message: describe(code), maybe_sent: maybe_sent(code), retryable }
 }
 
 /// Whether a failure with `code` may have happened after the request reached the server.
@@ -59,14 +71,14 @@ fn await_response(fut: &FutureIncomingResponse) -> Result<IncomingResponse, Tran
     fut.subscribe().block();
     match fut.get() {
         Some(Ok(Ok(r))) => Ok(r),
-        Some(Ok(Err(code))) => Err(failed(describe(&code), maybe_sent(&code))),
+        Some(Ok(Err(code))) => Err(code_error(&code)),
         Some(Err(())) => Err(failed("response already taken".into(), true)),
         None => Err(failed("response not ready after waiting".into(), true)),
     }
 }
 
 fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-    let url = Url::parse(&req.url).map_err(|e| failed(e.message, false))?;
+    let url = Url::parse(&req.url).map_err(|e| TransportError { message: e.message, maybe_sent: false, retryable: false })?;
     let mut headers: Vec<(String, Vec<u8>)> =
         req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())).collect();
     if let Some(a) = &req.authorization {
@@ -75,7 +87,8 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
     if req.method == Method::Post || !req.body.is_empty() {
         headers.push(("content-length".into(), req.body.len().to_string().into_bytes()));
     }
-    let fields = Fields::from_list(&headers).map_err(|e| failed(format!("invalid request header: {e:?}"), false))?;
+    let fields = Fields::from_list(&headers)
+        .map_err(|e| TransportError { message: format!("invalid request header: {e:?}"), maybe_sent: false, retryable: false })?;
     let out = OutgoingRequest::new(fields);
     let method = match req.method {
         Method::Get => WasiMethod::Get,
@@ -88,7 +101,8 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         && out.set_authority(Some(&url.authority)).is_ok()
         && out.set_path_with_query(Some(&url.path_and_query)).is_ok();
     if !ok {
-        return Err(failed("the host rejected the request line".into(), false));
+        let message = "the host rejected the request line".to_string();
+        return Err(TransportError { message, maybe_sent: false, retryable: false });
     }
     let body = out.body().map_err(|()| failed("request body unavailable".into(), false))?;
     let options = RequestOptions::new();
@@ -99,7 +113,7 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let _ = options.set_first_byte_timeout(Some(ns));
         let _ = options.set_between_bytes_timeout(Some(ns));
     }
-    let fut = outgoing_handler::handle(out, Some(options)).map_err(|c| failed(describe(&c), maybe_sent(&c)))?;
+    let fut = outgoing_handler::handle(out, Some(options)).map_err(|c| code_error(&c))?;
     if let Err(write_error) = write_body(body, &req.body) {
         // The response future often carries the real reason (e.g. HttpRequestDenied).
         return Err(match await_response(&fut) {
@@ -138,7 +152,8 @@ fn read_response(resp: IncomingResponse) -> Result<HttpResponse, TransportError>
                 Ok(bytes) => {
                     body.extend_from_slice(&bytes);
                     if body.len() > MAX_BODY {
-                        return Err(failed(format!("response body over {MAX_BODY} bytes"), true));
+                        let message = format!("response body over {MAX_BODY} bytes");
+                        return Err(TransportError { message, maybe_sent: true, retryable: false });
                     }
                 }
                 Err(StreamError::Closed) => break,

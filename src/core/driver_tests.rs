@@ -563,3 +563,13 @@ fn a_result_without_its_first_chunk_reads_chunk_zero() {
     let r = ops::read_all(&mut s, "SELECT 9", &[]).unwrap();
     assert_eq!(r.rows, vec![vec![Value::Int(9)]]);
 }
+
+#[test]
+fn a_denied_request_is_not_retried() {
+    let mut s = session();
+    s.transport.deny(Method::Get, "/warehouses/wh1");
+    let e = s.check_warehouse().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Connection);
+    assert_eq!(s.transport.sent.len(), 1);
+    assert!(s.transport.sleeps.is_empty());
+}

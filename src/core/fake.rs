@@ -42,7 +42,14 @@ impl Fake {
 
     /// Expect a request and fail it at the connection level.
     pub fn fail(&mut self, method: Method, url: &str, maybe_sent: bool) -> &mut Self {
-        let outcome = Err(TransportError { message: "connection reset".into(), maybe_sent });
+        let outcome = Err(TransportError { message: "connection reset".into(), maybe_sent, retryable: true });
+        self.script.push_back(Step { method, url_contains: url.into(), outcome });
+        self
+    }
+
+    /// Expect a request and have the host deny it (not retryable).
+    pub fn deny(&mut self, method: Method, url: &str) -> &mut Self {
+        let outcome = Err(TransportError { message: "denied".into(), maybe_sent: false, retryable: false });
         self.script.push_back(Step { method, url_contains: url.into(), outcome });
         self
     }

@@ -74,6 +74,8 @@ pub struct TransportError {
     pub message: String,
     /// Whether the request may have reached the server (outcome unknown).
     pub maybe_sent: bool,
+    /// Whether repeating the request can help (false for a host policy denial or a malformed request).
+    pub retryable: bool,
 }
 
 /// The I/O the core needs: send a request, read a monotonic clock, sleep, random numbers, log.

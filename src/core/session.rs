@@ -151,7 +151,7 @@ impl<T: Transport> Session<T> {
                     format!("connection failed: {}", te.message)
                 };
                 let e = Error::new(ErrorKind::Connection, message);
-                if last || !retry.connection(te.maybe_sent) {
+                if last || !te.retryable || !retry.connection(te.maybe_sent) {
                     return Err(e);
                 }
                 (e, None)
