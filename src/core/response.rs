@@ -151,7 +151,12 @@ impl StatementResponse {
                     .enumerate()
                     .map(|(i, c)| Column {
                         name: c.name.clone().unwrap_or_default(),
-                        type_name: c.type_name.clone().unwrap_or_else(|| "STRING".into()),
+                        type_name: c
+                            .type_name
+                            .clone()
+                            .filter(|t| !t.is_empty())
+                            .or_else(|| c.type_text.as_deref().map(type_name_of_text))
+                            .unwrap_or_else(|| "STRING".into()),
                         type_text: c.type_text.clone().or_else(|| c.type_name.clone()).unwrap_or_default(),
                         position: c.position.unwrap_or(i as u32),
                         precision: c.type_precision,
@@ -161,6 +166,13 @@ impl StatementResponse {
             })
             .unwrap_or_default()
     }
+}
+
+/// The type name a `type_text` starts with: `DECIMAL(10,2)` → `DECIMAL`, `ARRAY<INT>` → `ARRAY`.
+fn type_name_of_text(text: &str) -> String {
+    let t = text.trim();
+    let end = t.find(['(', '<', ' ']).unwrap_or(t.len());
+    t[..end].to_ascii_uppercase()
 }
 
 fn short(s: &str, n: usize) -> String {
@@ -350,6 +362,18 @@ mod tests {
         assert!(parse_statement(b"{\"status\":{\"state\":\"WEIRD\"}}").unwrap().state().is_err());
         assert!(parse_statement(b"{}").unwrap().state().is_err());
         assert!(parse_statement(br#"{"result":{"data_array":[[1]]}}"#).is_err());
+    }
+
+    #[test]
+    fn type_name_falls_back_to_type_text() {
+        let body = r#"{"statement_id":"x","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[
+            {"name":"a","type_text":"DECIMAL(10,2)"},{"name":"b","type_text":"array<int>"},{"name":"c"},
+            {"name":"d","type_name":"","type_text":"INTERVAL DAY TO SECOND"}]}}}"#;
+        let cols = parse_statement(body.as_bytes()).unwrap().columns();
+        let names: Vec<&str> = cols.iter().map(|c| c.type_name.as_str()).collect();
+        assert_eq!(names, ["DECIMAL", "ARRAY", "STRING", "INTERVAL"]);
+        assert_eq!(cols[0].decimal_precision_scale(), (10, 2));
+        assert_eq!(cols[2].position, 2);
     }
 
     #[test]
