@@ -131,13 +131,17 @@ pub fn is_decimal_text(s: &str) -> bool {
     !(int.is_empty() && frac.is_empty()) && all_digits(int) && all_digits(frac) && (!body.ends_with('.'))
 }
 
-fn parse_float(s: &str) -> Option<f64> {
-    match s.trim() {
-        "NaN" | "nan" => Some(f64::NAN),
-        "Infinity" | "+Infinity" | "inf" => Some(f64::INFINITY),
-        "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
-        t => t.parse().ok(),
-    }
+/// Parse float text (Rust's grammar plus Spark's `NaN`, `Infinity`, `-Infinity`) directly in the
+/// target width, so a FLOAT is not rounded twice.
+fn parse_float<F: std::str::FromStr>(s: &str) -> Option<F> {
+    let t = s.trim();
+    let t = match t {
+        "NaN" => "NaN",
+        "Infinity" | "+Infinity" => "inf",
+        "-Infinity" => "-inf",
+        t => t,
+    };
+    t.parse().ok()
 }
 
 /// Decode one JSON_ARRAY cell of `col`; malformed text is a `server` error.
@@ -155,7 +159,7 @@ pub fn decode_cell(col: &Column, cell: Option<&str>) -> Result<Value> {
         "SHORT" | "SMALLINT" => Value::SmallInt(s.trim().parse().map_err(|_| e())?),
         "INT" | "INTEGER" => Value::Int(s.trim().parse().map_err(|_| e())?),
         "LONG" | "BIGINT" => Value::BigInt(s.trim().parse().map_err(|_| e())?),
-        "FLOAT" | "REAL" => Value::Float(parse_float(s).ok_or_else(e)? as f32),
+        "FLOAT" | "REAL" => Value::Float(parse_float(s).ok_or_else(e)?),
         "DOUBLE" => Value::Double(parse_float(s).ok_or_else(e)?),
         "DECIMAL" | "DEC" | "NUMERIC" => {
             if !is_decimal_text(s) {
@@ -374,6 +378,8 @@ mod tests {
         assert_eq!(dec("DOUBLE", "-Infinity"), Value::Double(f64::NEG_INFINITY));
         assert!(matches!(dec("FLOAT", "NaN"), Value::Float(x) if x.is_nan()));
         assert_eq!(dec("FLOAT", "-Infinity"), Value::Float(f32::NEG_INFINITY));
+        assert_eq!(dec("FLOAT", "16777217"), Value::Float(16_777_216.0));
+        assert_eq!(dec("FLOAT", "1.0000000596046448"), Value::Float(1.0000001));
     }
 
     #[test]
