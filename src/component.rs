@@ -95,9 +95,12 @@ impl GuestConnection for Connection {
 
     fn query(&self, query: String, params: Vec<wt::Param>) -> std::result::Result<wit::Rows, wt::Error> {
         let params = convert::params(params);
-        let cursor = with_session(&self.shared, |s, _| {
+        let cursor = with_session(&self.shared, |s, last| {
             let deadline = s.deadline();
-            ops::query(s, &query, &params, deadline)
+            let cursor = ops::query(s, &query, &params, deadline)?;
+            // Updated again when the stream is read to its end.
+            *last = Some(ops::execution_of(s, &cursor, 0));
+            Ok(cursor)
         })?;
         let columns = cursor.columns.iter().map(convert::column).collect();
         let statement_id = cursor.statement_id.clone();
