@@ -77,6 +77,8 @@ fn pending_then_succeeded_polls_with_backoff() {
     let post = &s.transport.sent[0];
     assert_eq!(post.url, "http://127.0.0.1:9/api/2.0/sql/statements");
     assert_eq!(post.authorization.as_ref().map(|a| a.expose()), Some("Bearer dapi-secret"));
+    assert!(post.headers.contains(&("user-agent".into(), "openmatch-databricks/0.1.0".into())));
+    assert!(post.headers.contains(&("content-type".into(), "application/json".into())));
     let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
     assert_eq!(body["statement"], "SELECT id, ts FROM t WHERE id > :min");
     assert_eq!(body["parameters"][0], serde_json::json!({"name": "min", "value": "0", "type": "INT"}));

@@ -17,6 +17,9 @@ pub struct Stats {
     pub retries: u32,
 }
 
+/// The `User-Agent` of API requests (lets workspace admins attribute traffic to the connector).
+const USER_AGENT: &str = concat!("openmatch-databricks/", env!("CARGO_PKG_VERSION"));
+
 /// Shortest per-request timeout, ms: longer than the server's own `wait_timeout` (10 s).
 const MIN_REQUEST_TIMEOUT_MS: u64 = 30_000;
 
@@ -94,6 +97,7 @@ impl<T: Transport> Session<T> {
         loop {
             attempt += 1;
             let mut req = HttpRequest::new(method, url.clone());
+            req.headers.push(("user-agent".into(), USER_AGENT.into()));
             if let Some(body) = &json {
                 req = req.json(body.clone());
             }
