@@ -139,7 +139,8 @@ fn base_url(server_hostname: &str) -> Result<String> {
     }
     let text = if s.contains("://") { s.to_owned() } else { format!("https://{s}") };
     let url = Url::parse(&text).map_err(|e| Error::invalid(format!("config: server-hostname: {}", e.message)))?;
-    if url.path_and_query != "/" {
+    // A workspace URL pasted from the browser may carry `?o=<workspace id>`: the query is ignored.
+    if !(url.path_and_query == "/" || url.path_and_query.starts_with("/?")) {
         return Err(Error::invalid("config: server-hostname must not carry a path"));
     }
     if !url.https && !is_loopback(url.host()) {
@@ -205,6 +206,8 @@ mod tests {
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
             ("http://localhost:1", "http://localhost:1"),
             ("http://[::1]:3000", "http://[::1]:3000"),
+            ("https://adb-1.2.azuredatabricks.net/?o=1234", "https://adb-1.2.azuredatabricks.net"),
+            (" adb-1.2.azuredatabricks.net?o=1 ", "https://adb-1.2.azuredatabricks.net"),
         ];
         for (h, want) in ok {
             assert_eq!(Config::validate(input(h, "sql/1.0/warehouses/w/")).unwrap().base_url, want);
