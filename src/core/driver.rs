@@ -9,7 +9,7 @@ use super::request;
 use super::response::{self, ExternalLink, ResultData, State, StatementResponse};
 use super::retry::{Retry, poll_interval_ms};
 use super::session::{Session, Stats};
-use super::value::{Column, ParamSpec, Value, decode_cell};
+use super::value::{Column, Kind, ParamSpec, Value, decode_as};
 
 /// Where the next chunk of a result comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub struct Cursor {
     pub statement_id: String,
     /// Result columns.
     pub columns: Vec<Column>,
+    /// How each column decodes.
+    kinds: Vec<Kind>,
     /// Rows delivered so far.
     pub delivered: u64,
     /// Requests retried so far.
@@ -108,9 +110,11 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], su
         }
     }
     let total_rows = parsed.manifest.as_ref().and_then(|m| m.total_row_count);
+    let columns = parsed.columns();
     let mut cursor = Cursor {
         statement_id: id,
-        columns: parsed.columns(),
+        kinds: columns.iter().map(Column::kind).collect(),
+        columns,
         delivered: 0,
         stats,
         started_ms,
@@ -246,8 +250,13 @@ impl Cursor {
         let n = max.min(self.rows.len());
         let mut out = Vec::with_capacity(n);
         for raw in self.rows.drain(..n) {
-            let row: Result<Vec<Value>> =
-                self.columns.iter().zip(&raw).map(|(c, cell)| decode_cell(c, cell.as_deref())).collect();
+            let row: Result<Vec<Value>> = self
+                .columns
+                .iter()
+                .zip(&self.kinds)
+                .zip(&raw)
+                .map(|((c, k), cell)| decode_as(*k, c, cell.as_deref()))
+                .collect();
             out.push(row.map_err(|e| e.with_statement(Some(&self.statement_id)))?);
         }
         self.delivered += n as u64;

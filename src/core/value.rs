@@ -144,46 +144,129 @@ fn parse_float<F: std::str::FromStr>(s: &str) -> Option<F> {
     t.parse().ok()
 }
 
+/// How a column's cells decode, worked out once per column from its `type_name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// NULL/VOID.
+    Null,
+    /// BOOLEAN.
+    Boolean,
+    /// BYTE/TINYINT.
+    TinyInt,
+    /// SHORT/SMALLINT.
+    SmallInt,
+    /// INT.
+    Int,
+    /// LONG/BIGINT.
+    BigInt,
+    /// FLOAT.
+    Float,
+    /// DOUBLE.
+    Double,
+    /// DECIMAL with precision and scale.
+    Decimal(u8, u8),
+    /// DATE.
+    Date,
+    /// TIMESTAMP (with offset).
+    Timestamp,
+    /// TIMESTAMP_NTZ.
+    TimestampNtz,
+    /// BINARY.
+    Binary,
+    /// INTERVAL.
+    Interval,
+    /// ARRAY/MAP/STRUCT/VARIANT.
+    Json,
+    /// STRING and anything unknown.
+    Text,
+}
+
+impl Column {
+    /// How this column's cells decode.
+    pub fn kind(&self) -> Kind {
+        let t = self.type_name.trim();
+        let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+        if is(&["NULL", "VOID"]) {
+            Kind::Null
+        } else if is(&["BOOLEAN"]) {
+            Kind::Boolean
+        } else if is(&["BYTE", "TINYINT"]) {
+            Kind::TinyInt
+        } else if is(&["SHORT", "SMALLINT"]) {
+            Kind::SmallInt
+        } else if is(&["INT", "INTEGER"]) {
+            Kind::Int
+        } else if is(&["LONG", "BIGINT"]) {
+            Kind::BigInt
+        } else if is(&["FLOAT", "REAL"]) {
+            Kind::Float
+        } else if is(&["DOUBLE"]) {
+            Kind::Double
+        } else if is(&["DECIMAL", "DEC", "NUMERIC"]) {
+            let (p, s) = self.decimal_precision_scale();
+            Kind::Decimal(p, s)
+        } else if is(&["DATE"]) {
+            Kind::Date
+        } else if is(&["TIMESTAMP", "TIMESTAMP_LTZ"]) {
+            Kind::Timestamp
+        } else if is(&["TIMESTAMP_NTZ"]) {
+            Kind::TimestampNtz
+        } else if is(&["BINARY"]) {
+            Kind::Binary
+        } else if is(&["INTERVAL"]) {
+            Kind::Interval
+        } else if is(&["ARRAY", "MAP", "STRUCT", "VARIANT"]) {
+            Kind::Json
+        } else {
+            Kind::Text
+        }
+    }
+}
+
 /// Decode one JSON_ARRAY cell of `col`; malformed text is a `server` error.
 pub fn decode_cell(col: &Column, cell: Option<&str>) -> Result<Value> {
+    decode_as(col.kind(), col, cell)
+}
+
+/// Decode one cell of `col` whose kind is `kind` (see [`Column::kind`]).
+pub fn decode_as(kind: Kind, col: &Column, cell: Option<&str>) -> Result<Value> {
     let Some(s) = cell else { return Ok(Value::Null) };
     let e = || bad(col, s);
-    let v = match col.type_name.to_ascii_uppercase().as_str() {
-        "NULL" | "VOID" => Value::Null,
-        "BOOLEAN" => match s {
+    let v = match kind {
+        Kind::Null => Value::Null,
+        Kind::Boolean => match s {
             "true" | "TRUE" | "True" => Value::Boolean(true),
             "false" | "FALSE" | "False" => Value::Boolean(false),
             _ => return Err(e()),
         },
-        "BYTE" | "TINYINT" => Value::TinyInt(s.trim().parse().map_err(|_| e())?),
-        "SHORT" | "SMALLINT" => Value::SmallInt(s.trim().parse().map_err(|_| e())?),
-        "INT" | "INTEGER" => Value::Int(s.trim().parse().map_err(|_| e())?),
-        "LONG" | "BIGINT" => Value::BigInt(s.trim().parse().map_err(|_| e())?),
-        "FLOAT" | "REAL" => Value::Float(parse_float(s).ok_or_else(e)?),
-        "DOUBLE" => Value::Double(parse_float(s).ok_or_else(e)?),
-        "DECIMAL" | "DEC" | "NUMERIC" => {
+        Kind::TinyInt => Value::TinyInt(s.trim().parse().map_err(|_| e())?),
+        Kind::SmallInt => Value::SmallInt(s.trim().parse().map_err(|_| e())?),
+        Kind::Int => Value::Int(s.trim().parse().map_err(|_| e())?),
+        Kind::BigInt => Value::BigInt(s.trim().parse().map_err(|_| e())?),
+        Kind::Float => Value::Float(parse_float(s).ok_or_else(e)?),
+        Kind::Double => Value::Double(parse_float(s).ok_or_else(e)?),
+        Kind::Decimal(precision, scale) => {
             if !is_decimal_text(s) {
                 return Err(e());
             }
-            let (precision, scale) = col.decimal_precision_scale();
             Value::Decimal(Decimal { digits: s.to_owned(), precision, scale })
         }
-        "DATE" => {
+        Kind::Date => {
             let (year, month, day) = time::parse_date(s.trim()).ok_or_else(e)?;
             Value::Date(Date { year, month, day })
         }
-        "TIMESTAMP" | "TIMESTAMP_LTZ" => Value::Timestamp(time::parse_timestamp(s, true).ok_or_else(e)?),
-        "TIMESTAMP_NTZ" => Value::TimestampNtz(time::parse_timestamp(s, false).ok_or_else(e)?),
-        "BINARY" => {
+        Kind::Timestamp => Value::Timestamp(time::parse_timestamp(s, true).ok_or_else(e)?),
+        Kind::TimestampNtz => Value::TimestampNtz(time::parse_timestamp(s, false).ok_or_else(e)?),
+        Kind::Binary => {
             let t = s.trim();
             Value::Binary(base64::decode(t).or_else(|| base64::hex_decode(t)).ok_or_else(e)?)
         }
-        "INTERVAL" => {
+        Kind::Interval => {
             let (months, micros) = time::parse_interval(s).ok_or_else(e)?;
             Value::Interval(Interval { months, micros })
         }
-        "ARRAY" | "MAP" | "STRUCT" | "VARIANT" => Value::Json(s.to_owned()),
-        _ => Value::Text(s.to_owned()),
+        Kind::Json => Value::Json(s.to_owned()),
+        Kind::Text => Value::Text(s.to_owned()),
     };
     Ok(v)
 }
