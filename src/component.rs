@@ -3,7 +3,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::bindings::exports::openmatch::databricks::connector::{self as wit, Guest, GuestConnection, GuestRows};
+use crate::bindings::exports::openmatch::databricks::connector::{
+    self as wit, Guest, GuestConnection, GuestRows,
+};
 use crate::bindings::exports::openmatch::databricks::delta::{self, HistoryEntry};
 use crate::bindings::exports::openmatch::databricks::types as wt;
 use crate::convert;
@@ -29,8 +31,13 @@ struct Shared {
 type SharedRef = Rc<RefCell<Shared>>;
 
 /// Run `f` with the open session, converting its error (secrets redacted) for WIT.
-fn with_session<R>(shared: &SharedRef, f: impl FnOnce(&mut Session<WasiTransport>, &mut Option<Execution>) -> Result<R>) -> std::result::Result<R, wt::Error> {
-    let mut guard = shared.try_borrow_mut().map_err(|_| convert::error(Error::invalid("connection is busy"), &[]))?;
+fn with_session<R>(
+    shared: &SharedRef,
+    f: impl FnOnce(&mut Session<WasiTransport>, &mut Option<Execution>) -> Result<R>,
+) -> std::result::Result<R, wt::Error> {
+    let mut guard = shared
+        .try_borrow_mut()
+        .map_err(|_| convert::error(Error::invalid("connection is busy"), &[]))?;
     let Shared { session, last } = &mut *guard;
     let Some(s) = session.as_mut() else {
         return Err(convert::error(Error::invalid("connection is closed"), &[]));
@@ -57,7 +64,12 @@ impl Guest for Component {
 }
 
 impl Connection {
-    fn write(&self, records: Vec<wt::Row>, target: &str, mode: Mode) -> std::result::Result<u64, wt::Error> {
+    fn write(
+        &self,
+        records: Vec<wt::Row>,
+        target: &str,
+        mode: Mode,
+    ) -> std::result::Result<u64, wt::Error> {
         let records = convert::records(records);
         with_session(&self.shared, |s, last| {
             let (count, batches) = ops::write(s, &records, target, mode)?;
@@ -80,20 +92,34 @@ impl Connection {
 
 impl GuestConnection for Connection {
     fn open(config: wit::Config) -> std::result::Result<wit::Connection, wt::Error> {
-        let config = Config::validate(convert::config(config)).map_err(|e| convert::error(e, &[]))?;
+        let config =
+            Config::validate(convert::config(config)).map_err(|e| convert::error(e, &[]))?;
         let mut session = Session::new(config, WasiTransport);
-        session.check_warehouse().map_err(|e| convert::error(e, &session.secrets()))?;
+        session
+            .check_warehouse()
+            .map_err(|e| convert::error(e, &session.secrets()))?;
         let id = session.config.warehouse_id.clone();
         session.debug(|| format!("connected to warehouse {id}"));
-        let shared = Rc::new(RefCell::new(Shared { session: Some(session), last: None }));
+        let shared = Rc::new(RefCell::new(Shared {
+            session: Some(session),
+            last: None,
+        }));
         Ok(wit::Connection::new(Connection { shared }))
     }
 
-    fn read_records(&self, query: String, params: Vec<wt::Param>) -> std::result::Result<Vec<wt::Row>, wt::Error> {
+    fn read_records(
+        &self,
+        query: String,
+        params: Vec<wt::Param>,
+    ) -> std::result::Result<Vec<wt::Row>, wt::Error> {
         self.read(&query, params).map(convert::keyed_rows)
     }
 
-    fn query(&self, query: String, params: Vec<wt::Param>) -> std::result::Result<wit::Rows, wt::Error> {
+    fn query(
+        &self,
+        query: String,
+        params: Vec<wt::Param>,
+    ) -> std::result::Result<wit::Rows, wt::Error> {
         let params = convert::params(params);
         let cursor = with_session(&self.shared, |s, last| {
             let deadline = s.deadline();
@@ -104,31 +130,66 @@ impl GuestConnection for Connection {
         })?;
         let columns = cursor.columns.iter().map(convert::column).collect();
         let statement_id = cursor.statement_id.clone();
-        Ok(wit::Rows::new(Rows { shared: self.shared.clone(), cursor: RefCell::new(cursor), columns, statement_id }))
+        Ok(wit::Rows::new(Rows {
+            shared: self.shared.clone(),
+            cursor: RefCell::new(cursor),
+            columns,
+            statement_id,
+        }))
     }
 
-    fn write_records(&self, records: Vec<wt::Row>, target: String) -> std::result::Result<u64, wt::Error> {
+    fn write_records(
+        &self,
+        records: Vec<wt::Row>,
+        target: String,
+    ) -> std::result::Result<u64, wt::Error> {
         self.write(records, &target, Mode::Insert)
     }
 
-    fn update_records(&self, records: Vec<wt::Row>, target: String, key_columns: Vec<String>) -> std::result::Result<u64, wt::Error> {
-        let keys = if key_columns.is_empty() { vec!["id".to_owned()] } else { key_columns };
+    fn update_records(
+        &self,
+        records: Vec<wt::Row>,
+        target: String,
+        key_columns: Vec<String>,
+    ) -> std::result::Result<u64, wt::Error> {
+        let keys = if key_columns.is_empty() {
+            vec!["id".to_owned()]
+        } else {
+            key_columns
+        };
         self.write(records, &target, Mode::Update(keys))
     }
 
-    fn delete_records(&self, ids: Vec<wt::Value>, target: String, key_column: Option<String>) -> std::result::Result<u64, wt::Error> {
+    fn delete_records(
+        &self,
+        ids: Vec<wt::Value>,
+        target: String,
+        key_column: Option<String>,
+    ) -> std::result::Result<u64, wt::Error> {
         let key = key_column.unwrap_or_else(|| "id".to_owned());
         let ids: Vec<_> = ids.into_iter().map(convert::value).collect();
         let records = batch::id_records(&ids, &key).map_err(|e| convert::error(e, &[]))?;
         let rows = records
             .into_iter()
-            .map(|r| r.into_iter().map(|(name, v)| wt::Field { name, value: convert::to_wit_value(v) }).collect())
+            .map(|r| {
+                r.into_iter()
+                    .map(|(name, v)| wt::Field {
+                        name,
+                        value: convert::to_wit_value(v),
+                    })
+                    .collect()
+            })
             .collect();
         self.write(rows, &target, Mode::Delete)
     }
 
-    fn execute(&self, sql: String, params: Vec<wt::Param>) -> std::result::Result<wit::Execution, wt::Error> {
-        self.read(&sql, params).map(|r| convert::execution(&r.execution))
+    fn execute(
+        &self,
+        sql: String,
+        params: Vec<wt::Param>,
+    ) -> std::result::Result<wit::Execution, wt::Error> {
+        self.read(&sql, params)
+            .map(|r| convert::execution(&r.execution))
     }
 
     fn cancel(&self, statement_id: String) -> std::result::Result<(), wt::Error> {
@@ -136,7 +197,12 @@ impl GuestConnection for Connection {
     }
 
     fn last_execution(&self) -> Option<wit::Execution> {
-        self.shared.try_borrow().ok()?.last.as_ref().map(convert::execution)
+        self.shared
+            .try_borrow()
+            .ok()?
+            .last
+            .as_ref()
+            .map(convert::execution)
     }
 
     fn close(&self) {
@@ -152,7 +218,10 @@ impl GuestRows for Rows {
     }
 
     fn next_batch(&self, max: u32) -> std::result::Result<Vec<Vec<wt::Value>>, wt::Error> {
-        let mut cursor = self.cursor.try_borrow_mut().map_err(|_| convert::error(Error::invalid("rows are busy"), &[]))?;
+        let mut cursor = self
+            .cursor
+            .try_borrow_mut()
+            .map_err(|_| convert::error(Error::invalid("rows are busy"), &[]))?;
         let rows = with_session(&self.shared, |s, last| {
             let deadline = s.deadline();
             let rows = cursor.next_rows(s, max.max(1) as usize, deadline)?;
@@ -161,7 +230,10 @@ impl GuestRows for Rows {
             }
             Ok(rows)
         })?;
-        Ok(rows.into_iter().map(|r| r.into_iter().map(convert::to_wit_value).collect()).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| r.into_iter().map(convert::to_wit_value).collect())
+            .collect())
     }
 
     fn statement_id(&self) -> String {
@@ -172,29 +244,46 @@ impl GuestRows for Rows {
 impl Drop for Rows {
     /// Close the statement on the server when the result was not read to its end.
     fn drop(&mut self) {
-        let exhausted = self.cursor.try_borrow().map(|c| c.exhausted()).unwrap_or(true);
+        let exhausted = self
+            .cursor
+            .try_borrow()
+            .map(|c| c.exhausted())
+            .unwrap_or(true);
         if !exhausted
             && let Ok(mut g) = self.shared.try_borrow_mut()
-                && let Some(s) = g.session.as_mut() {
-                    driver::close(s, &self.statement_id);
-                }
+            && let Some(s) = g.session.as_mut()
+        {
+            driver::close(s, &self.statement_id);
+        }
     }
 }
 
 impl delta::Guest for Component {
-    fn optimize(conn: delta::ConnectionBorrow<'_>, table: String, zorder_by: Vec<String>) -> std::result::Result<Vec<wt::Row>, wt::Error> {
+    fn optimize(
+        conn: delta::ConnectionBorrow<'_>,
+        table: String,
+        zorder_by: Vec<String>,
+    ) -> std::result::Result<Vec<wt::Row>, wt::Error> {
         let c = conn.get::<Connection>();
         let sql = ops::optimize_sql(&table, &zorder_by).map_err(|e| convert::error(e, &[]))?;
         c.read(&sql, Vec::new()).map(convert::keyed_rows)
     }
 
-    fn vacuum(conn: delta::ConnectionBorrow<'_>, table: String, retain_hours: Option<u32>) -> std::result::Result<Vec<wt::Row>, wt::Error> {
+    fn vacuum(
+        conn: delta::ConnectionBorrow<'_>,
+        table: String,
+        retain_hours: Option<u32>,
+    ) -> std::result::Result<Vec<wt::Row>, wt::Error> {
         let c = conn.get::<Connection>();
         let sql = ops::vacuum_sql(&table, retain_hours).map_err(|e| convert::error(e, &[]))?;
         c.read(&sql, Vec::new()).map(convert::keyed_rows)
     }
 
-    fn history(conn: delta::ConnectionBorrow<'_>, table: String, limit: Option<u32>) -> std::result::Result<Vec<HistoryEntry>, wt::Error> {
+    fn history(
+        conn: delta::ConnectionBorrow<'_>,
+        table: String,
+        limit: Option<u32>,
+    ) -> std::result::Result<Vec<HistoryEntry>, wt::Error> {
         let c = conn.get::<Connection>();
         let sql = ops::history_sql(&table, limit).map_err(|e| convert::error(e, &[]))?;
         let rows = c.read(&sql, Vec::new())?;

@@ -16,7 +16,10 @@ pub fn config(c: wit::Config) -> ConfigInput {
         wit::Credential::OauthM2m(cc) => Credential::OAuth {
             client_id: cc.client_id,
             client_secret: Secret::new(cc.client_secret),
-            scope: cc.scope.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "all-apis".into()),
+            scope: cc
+                .scope
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "all-apis".into()),
         },
     };
     ConfigInput {
@@ -45,13 +48,24 @@ pub fn value(v: wt::Value) -> Value {
         wt::Value::Bigint(i) => Value::BigInt(i),
         wt::Value::Float(f) => Value::Float(f),
         wt::Value::Double(f) => Value::Double(f),
-        wt::Value::Decimal(d) => Value::Decimal(Decimal { digits: d.digits, precision: d.precision, scale: d.scale }),
+        wt::Value::Decimal(d) => Value::Decimal(Decimal {
+            digits: d.digits,
+            precision: d.precision,
+            scale: d.scale,
+        }),
         wt::Value::Text(s) => Value::Text(s),
         wt::Value::Binary(b) => Value::Binary(b),
-        wt::Value::Date(d) => Value::Date(Date { year: d.year, month: d.month, day: d.day }),
+        wt::Value::Date(d) => Value::Date(Date {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+        }),
         wt::Value::Timestamp(t) => Value::Timestamp(t),
         wt::Value::TimestampNtz(t) => Value::TimestampNtz(t),
-        wt::Value::Interval(i) => Value::Interval(Interval { months: i.months, micros: i.micros }),
+        wt::Value::Interval(i) => Value::Interval(Interval {
+            months: i.months,
+            micros: i.micros,
+        }),
         wt::Value::Json(s) => Value::Json(s),
     }
 }
@@ -67,13 +81,24 @@ pub fn to_wit_value(v: Value) -> wt::Value {
         Value::BigInt(i) => wt::Value::Bigint(i),
         Value::Float(f) => wt::Value::Float(f),
         Value::Double(f) => wt::Value::Double(f),
-        Value::Decimal(d) => wt::Value::Decimal(wt::Decimal { digits: d.digits, precision: d.precision, scale: d.scale }),
+        Value::Decimal(d) => wt::Value::Decimal(wt::Decimal {
+            digits: d.digits,
+            precision: d.precision,
+            scale: d.scale,
+        }),
         Value::Text(s) => wt::Value::Text(s),
         Value::Binary(b) => wt::Value::Binary(b),
-        Value::Date(d) => wt::Value::Date(wt::Date { year: d.year, month: d.month, day: d.day }),
+        Value::Date(d) => wt::Value::Date(wt::Date {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+        }),
         Value::Timestamp(t) => wt::Value::Timestamp(t),
         Value::TimestampNtz(t) => wt::Value::TimestampNtz(t),
-        Value::Interval(i) => wt::Value::Interval(wt::Interval { months: i.months, micros: i.micros }),
+        Value::Interval(i) => wt::Value::Interval(wt::Interval {
+            months: i.months,
+            micros: i.micros,
+        }),
         Value::Json(s) => wt::Value::Json(s),
     }
 }
@@ -85,12 +110,19 @@ pub fn params(ps: Vec<wt::Param>) -> Vec<(String, Value)> {
 
 /// WIT rows → core records.
 pub fn records(rows: Vec<wt::Row>) -> Vec<Vec<(String, Value)>> {
-    rows.into_iter().map(|r| r.into_iter().map(|f| (f.name, value(f.value))).collect()).collect()
+    rows.into_iter()
+        .map(|r| r.into_iter().map(|f| (f.name, value(f.value))).collect())
+        .collect()
 }
 
 /// Core column → WIT column.
 pub fn column(c: &Column) -> wt::Column {
-    wt::Column { name: c.name.clone(), type_name: c.type_name.clone(), type_text: c.type_text.clone(), position: c.position }
+    wt::Column {
+        name: c.name.clone(),
+        type_name: c.type_name.clone(),
+        type_text: c.type_text.clone(),
+        position: c.position,
+    }
 }
 
 /// Core rows → WIT keyed records.
@@ -98,7 +130,16 @@ pub fn keyed_rows(r: ops::Rows) -> Vec<wt::Row> {
     let names: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
     r.rows
         .into_iter()
-        .map(|row| names.iter().zip(row).map(|(n, v)| wt::Field { name: n.clone(), value: to_wit_value(v) }).collect())
+        .map(|row| {
+            names
+                .iter()
+                .zip(row)
+                .map(|(n, v)| wt::Field {
+                    name: n.clone(),
+                    value: to_wit_value(v),
+                })
+                .collect()
+        })
         .collect()
 }
 

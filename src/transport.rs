@@ -3,8 +3,8 @@
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method as WasiMethod,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasi::io::streams::StreamError;
 
@@ -22,7 +22,11 @@ const CONNECT_TIMEOUT_NS: u64 = 30_000_000_000;
 pub struct WasiTransport;
 
 fn failed(message: String, maybe_sent: bool) -> TransportError {
-    TransportError { message, maybe_sent, retryable: true }
+    TransportError {
+        message,
+        maybe_sent,
+        retryable: true,
+    }
 }
 
 /// The transport error of an `ErrorCode`.
@@ -34,7 +38,11 @@ fn code_error(code: &ErrorCode) -> TransportError {
             | ErrorCode::HttpRequestMethodInvalid
             | ErrorCode::TlsCertificateError
     );
-    TransportError { message: describe(code), maybe_sent: maybe_sent(code), retryable }
+    TransportError {
+        message: describe(code),
+        maybe_sent: maybe_sent(code),
+        retryable,
+    }
 }
 
 /// Whether a failure with `code` may have happened after the request reached the server.
@@ -60,7 +68,9 @@ fn maybe_sent(code: &ErrorCode) -> bool {
 
 fn describe(code: &ErrorCode) -> String {
     match code {
-        ErrorCode::HttpRequestDenied => "the host denied the outgoing request (not on its allow-list)".into(),
+        ErrorCode::HttpRequestDenied => {
+            "the host denied the outgoing request (not on its allow-list)".into()
+        }
         ErrorCode::DnsError(p) => format!("DNS error {}", p.rcode.clone().unwrap_or_default()),
         other => format!("{other:?}"),
     }
@@ -78,33 +88,56 @@ fn await_response(fut: &FutureIncomingResponse) -> Result<IncomingResponse, Tran
 }
 
 fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-    let url = Url::parse(&req.url).map_err(|e| TransportError { message: e.message, maybe_sent: false, retryable: false })?;
-    let mut headers: Vec<(String, Vec<u8>)> =
-        req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())).collect();
+    let url = Url::parse(&req.url).map_err(|e| TransportError {
+        message: e.message,
+        maybe_sent: false,
+        retryable: false,
+    })?;
+    let mut headers: Vec<(String, Vec<u8>)> = req
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec()))
+        .collect();
     if let Some(a) = &req.authorization {
         headers.push(("authorization".into(), a.expose().as_bytes().to_vec()));
     }
     if req.method == Method::Post || !req.body.is_empty() {
-        headers.push(("content-length".into(), req.body.len().to_string().into_bytes()));
+        headers.push((
+            "content-length".into(),
+            req.body.len().to_string().into_bytes(),
+        ));
     }
-    let fields = Fields::from_list(&headers)
-        .map_err(|e| TransportError { message: format!("invalid request header: {e:?}"), maybe_sent: false, retryable: false })?;
+    let fields = Fields::from_list(&headers).map_err(|e| TransportError {
+        message: format!("invalid request header: {e:?}"),
+        maybe_sent: false,
+        retryable: false,
+    })?;
     let out = OutgoingRequest::new(fields);
     let method = match req.method {
         Method::Get => WasiMethod::Get,
         Method::Post => WasiMethod::Post,
         Method::Delete => WasiMethod::Delete,
     };
-    let scheme = if url.https { Scheme::Https } else { Scheme::Http };
+    let scheme = if url.https {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
     let ok = out.set_method(&method).is_ok()
         && out.set_scheme(Some(&scheme)).is_ok()
         && out.set_authority(Some(&url.authority)).is_ok()
         && out.set_path_with_query(Some(&url.path_and_query)).is_ok();
     if !ok {
         let message = "the host rejected the request line".to_string();
-        return Err(TransportError { message, maybe_sent: false, retryable: false });
+        return Err(TransportError {
+            message,
+            maybe_sent: false,
+            retryable: false,
+        });
     }
-    let body = out.body().map_err(|()| failed("request body unavailable".into(), false))?;
+    let body = out
+        .body()
+        .map_err(|()| failed("request body unavailable".into(), false))?;
     let options = RequestOptions::new();
     // Hosts may refuse to set timeouts; their defaults then apply.
     let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
@@ -127,12 +160,17 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
     {
-        let stream = body.write().map_err(|()| "request body stream unavailable".to_string())?;
+        let stream = body
+            .write()
+            .map_err(|()| "request body stream unavailable".to_string())?;
         for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| format!("writing the request body failed: {e:?}"))?;
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| format!("writing the request body failed: {e:?}"))?;
         }
     }
-    OutgoingBody::finish(body, None).map_err(|e| format!("finishing the request body failed: {e:?}"))
+    OutgoingBody::finish(body, None)
+        .map_err(|e| format!("finishing the request body failed: {e:?}"))
 }
 
 fn read_response(resp: IncomingResponse) -> Result<HttpResponse, TransportError> {
@@ -141,30 +179,50 @@ fn read_response(resp: IncomingResponse) -> Result<HttpResponse, TransportError>
         .headers()
         .entries()
         .into_iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.to_ascii_lowercase(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
         .collect();
-    let incoming = resp.consume().map_err(|()| failed("response body unavailable".into(), true))?;
+    let incoming = resp
+        .consume()
+        .map_err(|()| failed("response body unavailable".into(), true))?;
     let mut body = Vec::new();
     {
-        let stream = incoming.stream().map_err(|()| failed("response body stream unavailable".into(), true))?;
+        let stream = incoming
+            .stream()
+            .map_err(|()| failed("response body stream unavailable".into(), true))?;
         loop {
             match stream.blocking_read(64 * 1024) {
                 Ok(bytes) => {
                     body.extend_from_slice(&bytes);
                     if body.len() > MAX_BODY {
                         let message = format!("response body over {MAX_BODY} bytes");
-                        return Err(TransportError { message, maybe_sent: true, retryable: false });
+                        return Err(TransportError {
+                            message,
+                            maybe_sent: true,
+                            retryable: false,
+                        });
                     }
                 }
                 Err(StreamError::Closed) => break,
                 Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(failed(format!("reading the response failed: {}", e.to_debug_string()), true));
+                    return Err(failed(
+                        format!("reading the response failed: {}", e.to_debug_string()),
+                        true,
+                    ));
                 }
             }
         }
     }
     drop(incoming);
-    Ok(HttpResponse { status, headers, body })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 impl Transport for WasiTransport {

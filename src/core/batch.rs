@@ -35,7 +35,9 @@ pub struct Plan {
 /// Build the plan of a write: validate names, agree on one type per column, build the SQL.
 pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
     let table = quote_table(target)?;
-    let first = records.first().ok_or_else(|| Error::invalid("no records to write"))?;
+    let first = records
+        .first()
+        .ok_or_else(|| Error::invalid("no records to write"))?;
     let names: Vec<String> = first.iter().map(|(n, _)| n.clone()).collect();
     if names.is_empty() {
         return Err(Error::invalid("records have no fields"));
@@ -43,56 +45,91 @@ pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
     for (i, n) in names.iter().enumerate() {
         quote_ident(n)?;
         if names[..i].contains(n) {
-            return Err(Error::invalid(format!("field {n:?} appears twice in a record")));
+            return Err(Error::invalid(format!(
+                "field {n:?} appears twice in a record"
+            )));
         }
     }
     let mut types: Vec<Option<String>> = vec![None; names.len()];
     for (ri, rec) in records.iter().enumerate() {
         if rec.len() != names.len() {
-            return Err(Error::invalid(format!("record {ri} has {} fields, the first record {}", rec.len(), names.len())));
+            return Err(Error::invalid(format!(
+                "record {ri} has {} fields, the first record {}",
+                rec.len(),
+                names.len()
+            )));
         }
         let mut seen = vec![false; names.len()];
         for (name, value) in rec {
-            let ci = names
-                .iter()
-                .position(|n| n == name)
-                .ok_or_else(|| Error::invalid(format!("record {ri} has field {name:?} the first record lacks")))?;
+            let ci = names.iter().position(|n| n == name).ok_or_else(|| {
+                Error::invalid(format!(
+                    "record {ri} has field {name:?} the first record lacks"
+                ))
+            })?;
             if std::mem::replace(&mut seen[ci], true) {
-                return Err(Error::invalid(format!("record {ri} has field {name:?} twice")));
+                return Err(Error::invalid(format!(
+                    "record {ri} has field {name:?} twice"
+                )));
             }
-            let Some(t) = batch_type(value)? else { continue };
+            let Some(t) = batch_type(value)? else {
+                continue;
+            };
             match &types[ci] {
                 None => types[ci] = Some(t),
                 Some(prev) if *prev == t => {}
                 Some(prev) => {
-                    return Err(Error::invalid(format!("column {name:?} mixes types {prev} and {t} (record {ri})")));
+                    return Err(Error::invalid(format!(
+                        "column {name:?} mixes types {prev} and {t} (record {ri})"
+                    )));
                 }
             }
         }
     }
-    let types: Vec<String> = types.into_iter().map(|t| t.unwrap_or_else(|| "STRING".into())).collect();
+    let types: Vec<String> = types
+        .into_iter()
+        .map(|t| t.unwrap_or_else(|| "STRING".into()))
+        .collect();
     let sql = statement(&table, &names, &types, mode)?;
     Ok(Plan { names, types, sql })
 }
 
 fn statement(table: &str, names: &[String], types: &[String], mode: &Mode) -> Result<String> {
-    let fields: Vec<String> = types.iter().enumerate().map(|(i, t)| format!("c{i}: {t}")).collect();
-    let source = format!("(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<{}>>')))", fields.join(", "));
-    let quoted: Vec<String> = names.iter().map(|n| quote_ident(n)).collect::<Result<_>>()?;
+    let fields: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("c{i}: {t}"))
+        .collect();
+    let source = format!(
+        "(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<{}>>')))",
+        fields.join(", ")
+    );
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|n| quote_ident(n))
+        .collect::<Result<_>>()?;
     Ok(match mode {
         Mode::Insert => {
             let aliases: Vec<String> = (0..names.len()).map(|i| format!("c{i}")).collect();
-            format!("INSERT INTO {table} ({}) SELECT {} FROM {source} AS s", quoted.join(", "), aliases.join(", "))
+            format!(
+                "INSERT INTO {table} ({}) SELECT {} FROM {source} AS s",
+                quoted.join(", "),
+                aliases.join(", ")
+            )
         }
         Mode::Update(keys) => {
             let key_idx = key_indices(names, keys)?;
-            let on: Vec<String> = key_idx.iter().map(|&i| format!("t.{} = s.c{i}", quoted[i])).collect();
+            let on: Vec<String> = key_idx
+                .iter()
+                .map(|&i| format!("t.{} = s.c{i}", quoted[i]))
+                .collect();
             let set: Vec<String> = (0..names.len())
                 .filter(|i| !key_idx.contains(i))
                 .map(|i| format!("t.{} = s.c{i}", quoted[i]))
                 .collect();
             if set.is_empty() {
-                return Err(Error::invalid("update-records: records have no columns besides the key columns"));
+                return Err(Error::invalid(
+                    "update-records: records have no columns besides the key columns",
+                ));
             }
             format!(
                 "MERGE INTO {table} AS t USING {source} AS s ON {} WHEN MATCHED THEN UPDATE SET {}",
@@ -101,7 +138,10 @@ fn statement(table: &str, names: &[String], types: &[String], mode: &Mode) -> Re
             )
         }
         Mode::Delete => {
-            format!("MERGE INTO {table} AS t USING {source} AS s ON t.{} = s.c0 WHEN MATCHED THEN DELETE", quoted[0])
+            format!(
+                "MERGE INTO {table} AS t USING {source} AS s ON t.{} = s.c0 WHEN MATCHED THEN DELETE",
+                quoted[0]
+            )
         }
     })
 }
@@ -109,7 +149,10 @@ fn statement(table: &str, names: &[String], types: &[String], mode: &Mode) -> Re
 fn key_indices(names: &[String], keys: &[String]) -> Result<Vec<usize>> {
     let mut idx = Vec::new();
     for k in keys {
-        let i = names.iter().position(|n| n == k).ok_or_else(|| Error::invalid(format!("key column {k:?} is not in the records")))?;
+        let i = names
+            .iter()
+            .position(|n| n == k)
+            .ok_or_else(|| Error::invalid(format!("key column {k:?} is not in the records")))?;
         if !idx.contains(&i) {
             idx.push(i);
         }
@@ -128,15 +171,23 @@ pub fn check_unique_keys(records: &[Record], plan: &Plan, keys: &[String]) -> Re
         let mut key = String::new();
         for &i in &idx {
             let name = &plan.names[i];
-            let v = rec.iter().find(|(n, _)| n == name).map(|(_, v)| v).unwrap_or(&Value::Null);
+            let v = rec
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .unwrap_or(&Value::Null);
             if *v == Value::Null {
-                return Err(Error::invalid(format!("record {ri} has a null key {name:?}")));
+                return Err(Error::invalid(format!(
+                    "record {ri} has a null key {name:?}"
+                )));
             }
             push_json_value(&mut key, v)?;
             key.push('\u{0}');
         }
         if !seen.insert(key) {
-            return Err(Error::invalid(format!("record {ri} repeats a key of an earlier record")));
+            return Err(Error::invalid(format!(
+                "record {ri} repeats a key of an earlier record"
+            )));
         }
     }
     Ok(())
@@ -180,7 +231,13 @@ pub struct Batch {
 impl<'a> Batcher<'a> {
     /// Batches of `records` (columns `plan.names`) under `max_rows` rows and `max_bytes` bytes.
     pub fn new(records: &'a [Record], plan: &'a Plan, max_rows: u32, max_bytes: u32) -> Self {
-        Batcher { records, names: &plan.names, pos: 0, max_rows: max_rows.max(1) as usize, max_bytes: max_bytes as usize }
+        Batcher {
+            records,
+            names: &plan.names,
+            pos: 0,
+            max_rows: max_rows.max(1) as usize,
+            max_bytes: max_bytes as usize,
+        }
     }
 
     /// Records already handed out in batches.
@@ -195,7 +252,11 @@ impl<'a> Batcher<'a> {
                 o.push(',');
             }
             o.push_str(&format!("\"c{i}\":"));
-            let v = rec.iter().find(|(n, _)| n == name).map(|(_, v)| v).unwrap_or(&Value::Null);
+            let v = rec
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .unwrap_or(&Value::Null);
             push_json_value(&mut o, v)?;
         }
         o.push('}');
@@ -241,7 +302,10 @@ mod tests {
     use crate::core::value::Decimal;
 
     fn rec(id: i64, name: &str) -> Record {
-        vec![("id".into(), Value::BigInt(id)), ("name".into(), Value::Text(name.into()))]
+        vec![
+            ("id".into(), Value::BigInt(id)),
+            ("name".into(), Value::Text(name.into())),
+        ]
     }
 
     #[test]
@@ -257,7 +321,11 @@ mod tests {
             p.sql,
             "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1"
         );
-        let ids = id_records(&[Value::BigInt(1), Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
+        let ids = id_records(
+            &[Value::BigInt(1), Value::BigInt(1), Value::BigInt(2)],
+            "id",
+        )
+        .unwrap();
         assert_eq!(ids.len(), 2);
         let p = plan(&ids, "cat.sch.t", &Mode::Delete).unwrap();
         assert_eq!(
@@ -269,34 +337,76 @@ mod tests {
     #[test]
     fn hostile_names_are_quoted_and_values_stay_in_json() {
         let recs = vec![vec![
-            ("a`); DROP TABLE x; --".to_string(), Value::Text("'); DROP TABLE y; --".into())),
+            (
+                "a`); DROP TABLE x; --".to_string(),
+                Value::Text("'); DROP TABLE y; --".into()),
+            ),
             ("名前".to_string(), Value::Null),
         ]];
         let p = plan(&recs, "`t``; --`", &Mode::Insert).unwrap();
-        assert!(p.sql.starts_with("INSERT INTO `t``; --` (`a``); DROP TABLE x; --`, `名前`) SELECT c0, c1"));
+        assert!(
+            p.sql.starts_with(
+                "INSERT INTO `t``; --` (`a``); DROP TABLE x; --`, `名前`) SELECT c0, c1"
+            )
+        );
         assert!(!p.sql.contains("DROP TABLE y"));
         assert_eq!(p.types, vec!["STRING", "STRING"]);
-        let b = Batcher::new(&recs, &p, 10, 1000).next_batch().unwrap().unwrap();
+        let b = Batcher::new(&recs, &p, 10, 1000)
+            .next_batch()
+            .unwrap()
+            .unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&b.json).unwrap();
         assert_eq!(parsed[0]["c0"], "'); DROP TABLE y; --");
     }
 
     #[test]
     fn rejects_inconsistent_records() {
-        let mixed = vec![rec(1, "a"), vec![("id".into(), Value::Text("2".into())), ("name".into(), Value::Null)]];
-        assert!(plan(&mixed, "t", &Mode::Insert).unwrap_err().message.contains("mixes types"));
+        let mixed = vec![
+            rec(1, "a"),
+            vec![
+                ("id".into(), Value::Text("2".into())),
+                ("name".into(), Value::Null),
+            ],
+        ];
+        assert!(
+            plan(&mixed, "t", &Mode::Insert)
+                .unwrap_err()
+                .message
+                .contains("mixes types")
+        );
         let missing = vec![rec(1, "a"), vec![("id".into(), Value::BigInt(2))]];
         assert!(plan(&missing, "t", &Mode::Insert).is_err());
-        let other = vec![rec(1, "a"), vec![("id".into(), Value::BigInt(2)), ("x".into(), Value::Null)]];
+        let other = vec![
+            rec(1, "a"),
+            vec![("id".into(), Value::BigInt(2)), ("x".into(), Value::Null)],
+        ];
         assert!(plan(&other, "t", &Mode::Insert).is_err());
-        let dup = vec![vec![("id".into(), Value::BigInt(2)), ("id".into(), Value::Null)]];
+        let dup = vec![vec![
+            ("id".into(), Value::BigInt(2)),
+            ("id".into(), Value::Null),
+        ]];
         assert!(plan(&dup, "t", &Mode::Insert).is_err());
         assert!(plan(&[], "t", &Mode::Insert).is_err());
         assert!(plan(&[rec(1, "a")], "a.b.c.d", &Mode::Insert).is_err());
-        let dec = |d: &str, p, s| Value::Decimal(Decimal { digits: d.into(), precision: p, scale: s });
-        let decs = vec![vec![("d".into(), dec("1.5", 10, 1))], vec![("d".into(), dec("1.25", 10, 2))]];
+        let dec = |d: &str, p, s| {
+            Value::Decimal(Decimal {
+                digits: d.into(),
+                precision: p,
+                scale: s,
+            })
+        };
+        let decs = vec![
+            vec![("d".into(), dec("1.5", 10, 1))],
+            vec![("d".into(), dec("1.25", 10, 2))],
+        ];
         assert!(plan(&decs, "t", &Mode::Insert).is_err());
-        let ivl = vec![vec![("d".into(), Value::Interval(crate::core::value::Interval { months: 1, micros: 0 }))]];
+        let ivl = vec![vec![(
+            "d".into(),
+            Value::Interval(crate::core::value::Interval {
+                months: 1,
+                micros: 0,
+            }),
+        )]];
         assert!(plan(&ivl, "t", &Mode::Insert).is_err());
     }
 
@@ -309,7 +419,10 @@ mod tests {
         let p = plan(&recs, "t", &Mode::Insert).unwrap();
         assert_eq!(p.names, vec!["b", "a"]);
         assert_eq!(p.types, vec!["STRING", "INT"]);
-        let b = Batcher::new(&recs, &p, 10, 1000).next_batch().unwrap().unwrap();
+        let b = Batcher::new(&recs, &p, 10, 1000)
+            .next_batch()
+            .unwrap()
+            .unwrap();
         assert_eq!(b.json, r#"[{"c0":null,"c1":1},{"c0":null,"c1":2}]"#);
     }
 
@@ -324,7 +437,10 @@ mod tests {
         assert!(plan(&recs, "t", &Mode::Update(vec!["nope".into()])).is_err());
         let only_key = vec![vec![("id".into(), Value::BigInt(1))]];
         assert!(plan(&only_key, "t", &Mode::Update(keys.clone())).is_err());
-        let null_key = vec![vec![("id".into(), Value::Null), ("name".into(), Value::Null)]];
+        let null_key = vec![vec![
+            ("id".into(), Value::Null),
+            ("name".into(), Value::Null),
+        ]];
         let p = plan(&null_key, "t", &Mode::Update(keys.clone())).unwrap();
         assert!(check_unique_keys(&null_key, &p, &keys).is_err());
         assert!(id_records(&[Value::Null], "id").is_err());
@@ -332,7 +448,9 @@ mod tests {
 
     #[test]
     fn hundred_thousand_small_records_take_at_most_ten_statements() {
-        let recs: Vec<Record> = (0..100_000).map(|i| rec(i, &format!("customer-{i}"))).collect();
+        let recs: Vec<Record> = (0..100_000)
+            .map(|i| rec(i, &format!("customer-{i}")))
+            .collect();
         let p = plan(&recs, "t", &Mode::Insert).unwrap();
         let mut b = Batcher::new(&recs, &p, 50_000, 900_000);
         let (mut n, mut total) = (0, 0);
@@ -353,7 +471,9 @@ mod tests {
         let recs: Vec<Record> = (0..10).map(|i| rec(i, "x")).collect();
         let p = plan(&recs, "t", &Mode::Insert).unwrap();
         let mut b = Batcher::new(&recs, &p, 3, 100_000);
-        let sizes: Vec<usize> = std::iter::from_fn(|| b.next_batch().unwrap()).map(|b| b.rows).collect();
+        let sizes: Vec<usize> = std::iter::from_fn(|| b.next_batch().unwrap())
+            .map(|b| b.rows)
+            .collect();
         assert_eq!(sizes, vec![3, 3, 3, 1]);
         let mut b = Batcher::new(&recs, &p, 100, 40);
         let batches: Vec<Batch> = std::iter::from_fn(|| b.next_batch().unwrap()).collect();

@@ -94,9 +94,11 @@ impl Config {
             Credential::AccessToken(t) if t.is_empty() => {
                 return Err(Error::invalid("config: access token is empty"));
             }
-            Credential::OAuth { client_id, client_secret, .. }
-                if client_id.trim().is_empty() || client_secret.is_empty() =>
-            {
+            Credential::OAuth {
+                client_id,
+                client_secret,
+                ..
+            } if client_id.trim().is_empty() || client_secret.is_empty() => {
                 return Err(Error::invalid("config: OAuth client id or secret is empty"));
             }
             _ => {}
@@ -109,7 +111,9 @@ impl Config {
         let max_attempts = input.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
         let timeout_ms = input.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
         if batch_rows == 0 || max_attempts == 0 || timeout_ms == 0 {
-            return Err(Error::invalid("config: batch-rows, max-attempts and timeout-ms must be positive"));
+            return Err(Error::invalid(
+                "config: batch-rows, max-attempts and timeout-ms must be positive",
+            ));
         }
         Ok(Config {
             base_url,
@@ -137,17 +141,34 @@ fn base_url(server_hostname: &str) -> Result<String> {
     if s.is_empty() {
         return Err(Error::invalid("config: server-hostname is empty"));
     }
-    let text = if s.contains("://") { s.to_owned() } else { format!("https://{s}") };
-    let url = Url::parse(&text).map_err(|e| Error::invalid(format!("config: server-hostname: {}", e.message)))?;
+    let text = if s.contains("://") {
+        s.to_owned()
+    } else {
+        format!("https://{s}")
+    };
+    let url = Url::parse(&text)
+        .map_err(|e| Error::invalid(format!("config: server-hostname: {}", e.message)))?;
     // A workspace URL pasted from the browser may carry `?o=<workspace id>`: the query is ignored.
     if !(url.path_and_query == "/" || url.path_and_query.starts_with("/?")) {
-        return Err(Error::invalid("config: server-hostname must not carry a path"));
+        return Err(Error::invalid(
+            "config: server-hostname must not carry a path",
+        ));
     }
     if !url.https && !is_loopback(url.host()) {
-        return Err(Error::invalid("config: plain http is allowed only for loopback hosts; use https"));
+        return Err(Error::invalid(
+            "config: plain http is allowed only for loopback hosts; use https",
+        ));
     }
-    let authority = url.authority.strip_suffix(":443").filter(|_| url.https).unwrap_or(&url.authority);
-    Ok(format!("{}://{}", if url.https { "https" } else { "http" }, authority.to_ascii_lowercase()))
+    let authority = url
+        .authority
+        .strip_suffix(":443")
+        .filter(|_| url.https)
+        .unwrap_or(&url.authority);
+    Ok(format!(
+        "{}://{}",
+        if url.https { "https" } else { "http" },
+        authority.to_ascii_lowercase()
+    ))
 }
 
 /// The warehouse id of `/sql/1.0/warehouses/<id>` (also the legacy `/sql/1.0/endpoints/<id>`).
@@ -158,8 +179,15 @@ fn warehouse_id(http_path: &str) -> Result<String> {
         .strip_prefix("sql/1.0/warehouses/")
         .or_else(|| p.strip_prefix("sql/1.0/endpoints/"))
         .ok_or_else(|| Error::invalid("config: http-path must be /sql/1.0/warehouses/<id>"))?;
-    if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(Error::invalid("config: the warehouse id in http-path is malformed"));
+    if id.is_empty()
+        || id.len() > 128
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::invalid(
+            "config: the warehouse id in http-path is malformed",
+        ));
     }
     Ok(id.to_owned())
 }
@@ -186,7 +214,11 @@ mod tests {
 
     #[test]
     fn bare_host_implies_https_and_defaults_apply() {
-        let c = Config::validate(input("adb-123.4.azuredatabricks.net", "/sql/1.0/warehouses/abc123")).unwrap();
+        let c = Config::validate(input(
+            "adb-123.4.azuredatabricks.net",
+            "/sql/1.0/warehouses/abc123",
+        ))
+        .unwrap();
         assert_eq!(c.base_url, "https://adb-123.4.azuredatabricks.net");
         assert_eq!(c.warehouse_id, "abc123");
         assert_eq!(c.timeout_ms, DEFAULT_TIMEOUT_MS);
@@ -200,23 +232,48 @@ mod tests {
     #[test]
     fn urls_with_scheme_and_port() {
         let ok = [
-            ("https://h.cloud.databricks.com/", "https://h.cloud.databricks.com"),
-            ("https://h.cloud.databricks.com:443", "https://h.cloud.databricks.com"),
+            (
+                "https://h.cloud.databricks.com/",
+                "https://h.cloud.databricks.com",
+            ),
+            (
+                "https://h.cloud.databricks.com:443",
+                "https://h.cloud.databricks.com",
+            ),
             ("https://h:8443", "https://h:8443"),
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
             ("http://localhost:1", "http://localhost:1"),
             ("http://[::1]:3000", "http://[::1]:3000"),
-            ("https://adb-1.2.azuredatabricks.net/?o=1234", "https://adb-1.2.azuredatabricks.net"),
-            (" adb-1.2.azuredatabricks.net?o=1 ", "https://adb-1.2.azuredatabricks.net"),
+            (
+                "https://adb-1.2.azuredatabricks.net/?o=1234",
+                "https://adb-1.2.azuredatabricks.net",
+            ),
+            (
+                " adb-1.2.azuredatabricks.net?o=1 ",
+                "https://adb-1.2.azuredatabricks.net",
+            ),
         ];
         for (h, want) in ok {
-            assert_eq!(Config::validate(input(h, "sql/1.0/warehouses/w/")).unwrap().base_url, want);
+            assert_eq!(
+                Config::validate(input(h, "sql/1.0/warehouses/w/"))
+                    .unwrap()
+                    .base_url,
+                want
+            );
         }
     }
 
     #[test]
     fn rejects_plain_http_to_remote_hosts_and_junk() {
-        for h in ["http://example.com", "http://127.0.0.1.nip.io", "ftp://h", "", "https://h/path", "https://u:p@h", "h x"] {
+        for h in [
+            "http://example.com",
+            "http://127.0.0.1.nip.io",
+            "ftp://h",
+            "",
+            "https://h/path",
+            "https://u:p@h",
+            "h x",
+        ] {
             let e = Config::validate(input(h, "/sql/1.0/warehouses/w")).unwrap_err();
             assert_eq!(e.kind, super::super::error::ErrorKind::InvalidInput, "{h}");
         }
@@ -224,10 +281,21 @@ mod tests {
 
     #[test]
     fn rejects_bad_http_paths() {
-        for p in ["", "/sql/1.0/warehouses/", "/sql/2.0/warehouses/x", "/sql/1.0/warehouses/a/b", "/sql/1.0/warehouses/a?b"] {
+        for p in [
+            "",
+            "/sql/1.0/warehouses/",
+            "/sql/2.0/warehouses/x",
+            "/sql/1.0/warehouses/a/b",
+            "/sql/1.0/warehouses/a?b",
+        ] {
             assert!(Config::validate(input("h", p)).is_err(), "{p}");
         }
-        assert_eq!(Config::validate(input("h", "/sql/1.0/endpoints/e1")).unwrap().warehouse_id, "e1");
+        assert_eq!(
+            Config::validate(input("h", "/sql/1.0/endpoints/e1"))
+                .unwrap()
+                .warehouse_id,
+            "e1"
+        );
     }
 
     #[test]

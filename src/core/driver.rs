@@ -46,23 +46,45 @@ pub struct Cursor {
 
 /// Whether `id` looks like a statement id (safe to put in a path).
 pub fn valid_statement_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Submit `sql` with `params` and wait for it to finish (or fail, or pass `deadline`).
 /// `submit` says how safe re-sending the statement is: [`Retry::Submit`] for anything that may
 /// write, [`Retry::Idempotent`] for statements whose repetition changes nothing.
-pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], submit: Retry, deadline: u64) -> Result<Cursor> {
+pub fn run<T: Transport>(
+    s: &mut Session<T>,
+    sql: &str,
+    params: &[ParamSpec],
+    submit: Retry,
+    deadline: u64,
+) -> Result<Cursor> {
     let started_ms = s.transport.now_ms();
     let mut stats = Stats::default();
     let body = request::statement_body(&s.config, sql, params);
-    let resp = s.api(Method::Post, "/api/2.0/sql/statements", Some(body), submit, deadline, &mut stats)?;
+    let resp = s.api(
+        Method::Post,
+        "/api/2.0/sql/statements",
+        Some(body),
+        submit,
+        deadline,
+        &mut stats,
+    )?;
     let mut parsed = response::parse_statement(&resp.body)?;
-    let id = parsed.statement_id.clone().filter(|i| valid_statement_id(i));
+    let id = parsed
+        .statement_id
+        .clone()
+        .filter(|i| valid_statement_id(i));
     let Some(id) = id else {
         let state = parsed.state()?;
         if state == State::Running || state == State::Succeeded {
-            return Err(Error::server("statement response has no valid statement_id"));
+            return Err(Error::server(
+                "statement response has no valid statement_id",
+            ));
         }
         return Err(response::statement_error(&parsed, &state));
     };
@@ -88,15 +110,32 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], su
                 Some(Ok(State::Canceled | State::Failed | State::Closed)) => {
                     return Err(timeout(s, &id, "it was canceled"));
                 }
-                _ => return Err(timeout(s, &id, "cancel was requested but its outcome is unknown")),
+                _ => {
+                    return Err(timeout(
+                        s,
+                        &id,
+                        "cancel was requested but its outcome is unknown",
+                    ));
+                }
             }
         }
-        s.transport.sleep_ms(poll_interval_ms(polls).min(deadline - now));
+        s.transport
+            .sleep_ms(poll_interval_ms(polls).min(deadline - now));
         polls += 1;
         let path = format!("/api/2.0/sql/statements/{id}");
         // The poll deadline is a little past the call's so a slow poll still reports as timeout.
-        match s.api(Method::Get, &path, None, Retry::Idempotent, deadline.saturating_add(1), &mut stats) {
-            Ok(r) => parsed = response::parse_statement(&r.body).map_err(|e| e.with_statement(Some(&id)))?,
+        match s.api(
+            Method::Get,
+            &path,
+            None,
+            Retry::Idempotent,
+            deadline.saturating_add(1),
+            &mut stats,
+        ) {
+            Ok(r) => {
+                parsed =
+                    response::parse_statement(&r.body).map_err(|e| e.with_statement(Some(&id)))?
+            }
             // The statement exists and polling is idempotent: ride out a flaky network until
             // the deadline rather than abandon a statement (maybe a write) in an unknown state.
             Err(e) if transient(&e) => {
@@ -131,13 +170,24 @@ pub fn run<T: Transport>(s: &mut Session<T>, sql: &str, params: &[ParamSpec], su
         cursor.next = Next::Index(0);
     }
     let ms = s.transport.now_ms().saturating_sub(started_ms);
-    s.debug(|| format!("statement {} succeeded in {ms} ms after {polls} polls, {} retries", cursor.statement_id, cursor.stats.retries));
+    s.debug(|| {
+        format!(
+            "statement {} succeeded in {ms} ms after {polls} polls, {} retries",
+            cursor.statement_id, cursor.stats.retries
+        )
+    });
     Ok(cursor)
 }
 
 /// The `timeout` error of statement `id`.
 fn timeout<T: Transport>(s: &Session<T>, id: &str, outcome: &str) -> Error {
-    let mut e = Error::new(ErrorKind::Timeout, format!("statement did not finish within {} ms; {outcome}", s.config.timeout_ms));
+    let mut e = Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "statement did not finish within {} ms; {outcome}",
+            s.config.timeout_ms
+        ),
+    );
     e.statement_id = Some(id.to_owned());
     e
 }
@@ -146,7 +196,16 @@ fn timeout<T: Transport>(s: &Session<T>, id: &str, outcome: &str) -> Error {
 fn final_state<T: Transport>(s: &mut Session<T>, id: &str) -> Option<StatementResponse> {
     let path = format!("/api/2.0/sql/statements/{id}");
     let deadline = s.transport.now_ms().saturating_add(10_000);
-    let r = s.api(Method::Get, &path, None, Retry::Never, deadline, &mut Stats::default()).ok()?;
+    let r = s
+        .api(
+            Method::Get,
+            &path,
+            None,
+            Retry::Never,
+            deadline,
+            &mut Stats::default(),
+        )
+        .ok()?;
     response::parse_statement(&r.body).ok()
 }
 
@@ -159,15 +218,34 @@ fn transient(e: &Error) -> bool {
 pub fn cancel<T: Transport>(s: &mut Session<T>, id: &str) {
     let path = format!("/api/2.0/sql/statements/{id}/cancel");
     let deadline = s.transport.now_ms().saturating_add(10_000);
-    let r = s.api(Method::Post, &path, Some(b"{}".to_vec()), Retry::Never, deadline, &mut Stats::default());
-    s.debug(|| format!("statement {id} cancel sent ({})", if r.is_ok() { "ok" } else { "failed" }));
+    let r = s.api(
+        Method::Post,
+        &path,
+        Some(b"{}".to_vec()),
+        Retry::Never,
+        deadline,
+        &mut Stats::default(),
+    );
+    s.debug(|| {
+        format!(
+            "statement {id} cancel sent ({})",
+            if r.is_ok() { "ok" } else { "failed" }
+        )
+    });
 }
 
 /// Best-effort close (`DELETE`) of statement `id`.
 pub fn close<T: Transport>(s: &mut Session<T>, id: &str) {
     let path = format!("/api/2.0/sql/statements/{id}");
     let deadline = s.transport.now_ms().saturating_add(10_000);
-    let _ = s.api(Method::Delete, &path, None, Retry::Never, deadline, &mut Stats::default());
+    let _ = s.api(
+        Method::Delete,
+        &path,
+        None,
+        Retry::Never,
+        deadline,
+        &mut Stats::default(),
+    );
     s.debug(|| format!("statement {id} closed"));
 }
 
@@ -180,7 +258,11 @@ impl Cursor {
         let width = self.columns.len();
         if let Some(rows) = r.data_array {
             if let Some(bad) = rows.iter().find(|row| row.len() != width) {
-                return Err(self.err(format!("result row has {} cells, the schema {} columns", bad.len(), width)));
+                return Err(self.err(format!(
+                    "result row has {} cells, the schema {} columns",
+                    bad.len(),
+                    width
+                )));
             }
             self.rows.extend(rows);
         }
@@ -213,7 +295,12 @@ impl Cursor {
     /// Up to `max` more decoded rows: buffered rows first, fetching further chunks only while
     /// fewer than `max` are buffered, so memory holds at most `max` rows plus one chunk.
     /// Fewer than `max` rows means the result is exhausted; an empty result means the end.
-    pub fn next_rows<T: Transport>(&mut self, s: &mut Session<T>, max: usize, deadline: u64) -> Result<Vec<Vec<Value>>> {
+    pub fn next_rows<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        max: usize,
+        deadline: u64,
+    ) -> Result<Vec<Vec<Value>>> {
         while self.rows.len() < max && !self.fetched_all() {
             self.fetch(s, deadline)?;
         }
@@ -222,7 +309,11 @@ impl Cursor {
 
     /// Every remaining row, decoding chunk by chunk so raw and decoded rows of only one
     /// chunk coexist.
-    pub fn all_rows<T: Transport>(&mut self, s: &mut Session<T>, deadline: u64) -> Result<Vec<Vec<Value>>> {
+    pub fn all_rows<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        deadline: u64,
+    ) -> Result<Vec<Vec<Value>>> {
         let mut all = Vec::new();
         loop {
             while self.rows.is_empty() && !self.exhausted() {
@@ -244,9 +335,13 @@ impl Cursor {
     /// Decode up to `max` buffered rows; at the end, check the manifest's row count.
     fn decode(&mut self, max: usize) -> Result<Vec<Vec<Value>>> {
         if self.exhausted()
-            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered) {
-                return Err(self.err(format!("result has {} rows but the manifest announced {total}", self.delivered)));
-            }
+            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered)
+        {
+            return Err(self.err(format!(
+                "result has {} rows but the manifest announced {total}",
+                self.delivered
+            )));
+        }
         let n = max.min(self.rows.len());
         let mut out = Vec::with_capacity(n);
         for raw in self.rows.drain(..n) {
@@ -266,7 +361,10 @@ impl Cursor {
     /// Fetch the next piece: a pending external link, else the next chunk.
     fn fetch<T: Transport>(&mut self, s: &mut Session<T>, deadline: u64) -> Result<()> {
         if s.transport.now_ms() >= deadline {
-            let mut e = Error::new(ErrorKind::Timeout, "deadline passed while reading result chunks");
+            let mut e = Error::new(
+                ErrorKind::Timeout,
+                "deadline passed while reading result chunks",
+            );
             e.statement_id = Some(self.statement_id.clone());
             return Err(e);
         }
@@ -277,7 +375,10 @@ impl Cursor {
             Next::Done => return Ok(()),
             Next::Link(l) => {
                 if !l.starts_with('/') || l.starts_with("//") {
-                    return Err(self.err(format!("unexpected next_chunk_internal_link {:?}", l.chars().take(80).collect::<String>())));
+                    return Err(self.err(format!(
+                        "unexpected next_chunk_internal_link {:?}",
+                        l.chars().take(80).collect::<String>()
+                    )));
                 }
                 l
             }
@@ -285,55 +386,105 @@ impl Cursor {
                 if self.last_index.is_some_and(|last| i <= last) {
                     return Err(self.err(format!("next_chunk_index {i} does not advance")));
                 }
-                format!("/api/2.0/sql/statements/{}/result/chunks/{i}", self.statement_id)
+                format!(
+                    "/api/2.0/sql/statements/{}/result/chunks/{i}",
+                    self.statement_id
+                )
             }
         };
         let mut stats = self.stats;
-        let r = s.api(Method::Get, &path, None, Retry::Idempotent, deadline, &mut stats);
+        let r = s.api(
+            Method::Get,
+            &path,
+            None,
+            Retry::Idempotent,
+            deadline,
+            &mut stats,
+        );
         self.stats = stats;
         let r = r.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
-        let chunk = response::parse_chunk(&r.body).map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+        let chunk = response::parse_chunk(&r.body)
+            .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
         self.absorb(chunk)
     }
 
     /// GET an external link without Authorization; on a 4xx (expired link) re-read its chunk
     /// for a fresh link, up to `max-attempts` times.
-    fn fetch_link<T: Transport>(&mut self, s: &mut Session<T>, mut link: ExternalLink, deadline: u64) -> Result<()> {
+    fn fetch_link<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        mut link: ExternalLink,
+        deadline: u64,
+    ) -> Result<()> {
         let mut refreshes = 0;
         loop {
-            let url = link.external_link.clone().ok_or_else(|| self.err("external link without a URL".into()))?;
+            let url = link
+                .external_link
+                .clone()
+                .ok_or_else(|| self.err("external link without a URL".into()))?;
             if !url.starts_with("https://") && !url.starts_with("http://") {
                 return Err(self.err("external link is not an http(s) URL".into()));
             }
             let mut req = HttpRequest::new(Method::Get, url);
-            req.headers = link.http_headers.clone().unwrap_or_default().into_iter().collect();
+            req.headers = link
+                .http_headers
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             let mut stats = self.stats;
             let r = s.plain(&req, Retry::Idempotent, deadline, &mut stats);
             self.stats = stats;
             match r {
                 Ok(resp) => {
-                    let rows = response::parse_external_rows(&resp.body).map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+                    let rows = response::parse_external_rows(&resp.body)
+                        .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
                     let width = self.columns.len();
                     if rows.iter().any(|row| row.len() != width) {
-                        return Err(self.err("external result row width differs from the schema".into()));
+                        return Err(
+                            self.err("external result row width differs from the schema".into())
+                        );
                     }
                     self.rows.extend(rows);
                     return Ok(());
                 }
-                Err(e) if e.http_status.is_some_and(|st| (400..500).contains(&st)) && refreshes + 1 < s.config.max_attempts => {
+                Err(e)
+                    if e.http_status.is_some_and(|st| (400..500).contains(&st))
+                        && refreshes + 1 < s.config.max_attempts =>
+                {
                     refreshes += 1;
                     self.stats.retries += 1;
-                    let index = link.chunk_index.ok_or_else(|| self.err("expired external link without chunk_index".into()))?;
-                    let path = format!("/api/2.0/sql/statements/{}/result/chunks/{index}", self.statement_id);
+                    let index = link.chunk_index.ok_or_else(|| {
+                        self.err("expired external link without chunk_index".into())
+                    })?;
+                    let path = format!(
+                        "/api/2.0/sql/statements/{}/result/chunks/{index}",
+                        self.statement_id
+                    );
                     let mut stats = self.stats;
-                    let r = s.api(Method::Get, &path, None, Retry::Idempotent, deadline, &mut stats);
+                    let r = s.api(
+                        Method::Get,
+                        &path,
+                        None,
+                        Retry::Idempotent,
+                        deadline,
+                        &mut stats,
+                    );
                     self.stats = stats;
-                    let chunk = response::parse_chunk(&r.map_err(|e| e.with_statement(Some(&self.statement_id)))?.body)?;
+                    let chunk = response::parse_chunk(
+                        &r.map_err(|e| e.with_statement(Some(&self.statement_id)))?
+                            .body,
+                    )?;
                     link = chunk
                         .external_links
                         .and_then(|mut l| (!l.is_empty()).then(|| l.remove(0)))
                         .ok_or_else(|| self.err("refreshed chunk has no external link".into()))?;
-                    s.debug(|| format!("statement {}: refreshed external link of chunk {index}", self.statement_id));
+                    s.debug(|| {
+                        format!(
+                            "statement {}: refreshed external link of chunk {index}",
+                            self.statement_id
+                        )
+                    });
                 }
                 Err(e) => return Err(e.with_statement(Some(&self.statement_id))),
             }

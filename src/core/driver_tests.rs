@@ -43,7 +43,9 @@ fn dml(id: &str, cols: &[&str], vals: &[u64]) -> String {
     let columns: Vec<String> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| format!(r#"{{"name":"{c}","type_text":"BIGINT","type_name":"LONG","position":{i}}}"#))
+        .map(|(i, c)| {
+            format!(r#"{{"name":"{c}","type_text":"BIGINT","type_name":"LONG","position":{i}}}"#)
+        })
         .collect();
     let cells: Vec<String> = vals.iter().map(|v| format!("\"{v}\"")).collect();
     format!(
@@ -55,7 +57,11 @@ fn dml(id: &str, cols: &[&str], vals: &[u64]) -> String {
 }
 
 fn with_header(status: u16, body: &str, name: &str, value: &str) -> HttpResponse {
-    HttpResponse { status, headers: vec![(name.into(), value.into())], body: body.as_bytes().to_vec() }
+    HttpResponse {
+        status,
+        headers: vec![(name.into(), value.into())],
+        body: body.as_bytes().to_vec(),
+    }
 }
 
 #[test]
@@ -65,24 +71,52 @@ fn pending_then_succeeded_polls_with_backoff() {
         .on(Method::Post, STMTS, 200, &pending("s-1"))
         .on(Method::Get, "/statements/s-1", 200, &running("s-1"))
         .on(Method::Get, "/statements/s-1", 200, &running("s-1"))
-        .on(Method::Get, "/statements/s-1", 200, &TIMESTAMPS.replace("01f00f48-d4ac-1dc7-8b29-c92b18761007", "s-1"));
-    let r = ops::read_all(&mut s, "SELECT id, ts FROM t WHERE id > %(min)s", &[("min".into(), Value::Int(0))]).unwrap();
+        .on(
+            Method::Get,
+            "/statements/s-1",
+            200,
+            &TIMESTAMPS.replace("01f00f48-d4ac-1dc7-8b29-c92b18761007", "s-1"),
+        );
+    let r = ops::read_all(
+        &mut s,
+        "SELECT id, ts FROM t WHERE id > %(min)s",
+        &[("min".into(), Value::Int(0))],
+    )
+    .unwrap();
     assert_eq!(s.transport.sleeps, vec![50, 100, 200]);
     assert_eq!(r.rows.len(), 3);
     assert_eq!(r.rows[0][0], Value::Int(1));
-    assert_eq!(r.rows[0][1], Value::Timestamp((18_628 * 86_400 + 18 * 3600) * 1_000_000));
+    assert_eq!(
+        r.rows[0][1],
+        Value::Timestamp((18_628 * 86_400 + 18 * 3600) * 1_000_000)
+    );
     assert_eq!(r.rows[2][1], Value::Null);
     assert_eq!(r.execution.statement_id, "s-1");
     assert_eq!(r.execution.row_count, 3);
     let post = &s.transport.sent[0];
     assert_eq!(post.url, "http://127.0.0.1:9/api/2.0/sql/statements");
-    assert_eq!(post.authorization.as_ref().map(|a| a.expose()), Some("Bearer dapi-secret"));
-    assert!(post.headers.contains(&("user-agent".into(), "openmatch-databricks/0.1.0".into())));
-    assert!(post.headers.contains(&("content-type".into(), "application/json".into())));
+    assert_eq!(
+        post.authorization.as_ref().map(|a| a.expose()),
+        Some("Bearer dapi-secret")
+    );
+    assert!(
+        post.headers
+            .contains(&("user-agent".into(), "openmatch-databricks/0.1.0".into()))
+    );
+    assert!(
+        post.headers
+            .contains(&("content-type".into(), "application/json".into()))
+    );
     let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
     assert_eq!(body["statement"], "SELECT id, ts FROM t WHERE id > :min");
-    assert_eq!(body["parameters"][0], serde_json::json!({"name": "min", "value": "0", "type": "INT"}));
-    assert_eq!((body["catalog"].as_str(), body["schema"].as_str()), (Some("main"), Some("default")));
+    assert_eq!(
+        body["parameters"][0],
+        serde_json::json!({"name": "min", "value": "0", "type": "INT"})
+    );
+    assert_eq!(
+        (body["catalog"].as_str(), body["schema"].as_str()),
+        (Some("main"), Some("default"))
+    );
     assert_eq!(body["wait_timeout"], "10s");
     assert!(s.transport.logs.iter().any(|l| l.contains("s-1")));
     assert!(s.transport.logs.iter().all(|l| !l.contains("dapi-secret")));
@@ -100,7 +134,12 @@ fn ddl_without_columns_gives_empty_result() {
 #[test]
 fn dml_counts_become_rows_affected() {
     let mut s = session();
-    s.transport.on(Method::Post, STMTS, 200, &dml("s-2", &["num_affected_rows"], &[7]));
+    s.transport.on(
+        Method::Post,
+        STMTS,
+        200,
+        &dml("s-2", &["num_affected_rows"], &[7]),
+    );
     let r = ops::read_all(&mut s, "UPDATE t SET x = 1", &[]).unwrap();
     assert_eq!(r.execution.rows_affected, 7);
 }
@@ -115,12 +154,20 @@ fn follows_chunk_links_verbatim_then_indexes() {
     let third = r#"{"chunk_index":2,"data_array":[["4"]]}"#;
     s.transport
         .on(Method::Post, STMTS, 200, first)
-        .on(Method::Get, "/s-3/result/chunks/1?row_offset=2", 200, second)
+        .on(
+            Method::Get,
+            "/s-3/result/chunks/1?row_offset=2",
+            200,
+            second,
+        )
         .on(Method::Get, "/s-3/result/chunks/2", 200, third);
     let r = ops::read_all(&mut s, "SELECT * FROM range(5)", &[]).unwrap();
     let ids: Vec<Value> = r.rows.into_iter().map(|mut row| row.remove(0)).collect();
     assert_eq!(ids, (0..5).map(Value::BigInt).collect::<Vec<_>>());
-    assert_eq!(s.transport.sent[1].url, "http://127.0.0.1:9/api/2.0/sql/statements/s-3/result/chunks/1?row_offset=2");
+    assert_eq!(
+        s.transport.sent[1].url,
+        "http://127.0.0.1:9/api/2.0/sql/statements/s-3/result/chunks/1?row_offset=2"
+    );
     assert!(s.transport.sent[1].authorization.is_some());
 }
 
@@ -133,20 +180,48 @@ fn streaming_fetches_one_chunk_at_a_time_and_close_deletes() {
     s.transport.on(Method::Post, STMTS, 200, first);
     let deadline = s.deadline();
     let mut c = ops::query(&mut s, "SELECT id FROM big", &[], deadline).unwrap();
-    assert_eq!(c.next_rows(&mut s, 1, deadline).unwrap(), vec![vec![Value::Int(0)]]);
-    assert_eq!(c.next_rows(&mut s, 1, deadline).unwrap(), vec![vec![Value::Int(1)]]);
-    assert_eq!(s.transport.sent.len(), 1, "no chunk fetched before it is needed");
+    assert_eq!(
+        c.next_rows(&mut s, 1, deadline).unwrap(),
+        vec![vec![Value::Int(0)]]
+    );
+    assert_eq!(
+        c.next_rows(&mut s, 1, deadline).unwrap(),
+        vec![vec![Value::Int(1)]]
+    );
+    assert_eq!(
+        s.transport.sent.len(),
+        1,
+        "no chunk fetched before it is needed"
+    );
     // Filling a batch of 3 reads chunks until 3 rows are buffered, and no further.
     s.transport
-        .on(Method::Get, "/s-4/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["2"]],"next_chunk_index":2}"#)
-        .on(Method::Get, "/s-4/result/chunks/2", 200, r#"{"chunk_index":2,"data_array":[["3"],["4"],["5"]],"next_chunk_index":3}"#);
-    let ids: Vec<Value> = c.next_rows(&mut s, 3, deadline).unwrap().into_iter().flatten().collect();
+        .on(
+            Method::Get,
+            "/s-4/result/chunks/1",
+            200,
+            r#"{"chunk_index":1,"data_array":[["2"]],"next_chunk_index":2}"#,
+        )
+        .on(
+            Method::Get,
+            "/s-4/result/chunks/2",
+            200,
+            r#"{"chunk_index":2,"data_array":[["3"],["4"],["5"]],"next_chunk_index":3}"#,
+        );
+    let ids: Vec<Value> = c
+        .next_rows(&mut s, 3, deadline)
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(ids, vec![Value::Int(2), Value::Int(3), Value::Int(4)]);
     assert_eq!(s.transport.sent.len(), 3);
     assert!(!c.exhausted());
     s.transport.on(Method::Delete, "/statements/s-4", 200, "{}");
     driver::close(&mut s, &c.statement_id);
-    assert_eq!(s.transport.calls().last().map(|c| c.0), Some(Method::Delete));
+    assert_eq!(
+        s.transport.calls().last().map(|c| c.0),
+        Some(Method::Delete)
+    );
 }
 
 #[test]
@@ -157,17 +232,33 @@ fn failed_statements_are_classified() {
     assert_eq!(e.kind, ErrorKind::Syntax);
     assert_eq!(e.sql_state.as_deref(), Some("42601"));
     assert_eq!(e.error_code.as_deref(), Some("PARSE_SYNTAX_ERROR"));
-    assert_eq!(e.statement_id.as_deref(), Some("01ef9de4-091e-1cca-a458-a00ed5ab7b11"));
+    assert_eq!(
+        e.statement_id.as_deref(),
+        Some("01ef9de4-091e-1cca-a458-a00ed5ab7b11")
+    );
 
     let mut s = session();
     let nf = r#"{"statement_id":"s-5","status":{"state":"FAILED","sql_state":"42P01","error":{"error_code":"BAD_REQUEST","message":"[TABLE_OR_VIEW_NOT_FOUND] The table or view `x` cannot be found. SQLSTATE: 42P01"}}}"#;
-    s.transport.on(Method::Post, STMTS, 200, &pending("s-5")).on(Method::Get, "/s-5", 200, nf);
+    s.transport
+        .on(Method::Post, STMTS, 200, &pending("s-5"))
+        .on(Method::Get, "/s-5", 200, nf);
     let e = ops::read_all(&mut s, "SELECT * FROM x", &[]).unwrap_err();
-    assert_eq!((e.kind, e.statement_id.as_deref()), (ErrorKind::NotFound, Some("s-5")));
+    assert_eq!(
+        (e.kind, e.statement_id.as_deref()),
+        (ErrorKind::NotFound, Some("s-5"))
+    );
 
     let mut s = session();
-    s.transport.on(Method::Post, STMTS, 200, r#"{"statement_id":"s-6","status":{"state":"CANCELED"}}"#);
-    assert_eq!(ops::read_all(&mut s, "SELECT 1", &[]).unwrap_err().kind, ErrorKind::Canceled);
+    s.transport.on(
+        Method::Post,
+        STMTS,
+        200,
+        r#"{"statement_id":"s-6","status":{"state":"CANCELED"}}"#,
+    );
+    assert_eq!(
+        ops::read_all(&mut s, "SELECT 1", &[]).unwrap_err().kind,
+        ErrorKind::Canceled
+    );
 }
 
 #[test]
@@ -175,7 +266,10 @@ fn auth_failure_on_open_is_not_retried() {
     let mut s = session();
     s.transport.on(Method::Get, "/api/2.0/sql/warehouses/wh1", 401, r#"{"error_code":401,"message":"Credential was not sent or was of an unsupported type for this API."}"#);
     let e = s.check_warehouse().unwrap_err();
-    assert_eq!((e.kind, e.http_status, e.error_code.as_deref()), (ErrorKind::Authentication, Some(401), Some("401")));
+    assert_eq!(
+        (e.kind, e.http_status, e.error_code.as_deref()),
+        (ErrorKind::Authentication, Some(401), Some("401"))
+    );
     assert_eq!(s.transport.sent.len(), 1);
     assert!(!e.message.contains("dapi-secret"));
 }
@@ -183,8 +277,15 @@ fn auth_failure_on_open_is_not_retried() {
 #[test]
 fn rate_limit_honours_retry_after_then_succeeds() {
     let mut s = session();
-    let limited = with_header(429, r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}"#, "Retry-After", "2");
-    s.transport.reply(Method::Post, STMTS, limited).on(Method::Post, STMTS, 200, DDL);
+    let limited = with_header(
+        429,
+        r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}"#,
+        "Retry-After",
+        "2",
+    );
+    s.transport
+        .reply(Method::Post, STMTS, limited)
+        .on(Method::Post, STMTS, 200, DDL);
     let r = ops::read_all(&mut s, "CREATE TABLE t (i INT)", &[]).unwrap();
     assert_eq!(s.transport.sleeps, vec![2000]);
     assert_eq!(r.execution.retries, 1);
@@ -196,11 +297,19 @@ fn rate_limit_gives_up_after_max_attempts() {
     cfg.max_attempts = Some(3);
     let mut s = session_with(cfg);
     for _ in 0..3 {
-        let limited = with_header(429, r#"{"error_code":"RESOURCE_EXHAUSTED","message":"quota"}"#, "retry-after", "1");
+        let limited = with_header(
+            429,
+            r#"{"error_code":"RESOURCE_EXHAUSTED","message":"quota"}"#,
+            "retry-after",
+            "1",
+        );
         s.transport.reply(Method::Post, STMTS, limited);
     }
     let e = ops::read_all(&mut s, "SELECT 1", &[]).unwrap_err();
-    assert_eq!((e.kind, e.retry_after_ms, e.http_status), (ErrorKind::ResourceExhausted, Some(1000), Some(429)));
+    assert_eq!(
+        (e.kind, e.retry_after_ms, e.http_status),
+        (ErrorKind::ResourceExhausted, Some(1000), Some(429))
+    );
     assert_eq!(s.transport.sent.len(), 3);
     assert_eq!(s.transport.sleeps, vec![1000, 1000]);
 }
@@ -210,7 +319,12 @@ fn unavailable_without_retry_after_backs_off_exponentially() {
     let mut s = session();
     s.transport.rng = 0;
     s.transport
-        .on(Method::Post, STMTS, 503, r#"{"error_code":"TEMPORARILY_UNAVAILABLE","message":"busy"}"#)
+        .on(
+            Method::Post,
+            STMTS,
+            503,
+            r#"{"error_code":"TEMPORARILY_UNAVAILABLE","message":"busy"}"#,
+        )
         .on(Method::Post, STMTS, 503, "")
         .on(Method::Post, STMTS, 200, DDL);
     ops::read_all(&mut s, "CREATE TABLE t (i INT)", &[]).unwrap();
@@ -221,7 +335,12 @@ fn unavailable_without_retry_after_backs_off_exponentially() {
 fn server_errors_on_submit_are_not_retried() {
     for status in [500, 502, 504] {
         let mut s = session();
-        s.transport.on(Method::Post, STMTS, status, r#"{"error_code":"INTERNAL_ERROR","message":"boom"}"#);
+        s.transport.on(
+            Method::Post,
+            STMTS,
+            status,
+            r#"{"error_code":"INTERNAL_ERROR","message":"boom"}"#,
+        );
         let e = ops::read_all(&mut s, "INSERT INTO t VALUES (1)", &[]).unwrap_err();
         assert_eq!((e.kind, e.http_status), (ErrorKind::Server, Some(status)));
         assert_eq!(s.transport.sent.len(), 1);
@@ -231,7 +350,9 @@ fn server_errors_on_submit_are_not_retried() {
 #[test]
 fn connection_failure_before_sending_is_retried_but_unknown_outcome_is_not() {
     let mut s = session();
-    s.transport.fail(Method::Post, STMTS, false).on(Method::Post, STMTS, 200, DDL);
+    s.transport
+        .fail(Method::Post, STMTS, false)
+        .on(Method::Post, STMTS, 200, DDL);
     ops::read_all(&mut s, "CREATE TABLE t (i INT)", &[]).unwrap();
     assert_eq!(s.transport.sent.len(), 2);
 
@@ -240,7 +361,11 @@ fn connection_failure_before_sending_is_retried_but_unknown_outcome_is_not() {
     let e = ops::read_all(&mut s, "INSERT INTO t VALUES (1)", &[]).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Connection);
     assert!(e.message.contains("outcome is unknown"));
-    assert_eq!(s.transport.sent.len(), 1, "a maybe-sent statement is never re-sent");
+    assert_eq!(
+        s.transport.sent.len(),
+        1,
+        "a maybe-sent statement is never re-sent"
+    );
 }
 
 #[test]
@@ -255,7 +380,12 @@ fn polling_and_chunk_reads_are_retried() {
         .on(Method::Get, "/statements/s-7", 503, "")
         .on(Method::Get, "/statements/s-7", 200, first)
         .on(Method::Get, "/s-7/result/chunks/1", 504, "")
-        .on(Method::Get, "/s-7/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["1"]]}"#);
+        .on(
+            Method::Get,
+            "/s-7/result/chunks/1",
+            200,
+            r#"{"chunk_index":1,"data_array":[["1"]]}"#,
+        );
     let r = ops::read_all(&mut s, "SELECT id FROM t", &[]).unwrap();
     assert_eq!(r.rows.len(), 2);
     assert_eq!(r.execution.retries, 3);
@@ -269,16 +399,32 @@ fn pending_past_deadline_cancels_and_times_out() {
     s.transport.on(Method::Post, STMTS, 200, &pending("s-8"));
     // Sleeps 50+100+200+400+800+1000 and the last 443 ms reach the 3 s deadline after 7 polls.
     for _ in 0..7 {
-        s.transport.on(Method::Get, "/statements/s-8", 200, &running("s-8"));
+        s.transport
+            .on(Method::Get, "/statements/s-8", 200, &running("s-8"));
     }
     s.transport
         .on(Method::Post, "/statements/s-8/cancel", 200, "{}")
-        .on(Method::Get, "/statements/s-8", 200, r#"{"statement_id":"s-8","status":{"state":"CANCELED"}}"#);
+        .on(
+            Method::Get,
+            "/statements/s-8",
+            200,
+            r#"{"statement_id":"s-8","status":{"state":"CANCELED"}}"#,
+        );
     let e = ops::read_all(&mut s, "SELECT slow()", &[]).unwrap_err();
-    assert_eq!((e.kind, e.statement_id.as_deref()), (ErrorKind::Timeout, Some("s-8")));
+    assert_eq!(
+        (e.kind, e.statement_id.as_deref()),
+        (ErrorKind::Timeout, Some("s-8"))
+    );
     assert!(e.message.contains("canceled"), "{}", e.message);
-    assert!(s.transport.script.is_empty(), "polled until the deadline, then canceled");
-    assert!(s.transport.now <= 3_000 + 20, "stopped at the deadline, now {}", s.transport.now);
+    assert!(
+        s.transport.script.is_empty(),
+        "polled until the deadline, then canceled"
+    );
+    assert!(
+        s.transport.now <= 3_000 + 20,
+        "stopped at the deadline, now {}",
+        s.transport.now
+    );
     assert_eq!(s.transport.sleeps, [50, 100, 200, 400, 800, 1000, 443]);
 }
 
@@ -297,7 +443,12 @@ fn external_links_without_authorization_and_refresh_on_expiry() {
     let second = r#"{"external_links":[{"chunk_index":1,"external_link":"https://bucket.s3/y"}]}"#;
     s.transport
         .on(Method::Post, STMTS, 200, first)
-        .on(Method::Get, "sig=old", 403, "<Error>AccessDenied: Request has expired</Error>")
+        .on(
+            Method::Get,
+            "sig=old",
+            403,
+            "<Error>AccessDenied: Request has expired</Error>",
+        )
         .on(Method::Get, "/s-9/result/chunks/0", 200, refreshed)
         .on(Method::Get, "sig=new", 200, r#"[["0"],["1"]]"#)
         .on(Method::Get, "/s-9/result/chunks/1", 200, second)
@@ -306,23 +457,54 @@ fn external_links_without_authorization_and_refresh_on_expiry() {
     assert_eq!(r.rows.len(), 3);
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[0].body).unwrap();
     assert_eq!(body["disposition"], "EXTERNAL_LINKS");
-    for req in s.transport.sent.iter().filter(|r| r.url.contains("bucket.s3")) {
-        assert!(req.authorization.is_none(), "no Authorization to {}", req.url);
+    for req in s
+        .transport
+        .sent
+        .iter()
+        .filter(|r| r.url.contains("bucket.s3"))
+    {
+        assert!(
+            req.authorization.is_none(),
+            "no Authorization to {}",
+            req.url
+        );
     }
-    assert!(s.transport.sent[1].headers.contains(&("x-amz-sse".into(), "k".into())));
+    assert!(
+        s.transport.sent[1]
+            .headers
+            .contains(&("x-amz-sse".into(), "k".into()))
+    );
 }
 
 #[test]
 fn bad_server_data_is_a_typed_error() {
     let cases = [
         ("{not json", "malformed"),
-        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]}},"result":{"data_array":[["1","2"]]}}"#, "cells"),
-        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]},"total_row_count":5},"result":{"data_array":[["1"]]}}"#, "manifest"),
-        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]}},"result":{"data_array":[["x"]]}}"#, "malformed INT"),
-        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"result":{"chunk_index":3,"next_chunk_index":3}}"#, "advance"),
-        (r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"result":{"next_chunk_internal_link":"https://evil/x"}}"#, "next_chunk_internal_link"),
+        (
+            r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]}},"result":{"data_array":[["1","2"]]}}"#,
+            "cells",
+        ),
+        (
+            r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]},"total_row_count":5},"result":{"data_array":[["1"]]}}"#,
+            "manifest",
+        ),
+        (
+            r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]}},"result":{"data_array":[["x"]]}}"#,
+            "malformed INT",
+        ),
+        (
+            r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"result":{"chunk_index":3,"next_chunk_index":3}}"#,
+            "advance",
+        ),
+        (
+            r#"{"statement_id":"s-10","status":{"state":"SUCCEEDED"},"result":{"next_chunk_internal_link":"https://evil/x"}}"#,
+            "next_chunk_internal_link",
+        ),
         (r#"{"status":{"state":"PENDING"}}"#, "statement_id"),
-        (r#"{"statement_id":"s-10","status":{"state":"EXPLODED"}}"#, "state"),
+        (
+            r#"{"statement_id":"s-10","status":{"state":"EXPLODED"}}"#,
+            "state",
+        ),
     ];
     for (body, needle) in cases {
         let mut s = session();
@@ -338,12 +520,33 @@ fn writes_batch_and_count_from_the_server() {
     let mut cfg = input();
     cfg.batch_rows = Some(2);
     let mut s = session_with(cfg);
-    let recs: Vec<Vec<(String, Value)>> =
-        (0..5).map(|i| vec![("id".into(), Value::BigInt(i)), ("name".into(), Value::Text(format!("n{i}")))]).collect();
+    let recs: Vec<Vec<(String, Value)>> = (0..5)
+        .map(|i| {
+            vec![
+                ("id".into(), Value::BigInt(i)),
+                ("name".into(), Value::Text(format!("n{i}"))),
+            ]
+        })
+        .collect();
     s.transport
-        .on(Method::Post, STMTS, 200, &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]))
-        .on(Method::Post, STMTS, 200, &dml("b2", &["num_affected_rows", "num_inserted_rows"], &[2, 2]))
-        .on(Method::Post, STMTS, 200, &dml("b3", &["num_affected_rows", "num_inserted_rows"], &[1, 1]));
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+        )
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &dml("b2", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+        )
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &dml("b3", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
+        );
     let (n, execs) = ops::write(&mut s, &recs, "main.default.customers", Mode::Insert).unwrap();
     assert_eq!((n, execs.len()), (5, 3));
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[0].body).unwrap();
@@ -353,7 +556,10 @@ fn writes_batch_and_count_from_the_server() {
     );
     assert_eq!(body["parameters"][0]["name"], "rows");
     assert_eq!(body["parameters"][0]["type"], "STRING");
-    assert_eq!(body["parameters"][0]["value"], r#"[{"c0":0,"c1":"n0"},{"c0":1,"c1":"n1"}]"#);
+    assert_eq!(
+        body["parameters"][0]["value"],
+        r#"[{"c0":0,"c1":"n0"},{"c0":1,"c1":"n1"}]"#
+    );
     assert_eq!(ops::total_execution(&execs, n).unwrap().statement_id, "b3");
 }
 
@@ -362,17 +568,29 @@ fn failed_batch_reports_rows_committed_by_earlier_batches() {
     let mut cfg = input();
     cfg.batch_rows = Some(2);
     let mut s = session_with(cfg);
-    let recs: Vec<Vec<(String, Value)>> = (0..6).map(|i| vec![("id".into(), Value::BigInt(i))]).collect();
+    let recs: Vec<Vec<(String, Value)>> = (0..6)
+        .map(|i| vec![("id".into(), Value::BigInt(i))])
+        .collect();
     // The server's count (1) differs from the batch size (2): the server's count wins.
     s.transport
-        .on(Method::Post, STMTS, 200, &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[1, 1]))
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
+        )
         .fail(Method::Post, STMTS, true);
     let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Connection, Some(1)));
     assert_eq!(s.transport.sent.len(), 2);
 
     let mut s = session();
-    s.transport.on(Method::Post, STMTS, 200, &dml("b1", &["something_else"], &[1]));
+    s.transport.on(
+        Method::Post,
+        STMTS,
+        200,
+        &dml("b1", &["something_else"], &[1]),
+    );
     let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Server, Some(0)));
 }
@@ -380,50 +598,95 @@ fn failed_batch_reports_rows_committed_by_earlier_batches() {
 #[test]
 fn update_and_delete_use_merge_counts() {
     let mut s = session();
-    let recs = vec![vec![("id".into(), Value::BigInt(1)), ("status".into(), Value::Text("vip".into()))]];
-    let merge = ["num_affected_rows", "num_updated_rows", "num_deleted_rows", "num_inserted_rows"];
-    s.transport.on(Method::Post, STMTS, 200, &dml("m1", &merge, &[1, 1, 0, 0]));
+    let recs = vec![vec![
+        ("id".into(), Value::BigInt(1)),
+        ("status".into(), Value::Text("vip".into())),
+    ]];
+    let merge = [
+        "num_affected_rows",
+        "num_updated_rows",
+        "num_deleted_rows",
+        "num_inserted_rows",
+    ];
+    s.transport
+        .on(Method::Post, STMTS, 200, &dml("m1", &merge, &[1, 1, 0, 0]));
     let (n, _) = ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap();
     assert_eq!(n, 1);
     let ids = super::batch::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
-    s.transport.on(Method::Post, STMTS, 200, &dml("m2", &merge, &[2, 0, 2, 0]));
+    s.transport
+        .on(Method::Post, STMTS, 200, &dml("m2", &merge, &[2, 0, 2, 0]));
     let (n, _) = ops::write(&mut s, &ids, "t", Mode::Delete).unwrap();
     assert_eq!(n, 2);
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[1].body).unwrap();
-    assert!(body["statement"].as_str().unwrap().ends_with("WHEN MATCHED THEN DELETE"));
+    assert!(
+        body["statement"]
+            .as_str()
+            .unwrap()
+            .ends_with("WHEN MATCHED THEN DELETE")
+    );
 }
 
 #[test]
 fn invalid_input_sends_nothing() {
     let mut s = session();
-    assert_eq!(ops::read_all(&mut s, "SELECT %(x)s", &[]).unwrap_err().kind, ErrorKind::InvalidInput);
+    assert_eq!(
+        ops::read_all(&mut s, "SELECT %(x)s", &[]).unwrap_err().kind,
+        ErrorKind::InvalidInput
+    );
     let recs = vec![vec![("id".into(), Value::BigInt(1))]];
-    assert_eq!(ops::write(&mut s, &recs, "a.b.c.d", Mode::Insert).unwrap_err().kind, ErrorKind::InvalidInput);
-    assert_eq!(ops::write(&mut s, &[], "t`", Mode::Insert).unwrap_err().kind, ErrorKind::InvalidInput);
+    assert_eq!(
+        ops::write(&mut s, &recs, "a.b.c.d", Mode::Insert)
+            .unwrap_err()
+            .kind,
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        ops::write(&mut s, &[], "t`", Mode::Insert)
+            .unwrap_err()
+            .kind,
+        ErrorKind::InvalidInput
+    );
     assert_eq!(ops::write(&mut s, &[], "t", Mode::Insert).unwrap().0, 0);
-    assert_eq!(ops::cancel(&mut s, "../../warehouses").unwrap_err().kind, ErrorKind::InvalidInput);
+    assert_eq!(
+        ops::cancel(&mut s, "../../warehouses").unwrap_err().kind,
+        ErrorKind::InvalidInput
+    );
     assert!(s.transport.sent.is_empty());
 }
 
 #[test]
 fn cancel_posts_to_the_statement() {
     let mut s = session();
-    s.transport.on(Method::Post, "/statements/01ef-9/cancel", 200, "{}");
+    s.transport
+        .on(Method::Post, "/statements/01ef-9/cancel", 200, "{}");
     ops::cancel(&mut s, "01ef-9").unwrap();
-    s.transport.on(Method::Post, "/statements/nope/cancel", 404, r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no"}"#);
-    assert_eq!(ops::cancel(&mut s, "nope").unwrap_err().kind, ErrorKind::NotFound);
+    s.transport.on(
+        Method::Post,
+        "/statements/nope/cancel",
+        404,
+        r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no"}"#,
+    );
+    assert_eq!(
+        ops::cancel(&mut s, "nope").unwrap_err().kind,
+        ErrorKind::NotFound
+    );
 }
 
 fn oauth_session() -> Session<Fake> {
     let mut cfg = input();
-    cfg.credential = Credential::OAuth { client_id: "sp-id".into(), client_secret: Secret::new("sp-secret"), scope: "all-apis".into() };
+    cfg.credential = Credential::OAuth {
+        client_id: "sp-id".into(),
+        client_secret: Secret::new("sp-secret"),
+        scope: "all-apis".into(),
+    };
     session_with(cfg)
 }
 
 #[test]
 fn oauth_token_is_fetched_reused_and_refreshed() {
     let mut s = oauth_session();
-    let token = |t: &str| format!(r#"{{"access_token":"{t}","token_type":"Bearer","expires_in":3600}}"#);
+    let token =
+        |t: &str| format!(r#"{{"access_token":"{t}","token_type":"Bearer","expires_in":3600}}"#);
     s.transport
         .on(Method::Post, "/oidc/v1/token", 200, &token("tok-1"))
         .on(Method::Get, "/warehouses/wh1", 200, "{}")
@@ -431,29 +694,61 @@ fn oauth_token_is_fetched_reused_and_refreshed() {
     s.check_warehouse().unwrap();
     s.check_warehouse().unwrap();
     let sent = &s.transport.sent;
-    assert_eq!(sent[0].authorization.as_ref().map(|a| a.expose()), Some("Basic c3AtaWQ6c3Atc2VjcmV0"));
-    assert_eq!(sent[0].body, b"grant_type=client_credentials&scope=all-apis");
-    assert_eq!(sent[1].authorization.as_ref().map(|a| a.expose()), Some("Bearer tok-1"));
+    assert_eq!(
+        sent[0].authorization.as_ref().map(|a| a.expose()),
+        Some("Basic c3AtaWQ6c3Atc2VjcmV0")
+    );
+    assert_eq!(
+        sent[0].body,
+        b"grant_type=client_credentials&scope=all-apis"
+    );
+    assert_eq!(
+        sent[1].authorization.as_ref().map(|a| a.expose()),
+        Some("Bearer tok-1")
+    );
     assert_eq!(sent.len(), 3, "the token is reused");
     // After expiry (minus a minute) a new token is fetched.
     s.transport.now += 3_600_000 - 59_000;
-    s.transport.on(Method::Post, "/oidc/v1/token", 200, &token("tok-2")).on(Method::Get, "/warehouses/wh1", 200, "{}");
+    s.transport
+        .on(Method::Post, "/oidc/v1/token", 200, &token("tok-2"))
+        .on(Method::Get, "/warehouses/wh1", 200, "{}");
     s.check_warehouse().unwrap();
-    assert_eq!(s.transport.sent[4].authorization.as_ref().map(|a| a.expose()), Some("Bearer tok-2"));
+    assert_eq!(
+        s.transport.sent[4]
+            .authorization
+            .as_ref()
+            .map(|a| a.expose()),
+        Some("Bearer tok-2")
+    );
     // A revoked token (401) is replaced once.
     s.transport
-        .on(Method::Get, "/warehouses/wh1", 401, r#"{"error_code":401,"message":"expired"}"#)
+        .on(
+            Method::Get,
+            "/warehouses/wh1",
+            401,
+            r#"{"error_code":401,"message":"expired"}"#,
+        )
         .on(Method::Post, "/oidc/v1/token", 200, &token("tok-3"))
         .on(Method::Get, "/warehouses/wh1", 200, "{}");
     s.check_warehouse().unwrap();
     assert!(s.secrets().contains(&"tok-3".to_string()));
-    assert!(s.transport.logs.iter().all(|l| !l.contains("tok-") && !l.contains("sp-secret")));
+    assert!(
+        s.transport
+            .logs
+            .iter()
+            .all(|l| !l.contains("tok-") && !l.contains("sp-secret"))
+    );
 }
 
 #[test]
 fn oauth_rejection_is_an_authentication_error() {
     let mut s = oauth_session();
-    s.transport.on(Method::Post, "/oidc/v1/token", 401, r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#);
+    s.transport.on(
+        Method::Post,
+        "/oidc/v1/token",
+        401,
+        r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#,
+    );
     let e = s.check_warehouse().unwrap_err();
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(e.message.contains("invalid_client"));
@@ -478,7 +773,14 @@ fn history_rows_decode_into_entries() {
     let rows = ops::read_all(&mut s, &sql, &[]).unwrap();
     let h = ops::history_entries(&rows).unwrap();
     assert_eq!(h.len(), 2);
-    assert_eq!((h[0].version, h[0].operation.as_str(), h[0].user_name.as_deref()), (1, "MERGE", Some("a@b.c")));
+    assert_eq!(
+        (
+            h[0].version,
+            h[0].operation.as_str(),
+            h[0].user_name.as_deref()
+        ),
+        (1, "MERGE", Some("a@b.c"))
+    );
     assert_eq!(h[0].operation_metrics, r#"{"numTargetRowsUpdated":"1"}"#);
     assert_eq!(h[1].operation_parameters, "{}");
     assert_eq!(h[1].user_name, None);
@@ -493,10 +795,19 @@ fn polling_rides_out_a_long_outage_until_success() {
     for _ in 0..6 {
         s.transport.fail(Method::Get, "/statements/s-11", true);
     }
-    s.transport.on(Method::Get, "/statements/s-11", 200, &dml("s-11", &["num_affected_rows", "num_inserted_rows"], &[3, 3]));
+    s.transport.on(
+        Method::Get,
+        "/statements/s-11",
+        200,
+        &dml("s-11", &["num_affected_rows", "num_inserted_rows"], &[3, 3]),
+    );
     let r = ops::read_all(&mut s, "INSERT INTO t SELECT * FROM u", &[]).unwrap();
     assert_eq!(r.execution.rows_affected, 3);
-    assert_eq!(s.transport.sent.len(), 8, "the statement was submitted once");
+    assert_eq!(
+        s.transport.sent.len(),
+        8,
+        "the statement was submitted once"
+    );
     assert!(r.execution.retries >= 6);
 }
 
@@ -505,19 +816,45 @@ fn polling_stops_at_permanent_errors() {
     let mut s = session();
     s.transport
         .on(Method::Post, STMTS, 200, &pending("s-12"))
-        .on(Method::Get, "/statements/s-12", 404, r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"gone"}"#)
+        .on(
+            Method::Get,
+            "/statements/s-12",
+            404,
+            r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"gone"}"#,
+        )
         .on(Method::Post, "/statements/s-12/cancel", 200, "{}");
     let e = ops::read_all(&mut s, "SELECT 1", &[]).unwrap_err();
-    assert_eq!((e.kind, e.statement_id.as_deref()), (ErrorKind::NotFound, Some("s-12")));
+    assert_eq!(
+        (e.kind, e.statement_id.as_deref()),
+        (ErrorKind::NotFound, Some("s-12"))
+    );
 }
 
 #[test]
 fn an_update_batch_with_unknown_outcome_is_resent_but_an_insert_is_not() {
-    let recs = vec![vec![("id".into(), Value::BigInt(1)), ("status".into(), Value::Text("vip".into()))]];
-    let merge = ["num_affected_rows", "num_updated_rows", "num_deleted_rows", "num_inserted_rows"];
+    let recs = vec![vec![
+        ("id".into(), Value::BigInt(1)),
+        ("status".into(), Value::Text("vip".into())),
+    ]];
+    let merge = [
+        "num_affected_rows",
+        "num_updated_rows",
+        "num_deleted_rows",
+        "num_inserted_rows",
+    ];
     let mut s = session();
-    s.transport.fail(Method::Post, STMTS, true).on(Method::Post, STMTS, 200, &dml("m1", &merge, &[1, 1, 0, 0]));
-    assert_eq!(ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap().0, 1);
+    s.transport.fail(Method::Post, STMTS, true).on(
+        Method::Post,
+        STMTS,
+        200,
+        &dml("m1", &merge, &[1, 1, 0, 0]),
+    );
+    assert_eq!(
+        ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
+            .unwrap()
+            .0,
+        1
+    );
 
     let mut s = session();
     s.transport.fail(Method::Post, STMTS, true);
@@ -536,8 +873,15 @@ fn a_statement_finishing_before_the_cancel_lands_counts() {
         .on(Method::Get, "/statements/s-13", 200, &running("s-13"))
         .on(Method::Get, "/statements/s-13", 200, &running("s-13"))
         .on(Method::Post, "/statements/s-13/cancel", 200, "{}")
-        .on(Method::Get, "/statements/s-13", 200, &dml("s-13", &["num_affected_rows", "num_inserted_rows"], &[2, 2]));
-    let recs: Vec<Vec<(String, Value)>> = (0..2).map(|i| vec![("id".into(), Value::BigInt(i))]).collect();
+        .on(
+            Method::Get,
+            "/statements/s-13",
+            200,
+            &dml("s-13", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+        );
+    let recs: Vec<Vec<(String, Value)>> = (0..2)
+        .map(|i| vec![("id".into(), Value::BigInt(i))])
+        .collect();
     assert_eq!(ops::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 2);
 
     let mut cfg = input();
@@ -559,9 +903,12 @@ fn a_result_without_its_first_chunk_reads_chunk_zero() {
     let mut s = session();
     let done = r#"{"statement_id":"s-15","status":{"state":"SUCCEEDED"},
       "manifest":{"schema":{"columns":[{"name":"id","type_name":"INT","position":0}]},"total_row_count":1}}"#;
-    s.transport
-        .on(Method::Post, STMTS, 200, done)
-        .on(Method::Get, "/s-15/result/chunks/0", 200, r#"{"chunk_index":0,"data_array":[["9"]]}"#);
+    s.transport.on(Method::Post, STMTS, 200, done).on(
+        Method::Get,
+        "/s-15/result/chunks/0",
+        200,
+        r#"{"chunk_index":0,"data_array":[["9"]]}"#,
+    );
     let r = ops::read_all(&mut s, "SELECT 9", &[]).unwrap();
     assert_eq!(r.rows, vec![vec![Value::Int(9)]]);
 }

@@ -113,7 +113,9 @@ mod tests {
 
     #[test]
     fn with_statement_keeps_first_id() {
-        let e = Error::server("x").with_statement(Some("a")).with_statement(Some("b"));
+        let e = Error::server("x")
+            .with_statement(Some("a"))
+            .with_statement(Some("b"));
         assert_eq!(e.statement_id.as_deref(), Some("a"));
     }
 }

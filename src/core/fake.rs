@@ -31,32 +31,63 @@ pub struct Fake {
 impl Fake {
     /// Expect `method` on a URL containing `url`, answering `status` with `body`.
     pub fn on(&mut self, method: Method, url: &str, status: u16, body: &str) -> &mut Self {
-        self.reply(method, url, HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() })
+        self.reply(
+            method,
+            url,
+            HttpResponse {
+                status,
+                headers: vec![],
+                body: body.as_bytes().to_vec(),
+            },
+        )
     }
 
     /// Expect a request and answer with a full response.
     pub fn reply(&mut self, method: Method, url: &str, resp: HttpResponse) -> &mut Self {
-        self.script.push_back(Step { method, url_contains: url.into(), outcome: Ok(resp) });
+        self.script.push_back(Step {
+            method,
+            url_contains: url.into(),
+            outcome: Ok(resp),
+        });
         self
     }
 
     /// Expect a request and fail it at the connection level.
     pub fn fail(&mut self, method: Method, url: &str, maybe_sent: bool) -> &mut Self {
-        let outcome = Err(TransportError { message: "connection reset".into(), maybe_sent, retryable: true });
-        self.script.push_back(Step { method, url_contains: url.into(), outcome });
+        let outcome = Err(TransportError {
+            message: "connection reset".into(),
+            maybe_sent,
+            retryable: true,
+        });
+        self.script.push_back(Step {
+            method,
+            url_contains: url.into(),
+            outcome,
+        });
         self
     }
 
     /// Expect a request and have the host deny it (not retryable).
     pub fn deny(&mut self, method: Method, url: &str) -> &mut Self {
-        let outcome = Err(TransportError { message: "denied".into(), maybe_sent: false, retryable: false });
-        self.script.push_back(Step { method, url_contains: url.into(), outcome });
+        let outcome = Err(TransportError {
+            message: "denied".into(),
+            maybe_sent: false,
+            retryable: false,
+        });
+        self.script.push_back(Step {
+            method,
+            url_contains: url.into(),
+            outcome,
+        });
         self
     }
 
     /// URLs sent, with their methods.
     pub fn calls(&self) -> Vec<(Method, String)> {
-        self.sent.iter().map(|r| (r.method, r.url.clone())).collect()
+        self.sent
+            .iter()
+            .map(|r| (r.method, r.url.clone()))
+            .collect()
     }
 }
 
@@ -64,9 +95,17 @@ impl Transport for Fake {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.sent.push(req.clone());
         self.now += self.latency_ms;
-        let step = self.script.pop_front().unwrap_or_else(|| panic!("unexpected request {:?} {}", req.method, req.url));
+        let step = self
+            .script
+            .pop_front()
+            .unwrap_or_else(|| panic!("unexpected request {:?} {}", req.method, req.url));
         assert_eq!(step.method, req.method, "method of {}", req.url);
-        assert!(req.url.contains(&step.url_contains), "expected {} in {}", step.url_contains, req.url);
+        assert!(
+            req.url.contains(&step.url_contains),
+            "expected {} in {}",
+            step.url_contains,
+            req.url
+        );
         step.outcome
     }
 
@@ -108,7 +147,13 @@ pub fn input() -> ConfigInput {
 /// A session over a fresh fake with `input`.
 pub fn session_with(input: ConfigInput) -> Session<Fake> {
     let config = Config::validate(input).unwrap_or_else(|e| panic!("bad test config: {e}"));
-    Session::new(config, Fake { latency_ms: 1, ..Fake::default() })
+    Session::new(
+        config,
+        Fake {
+            latency_ms: 1,
+            ..Fake::default()
+        },
+    )
 }
 
 /// A session over a fresh fake with the default test config.

@@ -31,10 +31,60 @@ impl Rng {
     /// A string biased towards the characters that matter to our parsers.
     fn text(&mut self, max: usize) -> String {
         const PIECES: &[&str] = &[
-            "%", "%(", ")s", "%%", "'", "\"", "`", "--", "/*", "*/", "\n", "\\", ":", ".", "-", "+", "T", "Z", " ",
-            "0", "1", "9", "12", "2021-01-01", "10:00:00", ".123", "e", "NaN", "Infinity", "[", "]", "{", "}", ",",
-            "null", "a", "x_1", "é", "名", "\u{0}", "\u{7f}", "=", "==", "/", "?", "@", "SQLSTATE: ", "42P01",
-            "\"state\":", "\"SUCCEEDED\"", "\"data_array\":", "\"statement_id\":\"s\"", "\"error_code\":", "99999999999999999999",
+            "%",
+            "%(",
+            ")s",
+            "%%",
+            "'",
+            "\"",
+            "`",
+            "--",
+            "/*",
+            "*/",
+            "\n",
+            "\\",
+            ":",
+            ".",
+            "-",
+            "+",
+            "T",
+            "Z",
+            " ",
+            "0",
+            "1",
+            "9",
+            "12",
+            "2021-01-01",
+            "10:00:00",
+            ".123",
+            "e",
+            "NaN",
+            "Infinity",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "null",
+            "a",
+            "x_1",
+            "é",
+            "名",
+            "\u{0}",
+            "\u{7f}",
+            "=",
+            "==",
+            "/",
+            "?",
+            "@",
+            "SQLSTATE: ",
+            "42P01",
+            "\"state\":",
+            "\"SUCCEEDED\"",
+            "\"data_array\":",
+            "\"statement_id\":\"s\"",
+            "\"error_code\":",
+            "99999999999999999999",
         ];
         let n = self.below(max + 1);
         let mut s = String::new();
@@ -50,8 +100,26 @@ impl Rng {
 }
 
 const TYPES: &[&str] = &[
-    "BOOLEAN", "BYTE", "SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "DECIMAL", "STRING", "BINARY", "DATE", "TIMESTAMP",
-    "TIMESTAMP_NTZ", "INTERVAL", "ARRAY", "MAP", "STRUCT", "VARIANT", "NULL", "WEIRD",
+    "BOOLEAN",
+    "BYTE",
+    "SHORT",
+    "INT",
+    "LONG",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "STRING",
+    "BINARY",
+    "DATE",
+    "TIMESTAMP",
+    "TIMESTAMP_NTZ",
+    "INTERVAL",
+    "ARRAY",
+    "MAP",
+    "STRUCT",
+    "VARIANT",
+    "NULL",
+    "WEIRD",
 ];
 
 #[test]
@@ -60,7 +128,12 @@ fn decoders_never_panic() {
     for _ in 0..20_000 {
         let t = rng.text(12);
         let ty = TYPES[rng.below(TYPES.len())];
-        let col = Column { name: "c".into(), type_name: ty.into(), type_text: rng.text(3), ..Default::default() };
+        let col = Column {
+            name: "c".into(),
+            type_name: ty.into(),
+            type_text: rng.text(3),
+            ..Default::default()
+        };
         let _ = decode_cell(&col, Some(&t));
         let _ = time::parse_timestamp(&t, rng.below(2) == 0);
         let _ = time::parse_interval(&t);
@@ -73,7 +146,11 @@ fn decoders_never_panic() {
         let _ = response::parse_chunk(t.as_bytes());
         let _ = response::parse_external_rows(t.as_bytes());
         let status = [200, 400, 401, 403, 404, 429, 500, 503][rng.below(8)];
-        let _ = response::http_error(&HttpResponse { status, headers: vec![("retry-after".into(), t.clone())], body: body.into_bytes() });
+        let _ = response::http_error(&HttpResponse {
+            status,
+            headers: vec![("retry-after".into(), t.clone())],
+            body: body.into_bytes(),
+        });
         let _ = response::error_class(&t);
         let _ = response::message_sql_state(&t);
     }
@@ -84,7 +161,10 @@ fn translator_and_quoting_never_panic() {
     let mut rng = Rng(42);
     for _ in 0..20_000 {
         let sql = rng.text(20);
-        let params = [("a".to_string(), Value::Int(1)), ("x_1".to_string(), Value::Binary(vec![1]))];
+        let params = [
+            ("a".to_string(), Value::Int(1)),
+            ("x_1".to_string(), Value::Binary(vec![1])),
+        ];
         if let Ok(t) = translate(&sql, &params[..rng.below(3)]) {
             assert!(t.sql.len() <= sql.len() + 16);
         }
@@ -112,14 +192,26 @@ fn timestamps_dates_and_binary_round_trip() {
         let micros = (rng.next() as i64) % (200_000 * 365 * 86_400_000_000);
         let text = format!("{}Z", time::format_timestamp(micros, 'T'));
         assert_eq!(time::parse_timestamp(&text, true), Some(micros), "{text}");
-        assert_eq!(time::parse_timestamp(&time::format_timestamp(micros, ' '), false), Some(micros));
+        assert_eq!(
+            time::parse_timestamp(&time::format_timestamp(micros, ' '), false),
+            Some(micros)
+        );
         let days = micros / 86_400_000_000;
         let (y, m, d) = time::civil_from_days(days);
-        assert_eq!(time::parse_date(&time::format_date(y, m, d)), Some((y as i32, m, d)));
+        assert_eq!(
+            time::parse_date(&time::format_date(y, m, d)),
+            Some((y as i32, m, d))
+        );
         let bytes: Vec<u8> = (0..rng.below(20)).map(|_| rng.next() as u8).collect();
-        assert_eq!(base64::decode(&base64::encode(&bytes)).as_deref(), Some(&bytes[..]));
+        assert_eq!(
+            base64::decode(&base64::encode(&bytes)).as_deref(),
+            Some(&bytes[..])
+        );
         let x = f64::from_bits(rng.next());
-        let col = Column { type_name: "DOUBLE".into(), ..Default::default() };
+        let col = Column {
+            type_name: "DOUBLE".into(),
+            ..Default::default()
+        };
         match decode_cell(&col, Some(&super::value::format_double(x))).unwrap() {
             Value::Double(y) => assert!(y == x || (x.is_nan() && y.is_nan())),
             other => panic!("{other:?}"),
@@ -134,8 +226,16 @@ fn random_value(rng: &mut Rng, kind: usize) -> Value {
         2 => Value::Double(f64::from_bits(rng.next())),
         3 => Value::Text(rng.text(8)),
         4 => Value::Binary((0..rng.below(8)).map(|_| rng.next() as u8).collect()),
-        5 => Value::Decimal(Decimal { digits: format!("-{}.{:02}", rng.below(1000), rng.below(100)), precision: 10, scale: 2 }),
-        6 => Value::Date(Date { year: 1 + rng.below(9000) as i32, month: 1 + rng.below(12) as u8, day: 1 + rng.below(28) as u8 }),
+        5 => Value::Decimal(Decimal {
+            digits: format!("-{}.{:02}", rng.below(1000), rng.below(100)),
+            precision: 10,
+            scale: 2,
+        }),
+        6 => Value::Date(Date {
+            year: 1 + rng.below(9000) as i32,
+            month: 1 + rng.below(12) as u8,
+            day: 1 + rng.below(28) as u8,
+        }),
         7 => Value::Json(rng.text(6)),
         _ => Value::Timestamp(rng.next() as i64 / 4096),
     }
@@ -151,7 +251,16 @@ fn batch_json_is_always_valid_json_under_the_byte_limit() {
                 kinds
                     .iter()
                     .enumerate()
-                    .map(|(i, &k)| (format!("c`{i}"), if rng.below(5) == 0 { Value::Null } else { random_value(&mut rng, k) }))
+                    .map(|(i, &k)| {
+                        (
+                            format!("c`{i}"),
+                            if rng.below(5) == 0 {
+                                Value::Null
+                            } else {
+                                random_value(&mut rng, k)
+                            },
+                        )
+                    })
                     .collect()
             })
             .collect();
@@ -178,7 +287,11 @@ fn batch_json_is_always_valid_json_under_the_byte_limit() {
 #[test]
 fn secrets_never_leak_through_debug() {
     let mut cfg = input();
-    cfg.credential = Credential::OAuth { client_id: "id".into(), client_secret: Secret::new("oauth-secret-xyz"), scope: "all-apis".into() };
+    cfg.credential = Credential::OAuth {
+        client_id: "id".into(),
+        client_secret: Secret::new("oauth-secret-xyz"),
+        scope: "all-apis".into(),
+    };
     let c = Config::validate(cfg).unwrap();
     assert!(!format!("{c:?}").contains("oauth-secret-xyz"));
     let s = super::fake::session_with(input());

@@ -33,12 +33,20 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// A request without headers or body.
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        HttpRequest { method, url: url.into(), headers: Vec::new(), authorization: None, body: Vec::new(), timeout_ms: None }
+        HttpRequest {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            authorization: None,
+            body: Vec::new(),
+            timeout_ms: None,
+        }
     }
 
     /// This request with a JSON body.
     pub fn json(mut self, body: Vec<u8>) -> Self {
-        self.headers.push(("content-type".into(), "application/json".into()));
+        self.headers
+            .push(("content-type".into(), "application/json".into()));
         self.body = body;
         self
     }
@@ -58,12 +66,19 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The first value of header `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// `Retry-After` in ms, when given as whole seconds.
     pub fn retry_after_ms(&self) -> Option<u64> {
-        self.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(1000))
+        self.header("retry-after")?
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|s| s.saturating_mul(1000))
     }
 }
 

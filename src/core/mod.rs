@@ -22,8 +22,8 @@ pub mod url;
 pub mod value;
 
 #[cfg(test)]
-mod fake;
-#[cfg(test)]
 mod driver_tests;
+#[cfg(test)]
+mod fake;
 #[cfg(test)]
 mod fuzz_tests;

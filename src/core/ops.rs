@@ -50,7 +50,12 @@ impl Rows {
 }
 
 /// Translate `%(name)s` markers and start the statement; rows are read from the cursor.
-pub fn query<T: Transport>(s: &mut Session<T>, sql: &str, params: &[(String, Value)], deadline: u64) -> Result<Cursor> {
+pub fn query<T: Transport>(
+    s: &mut Session<T>,
+    sql: &str,
+    params: &[(String, Value)],
+    deadline: u64,
+) -> Result<Cursor> {
     let t = translate(sql, params)?;
     driver::run(s, &t.sql, &t.params, Retry::Submit, deadline)
 }
@@ -67,16 +72,27 @@ pub fn execution_of<T: Transport>(s: &Session<T>, c: &Cursor, rows_affected: u64
 }
 
 /// Run a statement and read every row.
-pub fn read_all<T: Transport>(s: &mut Session<T>, sql: &str, params: &[(String, Value)]) -> Result<Rows> {
+pub fn read_all<T: Transport>(
+    s: &mut Session<T>,
+    sql: &str,
+    params: &[(String, Value)],
+) -> Result<Rows> {
     let deadline = s.deadline();
     let mut c = query(s, sql, params, deadline)?;
     let rows = c.all_rows(s, deadline)?;
-    let mut out = Rows { columns: std::mem::take(&mut c.columns), rows, execution: Execution::default() };
+    let mut out = Rows {
+        columns: std::mem::take(&mut c.columns),
+        rows,
+        execution: Execution::default(),
+    };
     let affected = out.count("num_affected_rows").unwrap_or(0);
     out.execution = execution_of(s, &c, affected);
     s.debug(|| {
         let e = &out.execution;
-        format!("statement {} done: {} ms, {} rows, {} affected, {} retries", e.statement_id, e.elapsed_ms, e.row_count, e.rows_affected, e.retries)
+        format!(
+            "statement {} done: {} ms, {} rows, {} affected, {} retries",
+            e.statement_id, e.elapsed_ms, e.row_count, e.rows_affected, e.retries
+        )
     });
     Ok(out)
 }
@@ -88,14 +104,22 @@ fn batch_count(r: &Rows, mode: &Mode) -> Result<u64> {
         Mode::Update(_) => "num_updated_rows",
         Mode::Delete => "num_deleted_rows",
     };
-    r.count(name).or_else(|| r.count("num_affected_rows")).ok_or_else(|| {
-        Error::server(format!("the server reported no {name} for the batch")).with_statement(Some(&r.execution.statement_id))
-    })
+    r.count(name)
+        .or_else(|| r.count("num_affected_rows"))
+        .ok_or_else(|| {
+            Error::server(format!("the server reported no {name} for the batch"))
+                .with_statement(Some(&r.execution.statement_id))
+        })
 }
 
 /// Write `records` to `target` in batches (one statement each); returns the server's count.
 /// On failure the error's `committed_rows` holds the rows committed by earlier batches.
-pub fn write<T: Transport>(s: &mut Session<T>, records: &[Record], target: &str, mode: Mode) -> Result<(u64, Vec<Execution>)> {
+pub fn write<T: Transport>(
+    s: &mut Session<T>,
+    records: &[Record],
+    target: &str,
+    mode: Mode,
+) -> Result<(u64, Vec<Execution>)> {
     if records.is_empty() {
         quote_table(target)?;
         return Ok((0, Vec::new()));
@@ -106,7 +130,11 @@ pub fn write<T: Transport>(s: &mut Session<T>, records: &[Record], target: &str,
     }
     // An update MERGE sets the same values however often it runs, so a batch whose outcome is
     // unknown may be re-sent (and its count stays right); inserts and deletes are never re-sent.
-    let submit = if matches!(mode, Mode::Update(_)) { Retry::Idempotent } else { Retry::Submit };
+    let submit = if matches!(mode, Mode::Update(_)) {
+        Retry::Idempotent
+    } else {
+        Retry::Submit
+    };
     let mut batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
     let mut committed = 0u64;
     let mut executions = Vec::new();
@@ -115,12 +143,18 @@ pub fn write<T: Transport>(s: &mut Session<T>, records: &[Record], target: &str,
             e.committed_rows = Some(committed);
             e
         };
-        let Some(b) = batcher.next_batch().map_err(|e| fail(e, committed))? else { break };
+        let Some(b) = batcher.next_batch().map_err(|e| fail(e, committed))? else {
+            break;
+        };
         let params = [param_spec("rows", &Value::Text(b.json)).map_err(|e| fail(e, committed))?];
         let deadline = s.deadline();
         let result = driver::run(s, &plan.sql, &params, submit, deadline).and_then(|mut c| {
             let rows = c.all_rows(s, deadline)?;
-            let mut r = Rows { columns: std::mem::take(&mut c.columns), rows, execution: Execution::default() };
+            let mut r = Rows {
+                columns: std::mem::take(&mut c.columns),
+                rows,
+                execution: Execution::default(),
+            };
             r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));
             Ok(r)
         });
@@ -128,7 +162,10 @@ pub fn write<T: Transport>(s: &mut Session<T>, records: &[Record], target: &str,
         let n = batch_count(&r, &mode).map_err(|e| fail(e, committed))?;
         committed += n;
         s.debug(|| {
-            format!("batch of {} records: statement {} counted {n} rows in {} ms ({} retries)", b.rows, r.execution.statement_id, r.execution.elapsed_ms, r.execution.retries)
+            format!(
+                "batch of {} records: statement {} counted {n} rows in {} ms ({} retries)",
+                b.rows, r.execution.statement_id, r.execution.elapsed_ms, r.execution.retries
+            )
         });
         executions.push(r.execution);
     }
@@ -142,8 +179,15 @@ pub fn cancel<T: Transport>(s: &mut Session<T>, id: &str) -> Result<()> {
     }
     let deadline = s.deadline();
     let path = format!("/api/2.0/sql/statements/{id}/cancel");
-    s.api(Method::Post, &path, Some(b"{}".to_vec()), Retry::Idempotent, deadline, &mut Stats::default())
-        .map_err(|e| e.with_statement(Some(id)))?;
+    s.api(
+        Method::Post,
+        &path,
+        Some(b"{}".to_vec()),
+        Retry::Idempotent,
+        deadline,
+        &mut Stats::default(),
+    )
+    .map_err(|e| e.with_statement(Some(id)))?;
     s.debug(|| format!("statement {id} canceled on request"));
     Ok(())
 }
@@ -164,7 +208,10 @@ pub fn total_execution(batches: &[Execution], count: u64) -> Option<Execution> {
 pub fn optimize_sql(table: &str, zorder_by: &[String]) -> Result<String> {
     let mut sql = format!("OPTIMIZE {}", quote_table(table)?);
     if !zorder_by.is_empty() {
-        let cols: Vec<String> = zorder_by.iter().map(|c| quote_ident(c)).collect::<Result<_>>()?;
+        let cols: Vec<String> = zorder_by
+            .iter()
+            .map(|c| quote_ident(c))
+            .collect::<Result<_>>()?;
         sql.push_str(&format!(" ZORDER BY ({})", cols.join(", ")));
     }
     Ok(sql)
@@ -172,7 +219,11 @@ pub fn optimize_sql(table: &str, zorder_by: &[String]) -> Result<String> {
 
 /// `VACUUM t RETAIN n HOURS` (168 when absent).
 pub fn vacuum_sql(table: &str, retain_hours: Option<u32>) -> Result<String> {
-    Ok(format!("VACUUM {} RETAIN {} HOURS", quote_table(table)?, retain_hours.unwrap_or(168)))
+    Ok(format!(
+        "VACUUM {} RETAIN {} HOURS",
+        quote_table(table)?,
+        retain_hours.unwrap_or(168)
+    ))
 }
 
 /// `DESCRIBE HISTORY t [LIMIT n]`.
@@ -203,11 +254,21 @@ pub struct HistoryEntry {
 
 /// Decode `DESCRIBE HISTORY` rows (columns as Delta's `DeltaHistory`).
 pub fn history_entries(r: &Rows) -> Result<Vec<HistoryEntry>> {
-    let col = |name: &str| r.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name));
-    let (Some(v), Some(ts), Some(op)) = (col("version"), col("timestamp"), col("operation")) else {
-        return Err(Error::server("DESCRIBE HISTORY result lacks version, timestamp or operation"));
+    let col = |name: &str| {
+        r.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
     };
-    let (params, metrics, user) = (col("operationParameters"), col("operationMetrics"), col("userName"));
+    let (Some(v), Some(ts), Some(op)) = (col("version"), col("timestamp"), col("operation")) else {
+        return Err(Error::server(
+            "DESCRIBE HISTORY result lacks version, timestamp or operation",
+        ));
+    };
+    let (params, metrics, user) = (
+        col("operationParameters"),
+        col("operationMetrics"),
+        col("userName"),
+    );
     let text = |row: &[Value], i: Option<usize>| -> Option<String> {
         match row.get(i?)? {
             Value::Text(t) | Value::Json(t) => Some(t.clone()),
@@ -224,7 +285,11 @@ pub fn history_entries(r: &Rows) -> Result<Vec<HistoryEntry>> {
             };
             let timestamp = match row.get(ts) {
                 Some(Value::Timestamp(t) | Value::TimestampNtz(t)) => *t,
-                _ => return Err(Error::server("DESCRIBE HISTORY timestamp is not a timestamp")),
+                _ => {
+                    return Err(Error::server(
+                        "DESCRIBE HISTORY timestamp is not a timestamp",
+                    ));
+                }
             };
             Ok(HistoryEntry {
                 version,
@@ -244,12 +309,27 @@ mod tests {
 
     #[test]
     fn maintenance_sql() {
-        assert_eq!(optimize_sql("cat.s.t", &[]).unwrap(), "OPTIMIZE `cat`.`s`.`t`");
-        assert_eq!(optimize_sql("t", &["c".into(), "d`x".into()]).unwrap(), "OPTIMIZE `t` ZORDER BY (`c`, `d``x`)");
-        assert_eq!(vacuum_sql("t", None).unwrap(), "VACUUM `t` RETAIN 168 HOURS");
-        assert_eq!(vacuum_sql("t", Some(200)).unwrap(), "VACUUM `t` RETAIN 200 HOURS");
+        assert_eq!(
+            optimize_sql("cat.s.t", &[]).unwrap(),
+            "OPTIMIZE `cat`.`s`.`t`"
+        );
+        assert_eq!(
+            optimize_sql("t", &["c".into(), "d`x".into()]).unwrap(),
+            "OPTIMIZE `t` ZORDER BY (`c`, `d``x`)"
+        );
+        assert_eq!(
+            vacuum_sql("t", None).unwrap(),
+            "VACUUM `t` RETAIN 168 HOURS"
+        );
+        assert_eq!(
+            vacuum_sql("t", Some(200)).unwrap(),
+            "VACUUM `t` RETAIN 200 HOURS"
+        );
         assert_eq!(history_sql("t", None).unwrap(), "DESCRIBE HISTORY `t`");
-        assert_eq!(history_sql("t", Some(5)).unwrap(), "DESCRIBE HISTORY `t` LIMIT 5");
+        assert_eq!(
+            history_sql("t", Some(5)).unwrap(),
+            "DESCRIBE HISTORY `t` LIMIT 5"
+        );
         assert!(optimize_sql("", &[]).is_err());
         assert!(optimize_sql("t", &["".into()]).is_err());
     }

@@ -36,7 +36,11 @@ pub fn statement_body(config: &Config, sql: &str, params: &[ParamSpec]) -> Vec<u
             .collect();
         body.insert("parameters".into(), Json::Array(list));
     }
-    let disposition = if config.external_links { "EXTERNAL_LINKS" } else { "INLINE" };
+    let disposition = if config.external_links {
+        "EXTERNAL_LINKS"
+    } else {
+        "INLINE"
+    };
     body.insert("disposition".into(), json!(disposition));
     body.insert("format".into(), json!("JSON_ARRAY"));
     body.insert("wait_timeout".into(), json!(WAIT_TIMEOUT));
@@ -49,7 +53,9 @@ fn form_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -93,10 +99,21 @@ mod tests {
     #[test]
     fn statement_body_has_every_field() {
         let p = [
-            ParamSpec { name: "a".into(), value: Some("1".into()), sql_type: "INT".into(), unhex: false },
-            ParamSpec { name: "n".into(), value: None, sql_type: "STRING".into(), unhex: false },
+            ParamSpec {
+                name: "a".into(),
+                value: Some("1".into()),
+                sql_type: "INT".into(),
+                unhex: false,
+            },
+            ParamSpec {
+                name: "n".into(),
+                value: None,
+                sql_type: "STRING".into(),
+                unhex: false,
+            },
         ];
-        let body: Json = serde_json::from_slice(&statement_body(&config(false), "SELECT :a, :n", &p)).unwrap();
+        let body: Json =
+            serde_json::from_slice(&statement_body(&config(false), "SELECT :a, :n", &p)).unwrap();
         assert_eq!(
             body,
             json!({"statement": "SELECT :a, :n", "warehouse_id": "w1", "catalog": "cat",
@@ -111,8 +128,17 @@ mod tests {
 
     #[test]
     fn oauth_bodies() {
-        assert_eq!(token_form("all-apis"), b"grant_type=client_credentials&scope=all-apis");
-        assert_eq!(token_form("a b"), b"grant_type=client_credentials&scope=a+b");
-        assert_eq!(basic_auth("id", &Secret::new("s")).expose(), "Basic aWQ6cw==");
+        assert_eq!(
+            token_form("all-apis"),
+            b"grant_type=client_credentials&scope=all-apis"
+        );
+        assert_eq!(
+            token_form("a b"),
+            b"grant_type=client_credentials&scope=a+b"
+        );
+        assert_eq!(
+            basic_auth("id", &Secret::new("s")).expose(),
+            "Basic aWQ6cw=="
+        );
     }
 }

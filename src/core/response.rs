@@ -131,20 +131,33 @@ pub enum State {
 impl StatementResponse {
     /// The statement's state; unknown or missing states are a `server` error.
     pub fn state(&self) -> Result<State> {
-        let s = self.status.as_ref().and_then(|s| s.state.as_deref()).unwrap_or("");
+        let s = self
+            .status
+            .as_ref()
+            .and_then(|s| s.state.as_deref())
+            .unwrap_or("");
         Ok(match s {
             "PENDING" | "RUNNING" => State::Running,
             "SUCCEEDED" => State::Succeeded,
             "FAILED" => State::Failed,
             "CANCELED" | "CANCELLED" => State::Canceled,
             "CLOSED" => State::Closed,
-            other => return Err(Error::server(format!("unexpected statement state {:?}", short(other, 40)))),
+            other => {
+                return Err(Error::server(format!(
+                    "unexpected statement state {:?}",
+                    short(other, 40)
+                )));
+            }
         })
     }
 
     /// The result columns (empty for DDL).
     pub fn columns(&self) -> Vec<Column> {
-        let infos = self.manifest.as_ref().and_then(|m| m.schema.as_ref()).and_then(|s| s.columns.as_ref());
+        let infos = self
+            .manifest
+            .as_ref()
+            .and_then(|m| m.schema.as_ref())
+            .and_then(|s| s.columns.as_ref());
         infos
             .map(|cols| {
                 cols.iter()
@@ -157,7 +170,11 @@ impl StatementResponse {
                             .filter(|t| !t.is_empty())
                             .or_else(|| c.type_text.as_deref().map(type_name_of_text))
                             .unwrap_or_else(|| "STRING".into()),
-                        type_text: c.type_text.clone().or_else(|| c.type_name.clone()).unwrap_or_default(),
+                        type_text: c
+                            .type_text
+                            .clone()
+                            .or_else(|| c.type_name.clone())
+                            .unwrap_or_default(),
                         position: c.position.unwrap_or(i as u32),
                         precision: c.type_precision,
                         scale: c.type_scale,
@@ -181,9 +198,11 @@ fn short(s: &str, n: usize) -> String {
 
 fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8], what: &str) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return serde_json::from_slice(b"{}").map_err(|e| Error::server(format!("malformed {what}: {e}")));
+        return serde_json::from_slice(b"{}")
+            .map_err(|e| Error::server(format!("malformed {what}: {e}")));
     }
-    serde_json::from_slice(body).map_err(|e| Error::server(format!("malformed {what} from server: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| Error::server(format!("malformed {what} from server: {e}")))
 }
 
 /// Parse a `StatementResponse` body.
@@ -198,7 +217,8 @@ pub fn parse_chunk(body: &[u8]) -> Result<ResultData> {
 
 /// Parse the body of an external link: a JSON array of rows.
 pub fn parse_external_rows(body: &[u8]) -> Result<Vec<Vec<Option<String>>>> {
-    serde_json::from_slice(body).map_err(|e| Error::server(format!("malformed external result chunk: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| Error::server(format!("malformed external result chunk: {e}")))
 }
 
 /// The `error_code` as text (integers as their decimal digits).
@@ -216,7 +236,10 @@ pub fn error_class(message: &str) -> Option<String> {
     let rest = t.strip_prefix('[')?;
     let end = rest.find(']')?;
     let class = &rest[..end];
-    let ok = !class.is_empty() && class.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    let ok = !class.is_empty()
+        && class
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '.');
     ok.then(|| class.to_owned())
 }
 
@@ -231,10 +254,15 @@ pub fn message_sql_state(message: &str) -> Option<String> {
 fn classify_sql(class: Option<&str>, sql_state: Option<&str>) -> Option<ErrorKind> {
     let class = class.unwrap_or("");
     let state = sql_state.unwrap_or("");
-    if state == "42501" || class.contains("INSUFFICIENT_PERMISSIONS") || class == "PERMISSION_DENIED" {
+    if state == "42501"
+        || class.contains("INSUFFICIENT_PERMISSIONS")
+        || class == "PERMISSION_DENIED"
+    {
         return Some(ErrorKind::Permission);
     }
-    if ["42P01", "42703", "3F000", "42704", "42P06", "42883"].contains(&state) || class.ends_with("NOT_FOUND") {
+    if ["42P01", "42703", "3F000", "42704", "42P06", "42883"].contains(&state)
+        || class.ends_with("NOT_FOUND")
+    {
         return Some(ErrorKind::NotFound);
     }
     if class.starts_with("DELTA_CONCURRENT") {
@@ -249,7 +277,9 @@ fn classify_sql(class: Option<&str>, sql_state: Option<&str>) -> Option<ErrorKin
 /// Error kind from a service error code alone.
 fn classify_code(code: &str) -> Option<ErrorKind> {
     Some(match code {
-        "RESOURCE_EXHAUSTED" | "REQUEST_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" => ErrorKind::ResourceExhausted,
+        "RESOURCE_EXHAUSTED" | "REQUEST_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" => {
+            ErrorKind::ResourceExhausted
+        }
         "DEADLINE_EXCEEDED" => ErrorKind::Timeout,
         "CANCELLED" | "CANCELED" => ErrorKind::Canceled,
         "UNAUTHENTICATED" => ErrorKind::Authentication,
@@ -264,7 +294,11 @@ pub fn statement_error(resp: &StatementResponse, state: &State) -> Error {
     let id = resp.statement_id.as_deref();
     let status = resp.status.as_ref();
     let err = status.and_then(|s| s.error.as_ref());
-    let message = err.and_then(|e| e.message.as_deref()).map(str::trim).unwrap_or("").to_owned();
+    let message = err
+        .and_then(|e| e.message.as_deref())
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
     let code = err.and_then(|e| code_text(&e.error_code));
     let class = error_class(&message);
     let sql_state = status
@@ -294,7 +328,10 @@ pub fn statement_error(resp: &StatementResponse, state: &State) -> Error {
 pub fn http_error(resp: &HttpResponse) -> Error {
     let parsed: Option<ServiceError> = serde_json::from_slice(&resp.body).ok();
     let code = parsed.as_ref().and_then(|p| code_text(&p.error_code));
-    let int_code = matches!(parsed.as_ref().and_then(|p| p.error_code.as_ref()), Some(Json::Number(_)));
+    let int_code = matches!(
+        parsed.as_ref().and_then(|p| p.error_code.as_ref()),
+        Some(Json::Number(_))
+    );
     let text = match parsed.as_ref().and_then(|p| p.message.clone()) {
         Some(m) => m,
         None => short(String::from_utf8_lossy(&resp.body).trim(), 300),
@@ -329,7 +366,11 @@ mod tests {
     use super::*;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+        HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
@@ -346,7 +387,14 @@ mod tests {
         assert_eq!(r.state().unwrap(), State::Succeeded);
         let cols = r.columns();
         assert_eq!(cols.len(), 2);
-        assert_eq!((cols[1].name.as_str(), cols[1].type_name.as_str(), cols[1].position), ("ts", "TIMESTAMP", 1));
+        assert_eq!(
+            (
+                cols[1].name.as_str(),
+                cols[1].type_name.as_str(),
+                cols[1].position
+            ),
+            ("ts", "TIMESTAMP", 1)
+        );
         let rows = r.result.unwrap().data_array.unwrap();
         assert_eq!(rows[2], vec![Some("3".to_string()), None]);
     }
@@ -359,7 +407,12 @@ mod tests {
         assert!(r.result.unwrap().data_array.is_none());
         assert!(parse_chunk(b"").unwrap().data_array.is_none());
         assert!(parse_statement(b"{").is_err());
-        assert!(parse_statement(b"{\"status\":{\"state\":\"WEIRD\"}}").unwrap().state().is_err());
+        assert!(
+            parse_statement(b"{\"status\":{\"state\":\"WEIRD\"}}")
+                .unwrap()
+                .state()
+                .is_err()
+        );
         assert!(parse_statement(b"{}").unwrap().state().is_err());
         assert!(parse_statement(br#"{"result":{"data_array":[[1]]}}"#).is_err());
     }
@@ -385,55 +438,149 @@ mod tests {
         let l = &c.external_links.unwrap()[0];
         assert_eq!(l.external_link.as_deref(), Some("https://bucket/x?sig=1"));
         assert_eq!(l.http_headers.as_ref().unwrap()["x-h"], "v");
-        assert_eq!(parse_external_rows(br#"[["1",null]]"#).unwrap(), vec![vec![Some("1".into()), None]]);
+        assert_eq!(
+            parse_external_rows(br#"[["1",null]]"#).unwrap(),
+            vec![vec![Some("1".into()), None]]
+        );
     }
 
     fn failed(msg: &str, sql_state: Option<&str>) -> Error {
         let status = Status {
             state: Some("FAILED".into()),
-            error: Some(ServiceError { error_code: Some(Json::String("BAD_REQUEST".into())), message: Some(msg.into()) }),
+            error: Some(ServiceError {
+                error_code: Some(Json::String("BAD_REQUEST".into())),
+                message: Some(msg.into()),
+            }),
             sql_state: sql_state.map(Into::into),
         };
-        let r = StatementResponse { statement_id: Some("s1".into()), status: Some(status), ..Default::default() };
+        let r = StatementResponse {
+            statement_id: Some("s1".into()),
+            status: Some(status),
+            ..Default::default()
+        };
         statement_error(&r, &State::Failed)
     }
 
     #[test]
     fn classifies_failed_statements() {
-        let e = failed("\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'INSER'. SQLSTATE: 42601 (line 1, pos 0)\n", None);
+        let e = failed(
+            "\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'INSER'. SQLSTATE: 42601 (line 1, pos 0)\n",
+            None,
+        );
         assert_eq!(e.kind, ErrorKind::Syntax);
         assert_eq!(e.sql_state.as_deref(), Some("42601"));
         assert_eq!(e.error_code.as_deref(), Some("PARSE_SYNTAX_ERROR"));
         assert_eq!(e.statement_id.as_deref(), Some("s1"));
-        let e = failed("[TABLE_OR_VIEW_NOT_FOUND] The table or view `x` cannot be found. SQLSTATE: 42P01", Some("42P01"));
+        let e = failed(
+            "[TABLE_OR_VIEW_NOT_FOUND] The table or view `x` cannot be found. SQLSTATE: 42P01",
+            Some("42P01"),
+        );
         assert_eq!(e.kind, ErrorKind::NotFound);
-        assert_eq!(failed("[UNRESOLVED_COLUMN.WITH_SUGGESTION] x SQLSTATE: 42703", None).kind, ErrorKind::NotFound);
-        assert_eq!(failed("[SCHEMA_NOT_FOUND] x", None).kind, ErrorKind::NotFound);
-        assert_eq!(failed("[INSUFFICIENT_PERMISSIONS] no", Some("42501")).kind, ErrorKind::Permission);
-        assert_eq!(failed("[INSUFFICIENT_PERMISSIONS] no", None).kind, ErrorKind::Permission);
-        assert_eq!(failed("[DATATYPE_MISMATCH] x", Some("42K09")).kind, ErrorKind::Syntax);
+        assert_eq!(
+            failed(
+                "[UNRESOLVED_COLUMN.WITH_SUGGESTION] x SQLSTATE: 42703",
+                None
+            )
+            .kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            failed("[SCHEMA_NOT_FOUND] x", None).kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            failed("[INSUFFICIENT_PERMISSIONS] no", Some("42501")).kind,
+            ErrorKind::Permission
+        );
+        assert_eq!(
+            failed("[INSUFFICIENT_PERMISSIONS] no", None).kind,
+            ErrorKind::Permission
+        );
+        assert_eq!(
+            failed("[DATATYPE_MISMATCH] x", Some("42K09")).kind,
+            ErrorKind::Syntax
+        );
         let e = failed("[DELTA_CONCURRENT_APPEND] retry", Some("2D521"));
-        assert_eq!((e.kind, e.error_code.as_deref()), (ErrorKind::Server, Some("DELTA_CONCURRENT_APPEND")));
+        assert_eq!(
+            (e.kind, e.error_code.as_deref()),
+            (ErrorKind::Server, Some("DELTA_CONCURRENT_APPEND"))
+        );
         let e = failed("Command failed because warehouse w was stopped.", None);
-        assert_eq!((e.kind, e.error_code.as_deref()), (ErrorKind::Server, Some("BAD_REQUEST")));
-        let r = StatementResponse { statement_id: Some("s".into()), ..Default::default() };
-        assert_eq!(statement_error(&r, &State::Canceled).kind, ErrorKind::Canceled);
+        assert_eq!(
+            (e.kind, e.error_code.as_deref()),
+            (ErrorKind::Server, Some("BAD_REQUEST"))
+        );
+        let r = StatementResponse {
+            statement_id: Some("s".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            statement_error(&r, &State::Canceled).kind,
+            ErrorKind::Canceled
+        );
     }
 
     #[test]
     fn classifies_http_errors() {
-        let e = http_error(&resp(401, r#"{"error_code":401,"message":"Credential was not sent or was of an unsupported type for this API."}"#));
-        assert_eq!((e.kind, e.error_code.as_deref(), e.http_status), (ErrorKind::Authentication, Some("401"), Some(401)));
-        assert_eq!(http_error(&resp(403, r#"{"error_code":403,"message":"Invalid access token."}"#)).kind, ErrorKind::Authentication);
-        assert_eq!(http_error(&resp(403, r#"{"error_code":"PERMISSION_DENIED","message":"no"}"#)).kind, ErrorKind::Permission);
-        assert_eq!(http_error(&resp(404, r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no"}"#)).kind, ErrorKind::NotFound);
-        let mut r = resp(429, r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}"#);
+        let e = http_error(&resp(
+            401,
+            r#"{"error_code":401,"message":"Credential was not sent or was of an unsupported type for this API."}"#,
+        ));
+        assert_eq!(
+            (e.kind, e.error_code.as_deref(), e.http_status),
+            (ErrorKind::Authentication, Some("401"), Some(401))
+        );
+        assert_eq!(
+            http_error(&resp(
+                403,
+                r#"{"error_code":403,"message":"Invalid access token."}"#
+            ))
+            .kind,
+            ErrorKind::Authentication
+        );
+        assert_eq!(
+            http_error(&resp(
+                403,
+                r#"{"error_code":"PERMISSION_DENIED","message":"no"}"#
+            ))
+            .kind,
+            ErrorKind::Permission
+        );
+        assert_eq!(
+            http_error(&resp(
+                404,
+                r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no"}"#
+            ))
+            .kind,
+            ErrorKind::NotFound
+        );
+        let mut r = resp(
+            429,
+            r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}"#,
+        );
         r.headers.push(("retry-after".into(), "3".into()));
         let e = http_error(&r);
-        assert_eq!((e.kind, e.retry_after_ms), (ErrorKind::ResourceExhausted, Some(3000)));
-        assert_eq!(http_error(&resp(503, "<html>down</html>")).kind, ErrorKind::Server);
-        assert!(http_error(&resp(503, "<html>down</html>")).message.contains("down"));
-        assert_eq!(http_error(&resp(400, r#"{"error_code":"BAD_REQUEST","message":"[PARSE_SYNTAX_ERROR] x SQLSTATE: 42601"}"#)).kind, ErrorKind::Syntax);
+        assert_eq!(
+            (e.kind, e.retry_after_ms),
+            (ErrorKind::ResourceExhausted, Some(3000))
+        );
+        assert_eq!(
+            http_error(&resp(503, "<html>down</html>")).kind,
+            ErrorKind::Server
+        );
+        assert!(
+            http_error(&resp(503, "<html>down</html>"))
+                .message
+                .contains("down")
+        );
+        assert_eq!(
+            http_error(&resp(
+                400,
+                r#"{"error_code":"BAD_REQUEST","message":"[PARSE_SYNTAX_ERROR] x SQLSTATE: 42601"}"#
+            ))
+            .kind,
+            ErrorKind::Syntax
+        );
         assert_eq!(http_error(&resp(500, "")).message, "HTTP 500");
     }
 }

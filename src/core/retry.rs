@@ -47,7 +47,9 @@ pub fn delay_ms(attempt: u32, retry_after_ms: Option<u64>, random: u64) -> u64 {
     if let Some(ms) = retry_after_ms {
         return ms.min(MAX_RETRY_AFTER_MS) + random % 250;
     }
-    let exp = BASE_MS.saturating_mul(1u64 << attempt.saturating_sub(1).min(16)).min(CAP_MS);
+    let exp = BASE_MS
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(16))
+        .min(CAP_MS);
     exp / 2 + random % (exp / 2 + 1)
 }
 
@@ -89,8 +91,14 @@ mod tests {
     #[test]
     fn what_is_retried() {
         assert!(Retry::Submit.status(429) && Retry::Submit.status(503));
-        assert!(!Retry::Submit.status(502) && !Retry::Submit.status(504) && !Retry::Submit.status(500));
-        assert!(Retry::Idempotent.status(504) && !Retry::Idempotent.status(500) && !Retry::Idempotent.status(400));
+        assert!(
+            !Retry::Submit.status(502) && !Retry::Submit.status(504) && !Retry::Submit.status(500)
+        );
+        assert!(
+            Retry::Idempotent.status(504)
+                && !Retry::Idempotent.status(500)
+                && !Retry::Idempotent.status(400)
+        );
         assert!(Retry::Submit.connection(false) && !Retry::Submit.connection(true));
         assert!(Retry::Idempotent.connection(true));
         assert!(!Retry::Never.status(503) && !Retry::Never.connection(false));

@@ -57,12 +57,18 @@ pub struct Session<T: Transport> {
 impl<T: Transport> Session<T> {
     /// A session for `config` over `transport` (no request is sent).
     pub fn new(config: Config, transport: T) -> Self {
-        Session { config, transport, token: None }
+        Session {
+            config,
+            transport,
+            token: None,
+        }
     }
 
     /// A deadline `timeout-ms` from now.
     pub fn deadline(&self) -> u64 {
-        self.transport.now_ms().saturating_add(self.config.timeout_ms)
+        self.transport
+            .now_ms()
+            .saturating_add(self.config.timeout_ms)
     }
 
     /// Log `message` when debug logging is on.
@@ -76,7 +82,14 @@ impl<T: Transport> Session<T> {
     pub fn check_warehouse(&mut self) -> Result<()> {
         let path = format!("/api/2.0/sql/warehouses/{}", self.config.warehouse_id);
         let deadline = self.deadline();
-        self.api(Method::Get, &path, None, Retry::Idempotent, deadline, &mut Stats::default())?;
+        self.api(
+            Method::Get,
+            &path,
+            None,
+            Retry::Idempotent,
+            deadline,
+            &mut Stats::default(),
+        )?;
         Ok(())
     }
 
@@ -104,7 +117,11 @@ impl<T: Transport> Session<T> {
             req.authorization = Some(self.bearer(deadline, stats)?);
             let resp = self.send_once(&req, retry, attempt, deadline, stats)?;
             match resp {
-                Some(r) if self.is_oauth() && !refreshed && http_error(&r).kind == ErrorKind::Authentication => {
+                Some(r)
+                    if self.is_oauth()
+                        && !refreshed
+                        && http_error(&r).kind == ErrorKind::Authentication =>
+                {
                     // A rotated or revoked token: fetch a new one once.
                     refreshed = true;
                     self.token = None;
@@ -118,12 +135,22 @@ impl<T: Transport> Session<T> {
     }
 
     /// Send `req` (no Authorization added) with retries; e.g. presigned external links.
-    pub fn plain(&mut self, req: &HttpRequest, retry: Retry, deadline: u64, stats: &mut Stats) -> Result<HttpResponse> {
+    pub fn plain(
+        &mut self,
+        req: &HttpRequest,
+        retry: Retry,
+        deadline: u64,
+        stats: &mut Stats,
+    ) -> Result<HttpResponse> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             if let Some(r) = self.send_once(req, retry, attempt, deadline, stats)? {
-                return if (200..300).contains(&r.status) { Ok(r) } else { Err(http_error(&r)) };
+                return if (200..300).contains(&r.status) {
+                    Ok(r)
+                } else {
+                    Err(http_error(&r))
+                };
             }
         }
     }
@@ -150,7 +177,10 @@ impl<T: Transport> Session<T> {
             Err(te) => {
                 let unknown = te.maybe_sent && retry == Retry::Submit;
                 let message = if unknown {
-                    format!("connection failed after the statement was sent; its outcome is unknown: {}", te.message)
+                    format!(
+                        "connection failed after the statement was sent; its outcome is unknown: {}",
+                        te.message
+                    )
                 } else {
                     format!("connection failed: {}", te.message)
                 };
@@ -180,15 +210,26 @@ impl<T: Transport> Session<T> {
     fn bearer(&mut self, deadline: u64, stats: &mut Stats) -> Result<Secret> {
         let (client_id, client_secret, scope) = match &self.config.credential {
             Credential::AccessToken(t) => return Ok(Secret::new(format!("Bearer {}", t.expose()))),
-            Credential::OAuth { client_id, client_secret, scope } => (client_id.clone(), client_secret.clone(), scope.clone()),
+            Credential::OAuth {
+                client_id,
+                client_secret,
+                scope,
+            } => (client_id.clone(), client_secret.clone(), scope.clone()),
         };
         let now = self.transport.now_ms();
         if let Some(t) = &self.token
-            && now < t.refresh_at_ms {
-                return Ok(t.bearer.clone());
-            }
-        let mut req = HttpRequest::new(Method::Post, format!("{}/oidc/v1/token", self.config.base_url));
-        req.headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
+            && now < t.refresh_at_ms
+        {
+            return Ok(t.bearer.clone());
+        }
+        let mut req = HttpRequest::new(
+            Method::Post,
+            format!("{}/oidc/v1/token", self.config.base_url),
+        );
+        req.headers.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
         req.body = request::token_form(&scope);
         req.authorization = Some(request::basic_auth(&client_id, &client_secret));
         let mut attempt = 0;
@@ -204,20 +245,31 @@ impl<T: Transport> Session<T> {
             if matches!(resp.status, 400 | 401 | 403) {
                 e.kind = ErrorKind::Authentication;
                 if let Some(p) = parsed {
-                    let what = [p.error, p.error_description].into_iter().flatten().collect::<Vec<_>>().join(": ");
+                    let what = [p.error, p.error_description]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": ");
                     if !what.is_empty() {
-                        e.message = format!("OAuth token request failed (HTTP {}): {what}", resp.status);
+                        e.message =
+                            format!("OAuth token request failed (HTTP {}): {what}", resp.status);
                     }
                 }
             }
             return Err(e);
         }
         let parsed = parsed.ok_or_else(|| Error::server("malformed OAuth token response"))?;
-        let token = parsed.access_token.filter(|t| !t.is_empty()).ok_or_else(|| Error::server("OAuth token response has no access_token"))?;
+        let token = parsed
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::server("OAuth token response has no access_token"))?;
         let lifetime_ms = parsed.expires_in.unwrap_or(3600).saturating_mul(1000);
         let margin = (lifetime_ms / 2).min(60_000);
         let bearer = Secret::new(format!("Bearer {token}"));
-        self.token = Some(Token { bearer: bearer.clone(), refresh_at_ms: now.saturating_add(lifetime_ms - margin) });
+        self.token = Some(Token {
+            bearer: bearer.clone(),
+            refresh_at_ms: now.saturating_add(lifetime_ms - margin),
+        });
         self.debug(|| format!("fetched an OAuth token valid for {} s", lifetime_ms / 1000));
         Ok(bearer)
     }

@@ -12,10 +12,16 @@ const MAX_IDENT_CHARS: usize = 255;
 /// with backticks, doubling any backtick inside.
 pub fn quote_ident(name: &str) -> Result<String> {
     if name.is_empty() || name.chars().count() > MAX_IDENT_CHARS {
-        return Err(Error::invalid(format!("identifier {:?} is empty or longer than 255 characters", shorten(name))));
+        return Err(Error::invalid(format!(
+            "identifier {:?} is empty or longer than 255 characters",
+            shorten(name)
+        )));
     }
     if name.chars().any(char::is_control) {
-        return Err(Error::invalid(format!("identifier {:?} contains control characters", shorten(name))));
+        return Err(Error::invalid(format!(
+            "identifier {:?} contains control characters",
+            shorten(name)
+        )));
     }
     Ok(format!("`{}`", name.replace('`', "``")))
 }
@@ -29,7 +35,10 @@ fn shorten(s: &str) -> String {
 pub fn quote_table(target: &str) -> Result<String> {
     let parts = split_name(target.trim())?;
     if parts.is_empty() || parts.len() > 3 {
-        return Err(Error::invalid(format!("table name {:?} must have 1 to 3 parts", shorten(target))));
+        return Err(Error::invalid(format!(
+            "table name {:?} must have 1 to 3 parts",
+            shorten(target)
+        )));
     }
     let quoted: Result<Vec<String>> = parts.iter().map(|p| quote_ident(p)).collect();
     Ok(quoted?.join("."))
@@ -113,12 +122,17 @@ fn is_name_char(c: char) -> bool {
 /// Every marker needs a parameter and every parameter a marker; duplicates are rejected.
 pub fn translate(sql: &str, params: &[(String, Value)]) -> Result<Translated> {
     if params.len() > MAX_PARAMS {
-        return Err(Error::invalid(format!("at most {MAX_PARAMS} parameters per statement")));
+        return Err(Error::invalid(format!(
+            "at most {MAX_PARAMS} parameters per statement"
+        )));
     }
     let mut specs = Vec::with_capacity(params.len());
     for (i, (name, value)) in params.iter().enumerate() {
         if params[..i].iter().any(|(n, _)| n == name) {
-            return Err(Error::invalid(format!("parameter {:?} given twice", shorten(name))));
+            return Err(Error::invalid(format!(
+                "parameter {:?} given twice",
+                shorten(name)
+            )));
         }
         specs.push(param_spec(name, value)?);
     }
@@ -139,10 +153,9 @@ pub fn translate(sql: &str, params: &[(String, Value)]) -> Result<Translated> {
                 }
                 ('%', Some('(')) => {
                     let (name, end) = marker_at(&chars, i)?;
-                    let idx = specs
-                        .iter()
-                        .position(|p| p.name == name)
-                        .ok_or_else(|| Error::invalid(format!("no parameter given for marker %({name})s")))?;
+                    let idx = specs.iter().position(|p| p.name == name).ok_or_else(|| {
+                        Error::invalid(format!("no parameter given for marker %({name})s"))
+                    })?;
                     used[idx] = true;
                     if specs[idx].unhex {
                         out.push_str(&format!("unhex(:{name})"));
@@ -190,7 +203,11 @@ pub fn translate(sql: &str, params: &[(String, Value)]) -> Result<Translated> {
                 if let Some(d) = step {
                     out.push(c);
                     out.push(if c == '*' { '/' } else { '*' });
-                    state = if d == 0 { State::Code } else { State::BlockComment(d) };
+                    state = if d == 0 {
+                        State::Code
+                    } else {
+                        State::BlockComment(d)
+                    };
                     i += 2;
                     continue;
                 }
@@ -200,9 +217,15 @@ pub fn translate(sql: &str, params: &[(String, Value)]) -> Result<Translated> {
         i += 1;
     }
     if let Some(p) = specs.iter().zip(&used).find(|(_, u)| !**u) {
-        return Err(Error::invalid(format!("parameter {:?} is not used by any %(name)s marker", shorten(&p.0.name))));
+        return Err(Error::invalid(format!(
+            "parameter {:?} is not used by any %(name)s marker",
+            shorten(&p.0.name)
+        )));
     }
-    Ok(Translated { sql: out, params: specs })
+    Ok(Translated {
+        sql: out,
+        params: specs,
+    })
 }
 
 /// Parse the marker `%(name)s` starting at `start`; returns the name and the index after it.
@@ -222,7 +245,9 @@ fn marker_at(chars: &[char], start: usize) -> Result<(String, usize)> {
         && name.chars().all(is_name_char);
     if !ok {
         let shown: String = chars[start..chars.len().min(start + 40)].iter().collect();
-        return Err(Error::invalid(format!("malformed parameter marker near {shown:?}; use %(name)s or %% for %")));
+        return Err(Error::invalid(format!(
+            "malformed parameter marker near {shown:?}; use %(name)s or %% for %"
+        )));
     }
     Ok((name, j + 2))
 }
@@ -232,7 +257,10 @@ mod tests {
     use super::*;
 
     fn tr(sql: &str, names: &[&str]) -> Result<String> {
-        let params: Vec<(String, Value)> = names.iter().map(|n| (n.to_string(), Value::Int(1))).collect();
+        let params: Vec<(String, Value)> = names
+            .iter()
+            .map(|n| (n.to_string(), Value::Int(1)))
+            .collect();
         translate(sql, &params).map(|t| t.sql)
     }
 
@@ -240,9 +268,15 @@ mod tests {
     fn quotes_identifiers() {
         assert_eq!(quote_ident("id").unwrap(), "`id`");
         assert_eq!(quote_ident("a`b").unwrap(), "`a``b`");
-        assert_eq!(quote_ident("x`; DROP TABLE t; --").unwrap(), "`x``; DROP TABLE t; --`");
+        assert_eq!(
+            quote_ident("x`; DROP TABLE t; --").unwrap(),
+            "`x``; DROP TABLE t; --`"
+        );
         assert_eq!(quote_ident("名前 é").unwrap(), "`名前 é`");
-        assert_eq!(quote_ident("it's \"q\" /* c */").unwrap(), "`it's \"q\" /* c */`");
+        assert_eq!(
+            quote_ident("it's \"q\" /* c */").unwrap(),
+            "`it's \"q\" /* c */`"
+        );
         assert!(quote_ident("").is_err());
         assert!(quote_ident("a\nb").is_err());
         assert!(quote_ident("a\0b").is_err());
@@ -253,18 +287,32 @@ mod tests {
     fn quotes_table_names() {
         assert_eq!(quote_table("t").unwrap(), "`t`");
         assert_eq!(quote_table("cat.sch.t").unwrap(), "`cat`.`sch`.`t`");
-        assert_eq!(quote_table("`my.cat`.sch.`t``x`").unwrap(), "`my.cat`.`sch`.`t``x`");
+        assert_eq!(
+            quote_table("`my.cat`.sch.`t``x`").unwrap(),
+            "`my.cat`.`sch`.`t``x`"
+        );
         assert_eq!(quote_table("t; DROP TABLE x").unwrap(), "`t; DROP TABLE x`");
-        for bad in ["", "a..b", "a.b.c.d", ".t", "t.", "`t", "t`x", "`a`b", "a.`b"] {
+        for bad in [
+            "", "a..b", "a.b.c.d", ".t", "t.", "`t", "t`x", "`a`b", "a.`b",
+        ] {
             assert!(quote_table(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn translates_markers() {
-        assert_eq!(tr("SELECT %(a)s, %(b_2)s", &["a", "b_2"]).unwrap(), "SELECT :a, :b_2");
-        assert_eq!(tr("SELECT %(a)s + %(a)s", &["a"]).unwrap(), "SELECT :a + :a");
-        assert_eq!(tr("SELECT 5 %% 2, x % 3", &[]).unwrap(), "SELECT 5 % 2, x % 3");
+        assert_eq!(
+            tr("SELECT %(a)s, %(b_2)s", &["a", "b_2"]).unwrap(),
+            "SELECT :a, :b_2"
+        );
+        assert_eq!(
+            tr("SELECT %(a)s + %(a)s", &["a"]).unwrap(),
+            "SELECT :a + :a"
+        );
+        assert_eq!(
+            tr("SELECT 5 %% 2, x % 3", &[]).unwrap(),
+            "SELECT 5 % 2, x % 3"
+        );
         assert_eq!(tr("SELECT '100%%'", &[]).unwrap(), "SELECT '100%%'");
     }
 
@@ -275,7 +323,10 @@ mod tests {
             tr(sql, &["a"]).unwrap(),
             "SELECT '%(a)s', \"%(a)s\", `%(a)s`, 'it\\'s %(a)s' -- %(a)s\n, :a /* %(a)s /* %(a)s */ %(a)s */ :a"
         );
-        assert_eq!(tr("SELECT /*+ REPARTITION(10) */ %(a)s", &["a"]).unwrap(), "SELECT /*+ REPARTITION(10) */ :a");
+        assert_eq!(
+            tr("SELECT /*+ REPARTITION(10) */ %(a)s", &["a"]).unwrap(),
+            "SELECT /*+ REPARTITION(10) */ :a"
+        );
         assert_eq!(tr("SELECT 'a''%(a)s'", &[]).unwrap(), "SELECT 'a''%(a)s'");
         assert_eq!(tr("SELECT `a``%(a)s`", &[]).unwrap(), "SELECT `a``%(a)s`");
         assert_eq!(tr("SELECT 1 -- %(a)s", &[]).unwrap(), "SELECT 1 -- %(a)s");
@@ -284,13 +335,31 @@ mod tests {
 
     #[test]
     fn marker_errors() {
-        assert!(tr("SELECT %(a)s", &[]).unwrap_err().message.contains("no parameter"));
-        assert!(tr("SELECT 1", &["a"]).unwrap_err().message.contains("not used"));
+        assert!(
+            tr("SELECT %(a)s", &[])
+                .unwrap_err()
+                .message
+                .contains("no parameter")
+        );
+        assert!(
+            tr("SELECT 1", &["a"])
+                .unwrap_err()
+                .message
+                .contains("not used")
+        );
         assert!(tr("SELECT '%(a)s'", &["a"]).is_err());
-        for bad in ["%(a)d", "%(a", "%()s", "%(1a)s", "%(a-b)s", "%(a b)s", "%(", "%(a)"] {
-            assert!(tr(bad, &["a"]).unwrap_err().message.contains("malformed"), "{bad}");
+        for bad in [
+            "%(a)d", "%(a", "%()s", "%(1a)s", "%(a-b)s", "%(a b)s", "%(", "%(a)",
+        ] {
+            assert!(
+                tr(bad, &["a"]).unwrap_err().message.contains("malformed"),
+                "{bad}"
+            );
         }
-        let dup = vec![("a".to_string(), Value::Null), ("a".to_string(), Value::Null)];
+        let dup = vec![
+            ("a".to_string(), Value::Null),
+            ("a".to_string(), Value::Null),
+        ];
         assert!(translate("%(a)s", &dup).is_err());
         let many: Vec<(String, Value)> = (0..256).map(|i| (format!("p{i}"), Value::Null)).collect();
         assert!(translate("", &many).is_err());
@@ -301,7 +370,10 @@ mod tests {
         let v = Value::Text("'; DROP TABLE t; -- `x` /*".into());
         let t = translate("SELECT * FROM t WHERE name = %(n)s", &[("n".into(), v)]).unwrap();
         assert_eq!(t.sql, "SELECT * FROM t WHERE name = :n");
-        assert_eq!(t.params[0].value.as_deref(), Some("'; DROP TABLE t; -- `x` /*"));
+        assert_eq!(
+            t.params[0].value.as_deref(),
+            Some("'; DROP TABLE t; -- `x` /*")
+        );
     }
 
     #[test]
@@ -313,6 +385,9 @@ mod tests {
 
     #[test]
     fn unicode_sql_survives() {
-        assert_eq!(tr("SELECT 'é' || %(a)s -- ü", &["a"]).unwrap(), "SELECT 'é' || :a -- ü");
+        assert_eq!(
+            tr("SELECT 'é' || %(a)s -- ü", &["a"]).unwrap(),
+            "SELECT 'é' || :a -- ü"
+        );
     }
 }

@@ -109,7 +109,11 @@ fn parse_clock(s: &str) -> Option<i64> {
 pub fn parse_timestamp(s: &str, allow_offset: bool) -> Option<i64> {
     let s = s.trim();
     // The date ends at the first 'T' or ' ' after the year.
-    let sep = s.char_indices().skip(1).find(|&(_, c)| c == 'T' || c == 't' || c == ' ')?.0;
+    let sep = s
+        .char_indices()
+        .skip(1)
+        .find(|&(_, c)| c == 'T' || c == 't' || c == ' ')?
+        .0;
     let (date, rest) = (&s[..sep], &s[sep + 1..]);
     let (y, mo, d) = parse_date(date)?;
     let (clock, offset_secs) = split_offset(rest)?;
@@ -156,7 +160,11 @@ pub fn format_date(year: i64, month: u8, day: u8) -> String {
     if (0..=9999).contains(&year) {
         format!("{year:04}-{month:02}-{day:02}")
     } else {
-        format!("{}{:04}-{month:02}-{day:02}", if year < 0 { "-" } else { "+" }, year.unsigned_abs())
+        format!(
+            "{}{:04}-{month:02}-{day:02}",
+            if year < 0 { "-" } else { "+" },
+            year.unsigned_abs()
+        )
     }
 }
 
@@ -227,21 +235,44 @@ mod tests {
         assert_eq!(parse_timestamp("2021-01-01T18:00:00Z", true), Some(t));
         assert_eq!(parse_timestamp("2021-01-01T18:00:00+00:00", true), Some(t));
         assert_eq!(parse_timestamp("2021-01-01T19:30:00+0130", true), Some(t));
-        assert_eq!(parse_timestamp("2021-01-01 18:00:00.123456789Z", true), Some(t + 123_456));
-        assert_eq!(parse_timestamp("1969-12-31T23:59:59.999999Z", true), Some(-1));
+        assert_eq!(
+            parse_timestamp("2021-01-01 18:00:00.123456789Z", true),
+            Some(t + 123_456)
+        );
+        assert_eq!(
+            parse_timestamp("1969-12-31T23:59:59.999999Z", true),
+            Some(-1)
+        );
     }
 
     #[test]
     fn ntz_rejects_offsets_and_accepts_space() {
-        assert_eq!(parse_timestamp("2021-01-01 00:00:00", false), Some(18_628 * 86_400_000_000));
-        assert_eq!(parse_timestamp("2021-01-01T00:00:00.5", false), Some(18_628 * 86_400_000_000 + 500_000));
+        assert_eq!(
+            parse_timestamp("2021-01-01 00:00:00", false),
+            Some(18_628 * 86_400_000_000)
+        );
+        assert_eq!(
+            parse_timestamp("2021-01-01T00:00:00.5", false),
+            Some(18_628 * 86_400_000_000 + 500_000)
+        );
         assert_eq!(parse_timestamp("2021-01-01T00:00:00Z", false), None);
     }
 
     #[test]
     fn rejects_bad_timestamps() {
-        for s in ["", "2021-13-01T00:00:00Z", "2021-02-30T00:00:00Z", "2021-01-01T24:00:00Z", "2021-01-01T00:00Z",
-                  "2021-01-01T00:00:00.Z", "2021-01-01T00:00:00.1234567890Z", "x", "2021-01-01", "T", "-"] {
+        for s in [
+            "",
+            "2021-13-01T00:00:00Z",
+            "2021-02-30T00:00:00Z",
+            "2021-01-01T24:00:00Z",
+            "2021-01-01T00:00Z",
+            "2021-01-01T00:00:00.Z",
+            "2021-01-01T00:00:00.1234567890Z",
+            "x",
+            "2021-01-01",
+            "T",
+            "-",
+        ] {
             assert_eq!(parse_timestamp(s, true), None, "{s}");
         }
     }
@@ -263,7 +294,10 @@ mod tests {
         let micros = ((3 * 24 + 4) * 3600 + 30 * 60 + 20) * 1_000_000 + 123_000;
         assert_eq!(parse_interval("3 04:30:20.123000000"), Some((0, micros)));
         assert_eq!(parse_interval("-3 04:30:20.123000000"), Some((0, -micros)));
-        assert_eq!(parse_interval("1 03:00:00.000000000"), Some((0, 27 * 3600 * 1_000_000)));
+        assert_eq!(
+            parse_interval("1 03:00:00.000000000"),
+            Some((0, 27 * 3600 * 1_000_000))
+        );
         for bad in ["", "-", "1-", "a-b", "1 2:3", "3 04:61:00"] {
             assert_eq!(parse_interval(bad), None, "{bad}");
         }

@@ -26,16 +26,23 @@ impl Url {
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let authority = &rest[..end];
         let mut path = rest[end..].split('#').next().unwrap_or("").to_owned();
-        if authority.is_empty() || authority.contains('@') || !authority.chars().all(authority_char) {
+        if authority.is_empty() || authority.contains('@') || !authority.chars().all(authority_char)
+        {
             return Err(Error::invalid("URL host is empty or malformed"));
         }
         if path.is_empty() || path.starts_with('?') {
             path.insert(0, '/');
         }
         if path.chars().any(|c| c.is_control() || c == ' ') {
-            return Err(Error::invalid("URL path contains spaces or control characters"));
+            return Err(Error::invalid(
+                "URL path contains spaces or control characters",
+            ));
         }
-        Ok(Url { https, authority: authority.to_owned(), path_and_query: path })
+        Ok(Url {
+            https,
+            authority: authority.to_owned(),
+            path_and_query: path,
+        })
     }
 
     /// The host part of the authority, without port and brackets kept for IPv6.
@@ -45,13 +52,18 @@ impl Url {
 
     /// `scheme://authority` without a path.
     pub fn origin(&self) -> String {
-        format!("{}://{}", if self.https { "https" } else { "http" }, self.authority)
+        format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.authority
+        )
     }
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 fn authority_char(c: char) -> bool {
@@ -79,7 +91,9 @@ pub fn is_loopback(host: &str) -> bool {
     let parts: Vec<&str> = h.split('.').collect();
     parts.len() == 4
         && parts[0] == "127"
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
 }
 
 #[cfg(test)]
@@ -101,7 +115,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls() {
-        for bad in ["ftp://x", "https://", "https://user:pw@host/", "https://ho st/", "//x", "https://h/a b"] {
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://user:pw@host/",
+            "https://ho st/",
+            "//x",
+            "https://h/a b",
+        ] {
             assert!(Url::parse(bad).is_err(), "{bad}");
         }
     }
@@ -111,7 +132,15 @@ mod tests {
         for h in ["localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "[::1]"] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["127.0.0.1.evil.com", "128.0.0.1", "localhost.evil", "127.0.0", "10.0.0.1", "[::2]", "127.0.0.256"] {
+        for h in [
+            "127.0.0.1.evil.com",
+            "128.0.0.1",
+            "localhost.evil",
+            "127.0.0",
+            "10.0.0.1",
+            "[::2]",
+            "127.0.0.256",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }

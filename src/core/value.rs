@@ -107,7 +107,11 @@ impl Column {
     /// Precision and scale of a DECIMAL column: the manifest's fields, else `DECIMAL(p,s)` text, else (10,0).
     pub fn decimal_precision_scale(&self) -> (u8, u8) {
         let from_text = || {
-            let inner = self.type_text.trim().strip_prefix("DECIMAL(")?.strip_suffix(')')?;
+            let inner = self
+                .type_text
+                .trim()
+                .strip_prefix("DECIMAL(")?
+                .strip_suffix(')')?;
             let (p, s) = inner.split_once(',')?;
             Some((p.trim().parse().ok()?, s.trim().parse().ok()?))
         };
@@ -120,7 +124,10 @@ impl Column {
 
 fn bad(col: &Column, cell: &str) -> Error {
     let shown: String = cell.chars().take(64).collect();
-    Error::server(format!("malformed {} value {shown:?} in column {:?}", col.type_name, col.name))
+    Error::server(format!(
+        "malformed {} value {shown:?} in column {:?}",
+        col.type_name, col.name
+    ))
 }
 
 /// Whether `s` is plain decimal text: `[-+]digits[.digits]`.
@@ -128,7 +135,10 @@ pub fn is_decimal_text(s: &str) -> bool {
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
     let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    !(int.is_empty() && frac.is_empty()) && all_digits(int) && all_digits(frac) && (!body.ends_with('.'))
+    !(int.is_empty() && frac.is_empty())
+        && all_digits(int)
+        && all_digits(frac)
+        && (!body.ends_with('.'))
 }
 
 /// Parse float text (Rust's grammar plus Spark's `NaN`, `Infinity`, `-Infinity`) directly in the
@@ -230,7 +240,9 @@ pub fn decode_cell(col: &Column, cell: Option<&str>) -> Result<Value> {
 
 /// Decode one cell of `col` whose kind is `kind` (see [`Column::kind`]).
 pub fn decode_as(kind: Kind, col: &Column, cell: Option<&str>) -> Result<Value> {
-    let Some(s) = cell else { return Ok(Value::Null) };
+    let Some(s) = cell else {
+        return Ok(Value::Null);
+    };
     let e = || bad(col, s);
     let v = match kind {
         Kind::Null => Value::Null,
@@ -249,7 +261,11 @@ pub fn decode_as(kind: Kind, col: &Column, cell: Option<&str>) -> Result<Value> 
             if !is_decimal_text(s) {
                 return Err(e());
             }
-            Value::Decimal(Decimal { digits: s.to_owned(), precision, scale })
+            Value::Decimal(Decimal {
+                digits: s.to_owned(),
+                precision,
+                scale,
+            })
         }
         Kind::Date => {
             let (year, month, day) = time::parse_date(s.trim()).ok_or_else(e)?;
@@ -259,7 +275,11 @@ pub fn decode_as(kind: Kind, col: &Column, cell: Option<&str>) -> Result<Value> 
         Kind::TimestampNtz => Value::TimestampNtz(time::parse_timestamp(s, false).ok_or_else(e)?),
         Kind::Binary => {
             let t = s.trim();
-            Value::Binary(base64::decode(t).or_else(|| base64::hex_decode(t)).ok_or_else(e)?)
+            Value::Binary(
+                base64::decode(t)
+                    .or_else(|| base64::hex_decode(t))
+                    .ok_or_else(e)?,
+            )
         }
         Kind::Interval => {
             let (months, micros) = time::parse_interval(s).ok_or_else(e)?;
@@ -276,7 +296,11 @@ pub fn format_double(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else {
         format!("{x:?}")
     }
@@ -284,7 +308,11 @@ pub fn format_double(x: f64) -> String {
 
 /// Shortest round-trip text of a float (same specials as [`format_double`]).
 pub fn format_float(x: f32) -> String {
-    if x.is_finite() { format!("{x:?}") } else { format_double(f64::from(x)) }
+    if x.is_finite() {
+        format!("{x:?}")
+    } else {
+        format_double(f64::from(x))
+    }
 }
 
 /// One native statement parameter `{name, value, type}`.
@@ -301,15 +329,22 @@ pub struct ParamSpec {
 }
 
 fn check_decimal(d: &Decimal) -> Result<()> {
-    if !is_decimal_text(&d.digits) || d.precision == 0 || d.precision > 38 || d.scale > d.precision {
-        return Err(Error::invalid(format!("invalid decimal {:?} ({},{})", d.digits, d.precision, d.scale)));
+    if !is_decimal_text(&d.digits) || d.precision == 0 || d.precision > 38 || d.scale > d.precision
+    {
+        return Err(Error::invalid(format!(
+            "invalid decimal {:?} ({},{})",
+            d.digits, d.precision, d.scale
+        )));
     }
     Ok(())
 }
 
 fn check_date(d: &Date) -> Result<()> {
     if !time::valid_date(d.year, d.month, d.day) {
-        return Err(Error::invalid(format!("invalid date {}-{}-{}", d.year, d.month, d.day)));
+        return Err(Error::invalid(format!(
+            "invalid date {}-{}-{}",
+            d.year, d.month, d.day
+        )));
     }
     Ok(())
 }
@@ -333,19 +368,37 @@ pub fn param_spec(name: &str, value: &Value) -> Result<ParamSpec> {
         Value::Double(f) => p(Some(format_double(*f)), "DOUBLE"),
         Value::Decimal(d) => {
             check_decimal(d)?;
-            p(Some(d.digits.clone()), &format!("DECIMAL({},{})", d.precision, d.scale))
+            p(
+                Some(d.digits.clone()),
+                &format!("DECIMAL({},{})", d.precision, d.scale),
+            )
         }
         Value::Text(s) => p(Some(s.clone()), "STRING"),
-        Value::Binary(b) => ParamSpec { unhex: true, ..p(Some(base64::hex_encode(b)), "STRING") },
+        Value::Binary(b) => ParamSpec {
+            unhex: true,
+            ..p(Some(base64::hex_encode(b)), "STRING")
+        },
         Value::Date(d) => {
             check_date(d)?;
-            p(Some(time::format_date(i64::from(d.year), d.month, d.day)), "DATE")
+            p(
+                Some(time::format_date(i64::from(d.year), d.month, d.day)),
+                "DATE",
+            )
         }
-        Value::Timestamp(t) => p(Some(format!("{}Z", time::format_timestamp(*t, 'T'))), "TIMESTAMP"),
+        Value::Timestamp(t) => p(
+            Some(format!("{}Z", time::format_timestamp(*t, 'T'))),
+            "TIMESTAMP",
+        ),
         Value::TimestampNtz(t) => p(Some(time::format_timestamp(*t, ' ')), "TIMESTAMP_NTZ"),
-        Value::Interval(_) => return Err(Error::invalid(format!("parameter {name:?}: intervals cannot be parameters"))),
+        Value::Interval(_) => {
+            return Err(Error::invalid(format!(
+                "parameter {name:?}: intervals cannot be parameters"
+            )));
+        }
         Value::Json(_) => {
-            return Err(Error::invalid(format!("parameter {name:?}: complex (json) values cannot be parameters")));
+            return Err(Error::invalid(format!(
+                "parameter {name:?}: complex (json) values cannot be parameters"
+            )));
         }
     })
 }
@@ -391,7 +444,11 @@ pub fn push_json_string(out: &mut String, s: &str) {
 /// Append `value` as a batch-JSON value to `out` (docs/wire.md, Batched writes).
 pub fn push_json_value(out: &mut String, value: &Value) -> Result<()> {
     let float = |out: &mut String, text: String, finite: bool| {
-        if finite { out.push_str(&text) } else { push_json_string(out, &text) }
+        if finite {
+            out.push_str(&text)
+        } else {
+            push_json_string(out, &text)
+        }
     };
     match value {
         Value::Null => out.push_str("null"),
@@ -419,7 +476,9 @@ pub fn push_json_value(out: &mut String, value: &Value) -> Result<()> {
             check_date(d)?;
             push_json_string(out, &time::format_date(i64::from(d.year), d.month, d.day));
         }
-        Value::Timestamp(t) => push_json_string(out, &format!("{}Z", time::format_timestamp(*t, 'T'))),
+        Value::Timestamp(t) => {
+            push_json_string(out, &format!("{}Z", time::format_timestamp(*t, 'T')))
+        }
         Value::TimestampNtz(t) => push_json_string(out, &time::format_timestamp(*t, 'T')),
         Value::Interval(_) => return Err(Error::invalid("interval values cannot be written")),
     }
@@ -431,7 +490,12 @@ mod tests {
     use super::*;
 
     fn col(type_name: &str, type_text: &str) -> Column {
-        Column { name: "c".into(), type_name: type_name.into(), type_text: type_text.into(), ..Default::default() }
+        Column {
+            name: "c".into(),
+            type_name: type_name.into(),
+            type_text: type_text.into(),
+            ..Default::default()
+        }
     }
 
     fn dec(tn: &str, s: &str) -> Value {
@@ -451,7 +515,10 @@ mod tests {
         assert_eq!(dec("STRING", " a\"b "), Value::Text(" a\"b ".into()));
         assert_eq!(dec("CHAR", "x"), Value::Text("x".into()));
         assert_eq!(decode_cell(&col("INT", "INT"), None).unwrap(), Value::Null);
-        assert_eq!(decode_cell(&col("NULL", "VOID"), Some("x")).unwrap(), Value::Null);
+        assert_eq!(
+            decode_cell(&col("NULL", "VOID"), Some("x")).unwrap(),
+            Value::Null
+        );
     }
 
     #[test]
@@ -470,30 +537,62 @@ mod tests {
         let mut c = col("DECIMAL", "DECIMAL(10,2)");
         assert_eq!(
             decode_cell(&c, Some("-12.50")).unwrap(),
-            Value::Decimal(Decimal { digits: "-12.50".into(), precision: 10, scale: 2 })
+            Value::Decimal(Decimal {
+                digits: "-12.50".into(),
+                precision: 10,
+                scale: 2
+            })
         );
         c.precision = Some(38);
         c.scale = Some(4);
         assert_eq!(
             decode_cell(&c, Some("0.0100")).unwrap(),
-            Value::Decimal(Decimal { digits: "0.0100".into(), precision: 38, scale: 4 })
+            Value::Decimal(Decimal {
+                digits: "0.0100".into(),
+                precision: 38,
+                scale: 4
+            })
         );
         let big = "12345678901234567890123456789012345678";
-        assert!(matches!(decode_cell(&col("DECIMAL", "DECIMAL(38,0)"), Some(big)).unwrap(),
-            Value::Decimal(d) if d.digits == big && d.precision == 38));
+        assert!(
+            matches!(decode_cell(&col("DECIMAL", "DECIMAL(38,0)"), Some(big)).unwrap(),
+            Value::Decimal(d) if d.digits == big && d.precision == 38)
+        );
         assert!(decode_cell(&c, Some("1e5")).is_err());
         assert!(decode_cell(&c, Some("1.")).is_err());
     }
 
     #[test]
     fn decodes_dates_and_timestamps() {
-        assert_eq!(dec("DATE", "2024-02-29"), Value::Date(Date { year: 2024, month: 2, day: 29 }));
+        assert_eq!(
+            dec("DATE", "2024-02-29"),
+            Value::Date(Date {
+                year: 2024,
+                month: 2,
+                day: 29
+            })
+        );
         let utc_18h = (18_628 * 86_400 + 18 * 3600) * 1_000_000;
-        assert_eq!(dec("TIMESTAMP", "2021-01-01T10:00:00.000-08:00"), Value::Timestamp(utc_18h));
-        assert_eq!(dec("TIMESTAMP", "2021-01-01T18:00:00Z"), Value::Timestamp(utc_18h));
-        assert_eq!(dec("TIMESTAMP", "2021-01-01T18:00:00.000001Z"), Value::Timestamp(utc_18h + 1));
-        assert_eq!(dec("TIMESTAMP_NTZ", "2021-01-01 18:00:00"), Value::TimestampNtz(utc_18h));
-        assert_eq!(dec("TIMESTAMP_NTZ", "2021-01-01T18:00:00.000000"), Value::TimestampNtz(utc_18h));
+        assert_eq!(
+            dec("TIMESTAMP", "2021-01-01T10:00:00.000-08:00"),
+            Value::Timestamp(utc_18h)
+        );
+        assert_eq!(
+            dec("TIMESTAMP", "2021-01-01T18:00:00Z"),
+            Value::Timestamp(utc_18h)
+        );
+        assert_eq!(
+            dec("TIMESTAMP", "2021-01-01T18:00:00.000001Z"),
+            Value::Timestamp(utc_18h + 1)
+        );
+        assert_eq!(
+            dec("TIMESTAMP_NTZ", "2021-01-01 18:00:00"),
+            Value::TimestampNtz(utc_18h)
+        );
+        assert_eq!(
+            dec("TIMESTAMP_NTZ", "2021-01-01T18:00:00.000000"),
+            Value::TimestampNtz(utc_18h)
+        );
         assert!(decode_cell(&col("TIMESTAMP_NTZ", ""), Some("2021-01-01T18:00:00Z")).is_err());
         assert!(decode_cell(&col("DATE", ""), Some("2021-1-1")).is_err());
     }
@@ -501,30 +600,60 @@ mod tests {
     #[test]
     fn decodes_binary_base64_then_hex() {
         assert_eq!(dec("BINARY", "SGVsbG8="), Value::Binary(b"Hello".to_vec()));
-        assert_eq!(dec("BINARY", "48656C6C6F"), Value::Binary(b"Hello".to_vec()));
+        assert_eq!(
+            dec("BINARY", "48656C6C6F"),
+            Value::Binary(b"Hello".to_vec())
+        );
         assert_eq!(dec("BINARY", ""), Value::Binary(vec![]));
         assert!(decode_cell(&col("BINARY", ""), Some("not binary!")).is_err());
     }
 
     #[test]
     fn decodes_intervals() {
-        assert_eq!(dec("INTERVAL", "100-0"), Value::Interval(Interval { months: 1200, micros: 0 }));
+        assert_eq!(
+            dec("INTERVAL", "100-0"),
+            Value::Interval(Interval {
+                months: 1200,
+                micros: 0
+            })
+        );
         let m = ((3 * 24 + 4) * 3600 + 30 * 60 + 20) * 1_000_000 + 123_000;
-        assert_eq!(dec("INTERVAL", "-3 04:30:20.123000000"), Value::Interval(Interval { months: 0, micros: -m }));
+        assert_eq!(
+            dec("INTERVAL", "-3 04:30:20.123000000"),
+            Value::Interval(Interval {
+                months: 0,
+                micros: -m
+            })
+        );
     }
 
     #[test]
     fn complex_and_unknown_types() {
         assert_eq!(dec("ARRAY", "[1,2]"), Value::Json("[1,2]".into()));
-        assert_eq!(dec("MAP", "{\"a\":\"b\"}"), Value::Json("{\"a\":\"b\"}".into()));
+        assert_eq!(
+            dec("MAP", "{\"a\":\"b\"}"),
+            Value::Json("{\"a\":\"b\"}".into())
+        );
         assert_eq!(dec("STRUCT", "{\"x\":1}"), Value::Json("{\"x\":1}".into()));
-        assert_eq!(dec("VARIANT", "{\"v\":true}"), Value::Json("{\"v\":true}".into()));
-        assert_eq!(dec("GEOGRAPHY", "POINT(1 2)"), Value::Text("POINT(1 2)".into()));
+        assert_eq!(
+            dec("VARIANT", "{\"v\":true}"),
+            Value::Json("{\"v\":true}".into())
+        );
+        assert_eq!(
+            dec("GEOGRAPHY", "POINT(1 2)"),
+            Value::Text("POINT(1 2)".into())
+        );
     }
 
     #[test]
     fn malformed_cells_are_server_errors() {
-        for (t, s) in [("INT", "1.5"), ("INT", "99999999999"), ("BOOLEAN", "yes"), ("DOUBLE", "abc"), ("INTERVAL", "x")] {
+        for (t, s) in [
+            ("INT", "1.5"),
+            ("INT", "99999999999"),
+            ("BOOLEAN", "yes"),
+            ("DOUBLE", "abc"),
+            ("INTERVAL", "x"),
+        ] {
             let e = decode_cell(&col(t, t), Some(s)).unwrap_err();
             assert_eq!(e.kind, super::super::error::ErrorKind::Server, "{t} {s}");
         }
@@ -539,19 +668,76 @@ mod tests {
         assert_eq!(spec(Value::BigInt(-5)).sql_type, "BIGINT");
         assert_eq!(spec(Value::Double(0.1)).value.as_deref(), Some("0.1"));
         assert_eq!(spec(Value::Double(f64::NAN)).value.as_deref(), Some("NaN"));
-        assert_eq!(spec(Value::Float(f32::INFINITY)).value.as_deref(), Some("Infinity"));
-        assert_eq!(spec(Value::Double(f64::NEG_INFINITY)).value.as_deref(), Some("-Infinity"));
-        let d = spec(Value::Decimal(Decimal { digits: "12.50".into(), precision: 10, scale: 2 }));
-        assert_eq!((d.value.as_deref(), d.sql_type.as_str()), (Some("12.50"), "DECIMAL(10,2)"));
+        assert_eq!(
+            spec(Value::Float(f32::INFINITY)).value.as_deref(),
+            Some("Infinity")
+        );
+        assert_eq!(
+            spec(Value::Double(f64::NEG_INFINITY)).value.as_deref(),
+            Some("-Infinity")
+        );
+        let d = spec(Value::Decimal(Decimal {
+            digits: "12.50".into(),
+            precision: 10,
+            scale: 2,
+        }));
+        assert_eq!(
+            (d.value.as_deref(), d.sql_type.as_str()),
+            (Some("12.50"), "DECIMAL(10,2)")
+        );
         let b = spec(Value::Binary(b"Hi".to_vec()));
         assert_eq!((b.value.as_deref(), b.unhex), (Some("4869"), true));
-        assert_eq!(spec(Value::Date(Date { year: 2024, month: 1, day: 9 })).value.as_deref(), Some("2024-01-09"));
-        assert_eq!(spec(Value::Timestamp(1)).value.as_deref(), Some("1970-01-01T00:00:00.000001Z"));
-        assert_eq!(spec(Value::TimestampNtz(-1)).value.as_deref(), Some("1969-12-31 23:59:59.999999"));
+        assert_eq!(
+            spec(Value::Date(Date {
+                year: 2024,
+                month: 1,
+                day: 9
+            }))
+            .value
+            .as_deref(),
+            Some("2024-01-09")
+        );
+        assert_eq!(
+            spec(Value::Timestamp(1)).value.as_deref(),
+            Some("1970-01-01T00:00:00.000001Z")
+        );
+        assert_eq!(
+            spec(Value::TimestampNtz(-1)).value.as_deref(),
+            Some("1969-12-31 23:59:59.999999")
+        );
         assert!(param_spec("p", &Value::Json("[]".into())).is_err());
-        assert!(param_spec("p", &Value::Interval(Interval { months: 1, micros: 0 })).is_err());
-        assert!(param_spec("p", &Value::Decimal(Decimal { digits: "1;drop".into(), precision: 10, scale: 0 })).is_err());
-        assert!(param_spec("p", &Value::Date(Date { year: 2023, month: 2, day: 29 })).is_err());
+        assert!(
+            param_spec(
+                "p",
+                &Value::Interval(Interval {
+                    months: 1,
+                    micros: 0
+                })
+            )
+            .is_err()
+        );
+        assert!(
+            param_spec(
+                "p",
+                &Value::Decimal(Decimal {
+                    digits: "1;drop".into(),
+                    precision: 10,
+                    scale: 0
+                })
+            )
+            .is_err()
+        );
+        assert!(
+            param_spec(
+                "p",
+                &Value::Date(Date {
+                    year: 2023,
+                    month: 2,
+                    day: 29
+                })
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -564,10 +750,27 @@ mod tests {
         assert_eq!(j(Value::Null), "null");
         assert_eq!(j(Value::Double(f64::NAN)), "\"NaN\"");
         assert_eq!(j(Value::Double(1.5)), "1.5");
-        assert_eq!(j(Value::Decimal(Decimal { digits: "-.50".into(), precision: 3, scale: 2 })), "-0.50");
-        assert_eq!(j(Value::Decimal(Decimal { digits: "+7".into(), precision: 3, scale: 0 })), "7");
+        assert_eq!(
+            j(Value::Decimal(Decimal {
+                digits: "-.50".into(),
+                precision: 3,
+                scale: 2
+            })),
+            "-0.50"
+        );
+        assert_eq!(
+            j(Value::Decimal(Decimal {
+                digits: "+7".into(),
+                precision: 3,
+                scale: 0
+            })),
+            "7"
+        );
         assert_eq!(j(Value::Binary(b"Hello".to_vec())), "\"SGVsbG8=\"");
-        assert_eq!(j(Value::Text("a\"\\\n\u{1}é".into())), "\"a\\\"\\\\\\n\\u0001é\"");
+        assert_eq!(
+            j(Value::Text("a\"\\\n\u{1}é".into())),
+            "\"a\\\"\\\\\\n\\u0001é\""
+        );
         assert_eq!(j(Value::Json("{\"a\":1}".into())), "\"{\\\"a\\\":1}\"");
         assert_eq!(j(Value::TimestampNtz(0)), "\"1970-01-01T00:00:00.000000\"");
         assert_eq!(j(Value::Timestamp(0)), "\"1970-01-01T00:00:00.000000Z\"");
