@@ -12,6 +12,7 @@
 mod client;
 mod component;
 mod data;
+mod measure;
 mod native;
 mod proto;
 mod replay;
@@ -280,6 +281,29 @@ pub fn run_python(py: &PathBuf, run: &PyRun) -> Result<(Report, f64)> {
     Ok((report, whole))
 }
 
+/// Whole-process python (`--emit-json`, stdout through a pipe): median wall ms, peak RSS KiB
+/// and median time to the first row, over `runs` (after one warm-up).
+pub fn python_whole(py: &PathBuf, base: &str, token: &str, warehouse_id: &str, sql: &str, runs: usize) -> Result<(f64, u64, f64)> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/sdk_client.py");
+    let report_path = std::env::temp_dir().join(format!("bench-pyw-{}.json", std::process::id()));
+    let args: Vec<String> = vec![
+        script.display().to_string(),
+        "--host".into(), base.into(), "--token".into(), token.into(), "--warehouse-id".into(), warehouse_id.into(),
+        "--sql".into(), sql.into(), "--emit-json".into(), "--report".into(), report_path.display().to_string(),
+    ];
+    let (mut walls, mut firsts, mut rss) = (Vec::new(), Vec::new(), 0);
+    for run in 0..=runs {
+        let m = measure::spawn_measured(py, &args, None)?;
+        if run > 0 {
+            walls.push(m.wall_ms);
+            firsts.push(m.first_row_ms.unwrap_or(f64::NAN));
+            rss = m.maxrss_kb;
+        }
+    }
+    let _ = std::fs::remove_file(&report_path);
+    Ok((median(&walls), rss, median(&firsts)))
+}
+
 /// Times a `curl` download of `urls` (one process, one connection): the floor of a read.
 fn curl_floor(urls: &[String], runs: usize) -> Result<f64> {
     let mut times = Vec::new();
@@ -387,38 +411,44 @@ fn replay_workloads(opts: &Opts, results: &mut Results) -> Result<()> {
         Err(e) => results.push(Line::na("replay", &name, "connector-host CLI", format!("{e:#}"))),
     }
     match &opts.python {
-        Ok(py) => {
-            let mut times = Vec::new();
-            let mut last = None;
-            for _ in 0..s.runs_python {
-                let run = PyRun {
-                    host: base.clone(),
-                    token: data::TOKEN.into(),
-                    warehouse_id: data::WAREHOUSE_ID.into(),
-                    args: vec!["--sql".into(), data::select_sql(s.large)],
-                    runs: 1,
-                    emit_json: true,
-                };
-                match run_python(py, &run) {
-                    Ok((rep, whole)) => {
-                        times.push(whole);
-                        last = Some(rep);
-                    }
-                    Err(e) => {
-                        results.push(Line::na("replay", &name, "databricks-sdk-py", format!("{e:#}")));
-                        last = None;
-                        break;
-                    }
-                }
-            }
-            if let Some(rep) = last {
-                let mut l = Line::ok("replay", &name, "databricks-sdk-py", median(&times), rep.rows, 0);
+        Ok(py) => match python_whole(py, &base, data::TOKEN, data::WAREHOUSE_ID, &data::select_sql(s.large), s.runs_python) {
+            Ok((ms, rss, _)) => {
+                let mut l = Line::ok("replay", &name, "databricks-sdk-py", ms, s.large, 0);
                 if let Outcome::Ok { rss_kb, .. } = &mut l.outcome {
-                    *rss_kb = Some(rep.vmhwm_kb);
+                    *rss_kb = Some(rss);
                 }
                 results.push(l);
             }
+            Err(e) => results.push(Line::na("replay", &name, "databricks-sdk-py", format!("{e:#}"))),
+        },
+        Err(e) => results.push(Line::na("replay", &name, "databricks-sdk-py", e.clone())),
+    }
+
+    // Cold start: process start to the first row of a small query.
+    let name = "cold start: process start → first row".to_string();
+    eprintln!("replay: {name}");
+    match component::cold_start(&base, data::TOKEN, data::WAREHOUSE_ID, &data::select_sql(10), s.runs_small) {
+        Ok((ms, rss)) => {
+            let mut l = Line::ok("replay", &name, "connector-host CLI", ms, 0, 0);
+            if let Outcome::Ok { rss_kb, note, .. } = &mut l.outcome {
+                *rss_kb = Some(rss);
+                *note = "compiled component from the on-disk cache".into();
+            }
+            results.push(l);
         }
+        Err(e) => results.push(Line::na("replay", &name, "connector-host CLI", format!("{e:#}"))),
+    }
+    match &opts.python {
+        Ok(py) => match python_whole(py, &base, data::TOKEN, data::WAREHOUSE_ID, &data::select_sql(10), s.runs_python.max(3)) {
+            Ok((_, rss, first)) => {
+                let mut l = Line::ok("replay", &name, "databricks-sdk-py", first, 0, 0);
+                if let Outcome::Ok { rss_kb, .. } = &mut l.outcome {
+                    *rss_kb = Some(rss);
+                }
+                results.push(l);
+            }
+            Err(e) => results.push(Line::na("replay", &name, "databricks-sdk-py", format!("{e:#}"))),
+        },
         Err(e) => results.push(Line::na("replay", &name, "databricks-sdk-py", e.clone())),
     }
 
@@ -432,7 +462,7 @@ fn replay_workloads(opts: &Opts, results: &mut Results) -> Result<()> {
         eprintln!("replay: {name}");
         let spec = Spec {
             op: op.into(),
-            target: "`bench`.`replay`.`target`".into(),
+            target: "bench.replay.target".into(),
             start_id: 0,
             count,
             stride: 0,
@@ -465,7 +495,7 @@ fn replay_workloads(opts: &Opts, results: &mut Results) -> Result<()> {
                         "--op".into(),
                         op.into(),
                         "--target".into(),
-                        spec.target.clone(),
+                        native::quote(&spec.target),
                         "--count".into(),
                         count.to_string(),
                     ],

@@ -120,6 +120,11 @@ fn decode(col: &Column, cell: Option<String>) -> Result<Value> {
     })
 }
 
+/// `a.b.c` → `` `a`.`b`.`c` `` (bench table names are plain identifiers).
+pub fn quote(name: &str) -> String {
+    name.split('.').map(|p| format!("`{p}`")).collect::<Vec<_>>().join(".")
+}
+
 /// A connection-like client: base URL, token, warehouse id.
 pub struct Native {
     http: reqwest::blocking::Client,
@@ -196,6 +201,11 @@ impl Native {
         Ok(resp)
     }
 
+    /// Runs any statement, ignoring its result.
+    pub fn exec(&self, sql: &str) -> Result<()> {
+        self.submit(sql, serde_json::json!([]), false).map(|_| ())
+    }
+
     /// Runs `sql` and streams every row through `each` as typed values, chunk by chunk.
     pub fn query(&self, sql: &str, external: bool, mut each: impl FnMut(&[Value])) -> Result<Vec<Column>> {
         let resp = self.submit(sql, serde_json::json!([]), external)?;
@@ -256,6 +266,7 @@ impl Native {
     /// Inserts rows `ids` (bench row shape) into `target` in wire.md batches; returns
     /// (rows inserted by the server's count, statements).
     pub fn write(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
+        let target = quote(target);
         let sql = format!(
             "INSERT INTO {target} (`id`, `name`, `amount`) SELECT c0, c1, c2 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>'))) AS s"
         );
@@ -264,6 +275,7 @@ impl Native {
 
     /// MERGE-updates rows `ids` of `target` (new names); returns (rows updated, statements).
     pub fn update(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
+        let target = quote(target);
         let sql = format!(
             "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2"
         );
@@ -272,6 +284,7 @@ impl Native {
 
     /// Deletes rows `ids` of `target`; returns (rows deleted, statements).
     pub fn delete(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
+        let target = quote(target);
         let sql = format!(
             "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
         );

@@ -78,7 +78,7 @@ impl Line {
         }
         let per = |n: u64| n as f64 / total_runs.max(1) as f64;
         let (statements, requests) = match counts {
-            Some(c) => (Some(per(c.statements)), Some(per(c.requests() - c.warehouses))),
+            Some(c) => (Some(per(c.statements)), Some(per(c.requests() - c.warehouses - c.other))),
             None if rep.statements > 0 => (Some(rep.statements as f64), None),
             None => (None, None),
         };
@@ -282,7 +282,7 @@ pub fn render(opts: &Opts, r: &Results) -> String {
         s,
         "Wall = client time (median of the timed runs; the client's own clock, process start-up and \
          the one warm-up run excluded) except the whole-process rows. Statements and requests are counted at \
-         the replay server per run (requests exclude the one warehouse check per process). `× native` / \
+         the replay server per run (requests exclude the per-process warehouse check and config probes). `× native` / \
          `× python` = that client's wall ÷ this row's wall (> 1 means this row is faster). Peak RSS is the \
          client process's VmHWM (python: ru_maxrss).\n"
     )
