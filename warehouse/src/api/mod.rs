@@ -1,0 +1,70 @@
+//! HTTP surface: axum routes, Databricks-shaped JSON, one [`ApiError`] for REST errors,
+//! authentication and fault injection as middleware.
+
+mod auth;
+mod error;
+mod faults;
+mod files;
+mod misc;
+mod statements;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, get, post};
+
+pub use auth::Auth;
+pub use error::ApiError;
+pub use faults::Faults;
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::registry::Registry;
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// SQL engine.
+    pub engine: Arc<Engine>,
+    /// Statements.
+    pub registry: Arc<Registry>,
+    /// Tokens and OAuth.
+    pub auth: Arc<Auth>,
+    /// Fault injection.
+    pub faults: Arc<Faults>,
+    /// `http://ip:port` of this server (for external links).
+    pub base_url: Arc<str>,
+}
+
+fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
+    router.route(path, handler.clone()).route(&format!("{path}/"), handler)
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let mut r = Router::new();
+    r = both(r, "/api/2.0/sql/statements", post(statements::execute));
+    r = both(r, "/api/2.0/sql/statements/{id}", get(statements::get_statement).delete(statements::close));
+    r = both(r, "/api/2.0/sql/statements/{id}/cancel", post(statements::cancel));
+    r = both(r, "/api/2.0/sql/statements/{id}/result/chunks/{n}", get(statements::get_chunk));
+    r = both(r, "/api/2.0/sql/warehouses", get(misc::list_warehouses));
+    r = both(r, "/api/2.0/sql/warehouses/{id}", get(misc::get_warehouse));
+    r = both(r, "/api/2.0/sql/warehouses/{id}/start", post(misc::start_warehouse));
+    r = both(r, "/api/2.0/sql/warehouses/{id}/stop", post(misc::start_warehouse));
+    r = r.route(
+        "/api/2.0/fs/files/{*path}",
+        get(files::get_file).head(files::head_file).put(files::put_file).delete(files::delete_file),
+    );
+    r = both(r, "/.well-known/databricks-config", get(misc::databricks_config));
+    r = both(r, "/oidc/.well-known/oauth-authorization-server", get(misc::oauth_metadata));
+    r = both(r, "/oidc/v1/token", post(misc::oauth_token));
+    r = r.route("/ext/results/{token}", get(statements::external_download));
+    r.fallback(misc::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), faults::inject))
+        .layer(DefaultBodyLimit::max(512 * 1024 * 1024))
+        .with_state(state)
+}

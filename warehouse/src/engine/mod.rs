@@ -1,0 +1,299 @@
+//! The SQL engine: DataFusion for queries, delta-rs for every write, one Delta commit per
+//! statement. No HTTP types here: a statement goes in as [`ExecRequest`], a [`ResultSet`] or a
+//! [`SqlError`] comes out.
+
+pub mod catalog;
+mod ddl;
+mod dml;
+pub mod error;
+mod inline;
+mod maintenance;
+pub mod params;
+mod range;
+pub mod sql;
+pub mod types;
+pub mod values;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use deltalake::DeltaTable;
+use deltalake::arrow::array::RecordBatch;
+use deltalake::arrow::datatypes::SchemaRef;
+use deltalake::datafusion::datasource::MemTable;
+use deltalake::datafusion::execution::context::SQLOptions;
+use deltalake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+
+use crate::config::{Principal, Privilege};
+use catalog::{DirCatalogList, Tree, is_table, table_dir};
+pub use error::SqlError;
+pub use params::Param;
+use params::Bound;
+use sql::{Name, Stmt};
+
+/// One statement to run.
+#[derive(Clone, Debug)]
+pub struct ExecRequest {
+    /// SQL text.
+    pub sql: String,
+    /// Named parameters.
+    pub params: Vec<Param>,
+    /// Default catalog (`main` when absent).
+    pub catalog: Option<String>,
+    /// Default schema (`default` when absent).
+    pub schema: Option<String>,
+    /// Who runs it.
+    pub principal: Arc<Principal>,
+}
+
+/// Rows produced by a statement.
+#[derive(Clone, Debug)]
+pub struct ResultSet {
+    /// Columns.
+    pub schema: SchemaRef,
+    /// Rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl ResultSet {
+    /// Total number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// What a statement produced.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A result table (queries, DML counts, DESCRIBE...).
+    Rows(ResultSet),
+    /// No result (DDL): `column_count: 0`.
+    Empty,
+}
+
+/// Resolved three-level table name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableRef {
+    /// Catalog.
+    pub catalog: String,
+    /// Schema.
+    pub schema: String,
+    /// Table.
+    pub table: String,
+}
+
+impl TableRef {
+    /// `catalog.schema.table`.
+    pub fn full(&self) -> String {
+        format!("{}.{}.{}", self.catalog, self.schema, self.table)
+    }
+
+    /// `` `catalog`.`schema`.`table` ``.
+    pub fn quoted(&self) -> String {
+        error::quote_name(&[&self.catalog, &self.schema, &self.table])
+    }
+}
+
+/// The engine: a data directory plus per-table commit locks.
+#[derive(Debug)]
+pub struct Engine {
+    root: PathBuf,
+    locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+    retention_check: bool,
+}
+
+/// Per-statement state: principal, defaults, session context.
+pub(crate) struct Stmtx {
+    pub principal: Arc<Principal>,
+    pub catalog: String,
+    pub schema: String,
+    pub bound: Bound,
+    pub ctx: SessionContext,
+    pub tree: Arc<Tree>,
+    pub inline_counter: usize,
+}
+
+impl Engine {
+    /// Opens (and initialises) the data directory: a fresh warehouse has `main.default`.
+    pub fn new(root: impl Into<PathBuf>, retention_check: bool) -> std::io::Result<Engine> {
+        let root = root.into();
+        std::fs::create_dir_all(root.join("main").join("default"))?;
+        Ok(Engine { root, locks: Mutex::new(HashMap::new()), retention_check })
+    }
+
+    /// The data directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Runs one statement to completion.
+    pub async fn execute(&self, req: &ExecRequest) -> Result<Outcome, SqlError> {
+        let stmt = sql::parse(&req.sql)?;
+        let bound = params::bind(&req.params)?;
+        let catalog = req.catalog.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| "main".into()).to_ascii_lowercase();
+        let schema = req.schema.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into()).to_ascii_lowercase();
+        if !self.root.join(&catalog).is_dir() {
+            return Err(SqlError::CatalogNotFound { name: catalog });
+        }
+        if !self.root.join(&catalog).join(&schema).is_dir() {
+            return Err(SqlError::SchemaNotFound { name: error::quote_name(&[&catalog, &schema]) });
+        }
+        let tree = Tree::new(self.root.clone(), req.principal.clone());
+        let ctx = self.context(tree.clone(), &catalog, &schema);
+        let mut x = Stmtx { principal: req.principal.clone(), catalog, schema, bound, ctx, tree, inline_counter: 0 };
+        match stmt {
+            Stmt::Query(text) => {
+                let df = self.query(&mut x, &text).await?;
+                Ok(Outcome::Rows(collect(df).await?))
+            }
+            Stmt::Insert { table, overwrite, columns, source } => self.insert(&mut x, &table, overwrite, columns, &source).await,
+            Stmt::Merge(m) => self.merge(&mut x, m).await,
+            Stmt::Update { table, alias, assignments, predicate } => self.update(&mut x, &table, alias, assignments, predicate).await,
+            Stmt::Delete { table, alias, predicate } => self.delete(&mut x, &table, alias, predicate).await,
+            Stmt::CopyInto { table, path, format, format_options } => self.copy_into(&mut x, &table, &path, &format, &format_options).await,
+            Stmt::CreateTable { name, if_not_exists, or_replace, columns, partitioned_by, as_query } => {
+                self.create_table(&mut x, &name, if_not_exists, or_replace, columns, partitioned_by, as_query).await
+            }
+            Stmt::DropTable { name, if_exists } => self.drop_table(&x, &name, if_exists).await,
+            Stmt::CreateCatalog { name, if_not_exists } => self.create_catalog(&x, &name, if_not_exists),
+            Stmt::CreateSchema { name, if_not_exists } => self.create_schema(&x, &name, if_not_exists),
+            Stmt::DropSchema { name, if_exists, cascade } => self.drop_schema(&x, &name, if_exists, cascade),
+            Stmt::Use { kind, name } => self.use_(&x, kind.as_deref(), &name),
+            Stmt::ShowTables { schema, like } => self.show_tables(&x, schema, like),
+            Stmt::ShowSchemas { catalog } => self.show_schemas(&x, catalog),
+            Stmt::ShowCatalogs => self.show_catalogs(),
+            Stmt::DescribeTable { table } => self.describe_table(&x, &table).await,
+            Stmt::DescribeHistory { table, limit } => self.describe_history(&x, &table, limit).await,
+            Stmt::Optimize { table, predicate, zorder } => self.optimize(&x, &table, predicate, zorder).await,
+            Stmt::Vacuum { table, retain_hours, dry_run } => self.vacuum(&x, &table, retain_hours, dry_run).await,
+        }
+    }
+
+    fn context(&self, tree: Arc<Tree>, catalog: &str, schema: &str) -> SessionContext {
+        let cfg = SessionConfig::new()
+            .with_default_catalog_and_schema(catalog, schema)
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(false)
+            .set_str("datafusion.sql_parser.dialect", "databricks")
+            .set_str("datafusion.execution.time_zone", "+00:00");
+        let ctx = SessionContext::new_with_config(cfg);
+        ctx.register_catalog_list(Arc::new(DirCatalogList(tree)));
+        ctx.register_udtf("range", Arc::new(range::RangeFunc));
+        ctx
+    }
+
+    /// Plans a query (with inline sources registered and parameters bound).
+    pub(crate) async fn query(&self, x: &mut Stmtx, text: &str) -> Result<DataFrame, SqlError> {
+        let (text, inlines) = sql::rewrite_query(text, &mut x.inline_counter)?;
+        for inl in inlines {
+            let json = match (&inl.param, &inl.literal) {
+                (Some(p), _) => match x.bound.raw.get(p) {
+                    Some(v) => v.clone(),
+                    None => return Err(SqlError::UnboundParameter { name: p.clone() }),
+                },
+                (None, Some(l)) => Some(l.clone()),
+                (None, None) => None,
+            };
+            let batch = inline::decode(json.as_deref(), &inl.schema)?;
+            let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            x.tree.add_temp(&inl.table, Arc::new(mem));
+        }
+        let opts = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let df = x.ctx.sql_with_options(&text, opts).await?;
+        let df = if x.bound.values.is_empty() { df } else { df.with_param_values(x.bound.param_values())? };
+        Ok(df)
+    }
+
+    /// Resolves a name against the statement defaults (`delta.`/path`` is not supported).
+    pub(crate) fn resolve(&self, x: &Stmtx, name: &Name) -> Result<TableRef, SqlError> {
+        let p: Vec<String> = name.0.iter().map(|s| s.to_ascii_lowercase()).collect();
+        let (catalog, schema, table) = match p.len() {
+            1 => (x.catalog.clone(), x.schema.clone(), p[0].clone()),
+            2 => (x.catalog.clone(), p[0].clone(), p[1].clone()),
+            3 => (p[0].clone(), p[1].clone(), p[2].clone()),
+            _ => return Err(SqlError::syntax(".")),
+        };
+        if table.contains('/') || table.contains('\\') || schema.contains('/') || catalog.contains('/') || table.starts_with('.') {
+            return Err(SqlError::Unsupported("path-based table names".into()));
+        }
+        Ok(TableRef { catalog, schema, table })
+    }
+
+    /// Checks a privilege on a table.
+    pub(crate) fn check(&self, x: &Stmtx, t: &TableRef, privilege: Privilege) -> Result<(), SqlError> {
+        if x.principal.allows(privilege, &t.catalog, &t.schema, Some(&t.table)) {
+            Ok(())
+        } else {
+            Err(SqlError::Permission {
+                privilege: match privilege {
+                    Privilege::Select => "SELECT".into(),
+                    Privilege::Modify => "MODIFY".into(),
+                    Privilege::All => "ALL PRIVILEGES".into(),
+                },
+                kind: "Table".into(),
+                securable: t.full(),
+            })
+        }
+    }
+
+    /// The directory of an existing table (errors if the schema or table is missing).
+    pub(crate) fn existing(&self, t: &TableRef) -> Result<PathBuf, SqlError> {
+        if !self.root.join(&t.catalog).is_dir() {
+            return Err(SqlError::CatalogNotFound { name: t.catalog.clone() });
+        }
+        if !self.root.join(&t.catalog).join(&t.schema).is_dir() {
+            return Err(SqlError::SchemaNotFound { name: error::quote_name(&[&t.catalog, &t.schema]) });
+        }
+        let dir = table_dir(&self.root, &t.catalog, &t.schema, &t.table);
+        if !is_table(&dir) {
+            return Err(SqlError::TableNotFound { name: t.quoted() });
+        }
+        Ok(dir)
+    }
+
+    /// The commit lock of a table directory: writes to one table are serialised, so concurrent
+    /// writers both commit, each on top of the other (no lost update).
+    pub(crate) async fn lock(&self, dir: &Path) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.entry(dir.to_path_buf()).or_default().clone()
+        };
+        m.lock_owned().await
+    }
+
+    /// Opens a table and checks a privilege.
+    pub(crate) async fn open(&self, x: &Stmtx, t: &TableRef, privilege: Privilege) -> Result<(PathBuf, DeltaTable), SqlError> {
+        let dir = self.existing(t)?;
+        self.check(x, t, privilege)?;
+        let table = catalog::open_table(&dir).await?;
+        Ok((dir, table))
+    }
+}
+
+/// Collects a DataFrame into a result set.
+pub(crate) async fn collect(df: DataFrame) -> Result<ResultSet, SqlError> {
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    Ok(ResultSet { schema, batches })
+}
+
+/// A one-row result of BIGINT counters (`num_affected_rows`...).
+pub(crate) fn counts(cols: &[(&str, i64)]) -> Outcome {
+    use deltalake::arrow::array::{ArrayRef, Int64Array};
+    use deltalake::arrow::datatypes::{DataType, Field, Schema};
+    let schema = Arc::new(Schema::new(cols.iter().map(|(n, _)| Field::new(*n, DataType::Int64, false)).collect::<Vec<_>>()));
+    let arrays: Vec<ArrayRef> = cols.iter().map(|(_, v)| Arc::new(Int64Array::from(vec![*v])) as ArrayRef).collect();
+    match RecordBatch::try_new(schema.clone(), arrays) {
+        Ok(b) => Outcome::Rows(ResultSet { schema, batches: vec![b] }),
+        Err(_) => Outcome::Empty,
+    }
+}
+
+/// Commit properties naming the principal (shows as `userName` in DESCRIBE HISTORY).
+pub(crate) fn commit_props(x: &Stmtx) -> deltalake::kernel::transaction::CommitProperties {
+    deltalake::kernel::transaction::CommitProperties::default().with_metadata(vec![
+        ("userName".to_string(), serde_json::Value::String(x.principal.name.clone())),
+        ("engineInfo".to_string(), serde_json::Value::String(format!("openmatch-warehouse/{}", env!("CARGO_PKG_VERSION")))),
+    ])
+}

@@ -1,0 +1,973 @@
+//! Statement classification and small hand parsers for the Databricks statements DataFusion does
+//! not plan: DDL, INSERT/MERGE/UPDATE/DELETE (executed with delta-rs), maintenance, COPY INTO.
+//! Queries are handed to DataFusion as text after two token-level rewrites (see [`rewrite_query`]).
+//!
+//! Everything works on sqlparser tokens (Databricks dialect), so quoting, backticks and comments
+//! are handled once; expression texts are re-rendered from tokens for delta-rs / DataFusion.
+
+use deltalake::datafusion::sql::sqlparser::dialect::DatabricksDialect;
+use deltalake::datafusion::sql::sqlparser::keywords::Keyword;
+use deltalake::datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace, Word};
+
+use super::error::SqlError;
+
+/// A possibly qualified object name, parts unquoted as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name(pub Vec<String>);
+
+/// A column of `CREATE TABLE`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnDef {
+    /// Column name.
+    pub name: String,
+    /// Type text.
+    pub type_text: String,
+    /// `NOT NULL` given.
+    pub not_null: bool,
+    /// `COMMENT '...'`.
+    pub comment: Option<String>,
+}
+
+/// A MERGE source.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MergeSource {
+    /// `(SELECT ...)`: the query text.
+    Query(String),
+    /// A table name.
+    Table(Name),
+}
+
+/// When a MERGE clause fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchKind {
+    /// `WHEN MATCHED`.
+    Matched,
+    /// `WHEN NOT MATCHED [BY TARGET]`.
+    NotMatched,
+    /// `WHEN NOT MATCHED BY SOURCE`.
+    NotMatchedBySource,
+}
+
+/// What a MERGE clause does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MergeAction {
+    /// `UPDATE SET a = e, ...` (target column, expression text).
+    Update(Vec<(String, String)>),
+    /// `UPDATE SET *`.
+    UpdateStar,
+    /// `DELETE`.
+    Delete,
+    /// `INSERT (cols) VALUES (exprs)`.
+    Insert(Vec<String>, Vec<String>),
+    /// `INSERT *`.
+    InsertStar,
+}
+
+/// One `WHEN ...` clause.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeClause {
+    /// When it fires.
+    pub kind: MatchKind,
+    /// `AND <cond>` text.
+    pub predicate: Option<String>,
+    /// What it does.
+    pub action: MergeAction,
+}
+
+/// A parsed MERGE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Merge {
+    /// Target table.
+    pub target: Name,
+    /// Target alias.
+    pub target_alias: Option<String>,
+    /// Source.
+    pub source: MergeSource,
+    /// Source alias.
+    pub source_alias: Option<String>,
+    /// `ON` condition text.
+    pub on: String,
+    /// Clauses in order.
+    pub clauses: Vec<MergeClause>,
+}
+
+/// A classified statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// A query for DataFusion (already rewritten text).
+    Query(String),
+    /// `INSERT INTO|OVERWRITE [TABLE] t [(cols)] <query>`.
+    Insert {
+        /// Target.
+        table: Name,
+        /// OVERWRITE.
+        overwrite: bool,
+        /// Column list.
+        columns: Option<Vec<String>>,
+        /// Source query text (VALUES or SELECT).
+        source: String,
+    },
+    /// MERGE INTO.
+    Merge(Merge),
+    /// UPDATE.
+    Update {
+        /// Target.
+        table: Name,
+        /// Alias.
+        alias: Option<String>,
+        /// (column, expression text).
+        assignments: Vec<(String, String)>,
+        /// WHERE text.
+        predicate: Option<String>,
+    },
+    /// DELETE FROM.
+    Delete {
+        /// Target.
+        table: Name,
+        /// Alias.
+        alias: Option<String>,
+        /// WHERE text.
+        predicate: Option<String>,
+    },
+    /// CREATE TABLE.
+    CreateTable {
+        /// Name.
+        name: Name,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+        /// OR REPLACE.
+        or_replace: bool,
+        /// Columns (empty with AS SELECT).
+        columns: Vec<ColumnDef>,
+        /// PARTITIONED BY.
+        partitioned_by: Vec<String>,
+        /// AS <query>.
+        as_query: Option<String>,
+    },
+    /// DROP TABLE.
+    DropTable {
+        /// Name.
+        name: Name,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// CREATE CATALOG.
+    CreateCatalog {
+        /// Name.
+        name: String,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// CREATE SCHEMA / DATABASE.
+    CreateSchema {
+        /// Name (1 or 2 parts).
+        name: Name,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP SCHEMA.
+    DropSchema {
+        /// Name.
+        name: Name,
+        /// IF EXISTS.
+        if_exists: bool,
+        /// CASCADE.
+        cascade: bool,
+    },
+    /// USE [CATALOG|SCHEMA|DATABASE] name.
+    Use {
+        /// `CATALOG`, `SCHEMA` or None.
+        kind: Option<String>,
+        /// Name.
+        name: Name,
+    },
+    /// OPTIMIZE.
+    Optimize {
+        /// Table.
+        table: Name,
+        /// WHERE text (partition predicate).
+        predicate: Option<String>,
+        /// ZORDER BY columns.
+        zorder: Vec<String>,
+    },
+    /// VACUUM.
+    Vacuum {
+        /// Table.
+        table: Name,
+        /// RETAIN n HOURS.
+        retain_hours: Option<f64>,
+        /// DRY RUN.
+        dry_run: bool,
+    },
+    /// DESCRIBE HISTORY.
+    DescribeHistory {
+        /// Table.
+        table: Name,
+        /// LIMIT n.
+        limit: Option<usize>,
+    },
+    /// DESCRIBE [TABLE] [EXTENDED] t.
+    DescribeTable {
+        /// Table.
+        table: Name,
+    },
+    /// SHOW TABLES [IN|FROM schema] [LIKE 'p'].
+    ShowTables {
+        /// Schema.
+        schema: Option<Name>,
+        /// Pattern.
+        like: Option<String>,
+    },
+    /// SHOW SCHEMAS|DATABASES [IN catalog].
+    ShowSchemas {
+        /// Catalog.
+        catalog: Option<String>,
+    },
+    /// SHOW CATALOGS.
+    ShowCatalogs,
+    /// COPY INTO t FROM 'path' FILEFORMAT = X [FORMAT_OPTIONS (...)] [COPY_OPTIONS (...)].
+    CopyInto {
+        /// Target.
+        table: Name,
+        /// Source path (`/Volumes/...`).
+        path: String,
+        /// JSON, CSV, PARQUET.
+        format: String,
+        /// FORMAT_OPTIONS.
+        format_options: Vec<(String, String)>,
+    },
+}
+
+/// Tokenizes with the Databricks dialect.
+pub fn tokenize(sql: &str) -> Result<Vec<Token>, SqlError> {
+    Tokenizer::new(&DatabricksDialect {}, sql).tokenize().map_err(|e| {
+        let m = e.to_string();
+        SqlError::syntax(m.split(" at Line").next().unwrap_or(&m).chars().take(40).collect::<String>())
+    })
+}
+
+/// Renders tokens back to SQL text (comments become a space).
+pub fn render(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    for t in tokens {
+        match t {
+            Token::Whitespace(Whitespace::SingleLineComment { .. }) | Token::Whitespace(Whitespace::MultiLineComment(_)) => out.push(' '),
+            Token::EOF => {}
+            t => out.push_str(&t.to_string()),
+        }
+    }
+    out.trim().to_string()
+}
+
+struct Cursor {
+    toks: Vec<Token>,
+    pos: usize,
+}
+
+fn is_ws(t: &Token) -> bool {
+    matches!(t, Token::Whitespace(_))
+}
+
+fn near(t: Option<&Token>) -> SqlError {
+    match t {
+        None | Some(Token::EOF) => SqlError::syntax(""),
+        Some(t) => SqlError::syntax(t.to_string()),
+    }
+}
+
+impl Cursor {
+    fn new(mut toks: Vec<Token>) -> Cursor {
+        // drop a trailing semicolon
+        while matches!(toks.last(), Some(t) if is_ws(t) || *t == Token::SemiColon || *t == Token::EOF) {
+            toks.pop();
+        }
+        Cursor { toks, pos: 0 }
+    }
+
+    fn skip_ws(&mut self) {
+        while self.pos < self.toks.len() && is_ws(&self.toks[self.pos]) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<&Token> {
+        self.skip_ws();
+        self.toks.get(self.pos)
+    }
+
+    fn peek_nth(&self, n: usize) -> Option<&Token> {
+        self.toks[self.pos..].iter().filter(|t| !is_ws(t)).nth(n)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        self.skip_ws();
+        let t = self.toks.get(self.pos).cloned();
+        if t.is_some() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    fn is_kw(t: Option<&Token>, kw: &str) -> bool {
+        matches!(t, Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(kw))
+    }
+
+    fn peek_kw(&mut self, kw: &str) -> bool {
+        let t = self.peek().cloned();
+        Self::is_kw(t.as_ref(), kw)
+    }
+
+    fn eat_kw(&mut self, kw: &str) -> bool {
+        if self.peek_kw(kw) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_kws(&mut self, kws: &[&str]) -> bool {
+        let save = self.pos;
+        for k in kws {
+            if !self.eat_kw(k) {
+                self.pos = save;
+                return false;
+            }
+        }
+        true
+    }
+
+    fn expect_kw(&mut self, kw: &str) -> Result<(), SqlError> {
+        if self.eat_kw(kw) { Ok(()) } else { Err(near(self.peek())) }
+    }
+
+    fn eat(&mut self, tok: &Token) -> bool {
+        if self.peek() == Some(tok) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, tok: &Token) -> Result<(), SqlError> {
+        if self.eat(tok) { Ok(()) } else { Err(near(self.peek())) }
+    }
+
+    fn ident(&mut self) -> Result<String, SqlError> {
+        match self.peek().cloned() {
+            Some(Token::Word(w)) => {
+                self.pos += 1;
+                Ok(w.value)
+            }
+            t => Err(near(t.as_ref())),
+        }
+    }
+
+    fn name(&mut self) -> Result<Name, SqlError> {
+        let mut parts = vec![self.ident()?];
+        while self.peek() == Some(&Token::Period) {
+            self.pos += 1;
+            parts.push(self.ident()?);
+        }
+        if parts.len() > 3 {
+            return Err(SqlError::syntax("."));
+        }
+        Ok(Name(parts))
+    }
+
+    fn string(&mut self) -> Result<String, SqlError> {
+        match self.peek().cloned() {
+            Some(Token::SingleQuotedString(s)) | Some(Token::DoubleQuotedString(s)) => {
+                self.pos += 1;
+                Ok(s)
+            }
+            t => Err(near(t.as_ref())),
+        }
+    }
+
+    fn number(&mut self) -> Result<f64, SqlError> {
+        match self.peek().cloned() {
+            Some(Token::Number(n, _)) => {
+                self.pos += 1;
+                n.parse().map_err(|_| SqlError::syntax(n))
+            }
+            t => Err(near(t.as_ref())),
+        }
+    }
+
+    /// An optional alias: `[AS] ident` unless the next word is one of `stop`.
+    fn alias(&mut self, stop: &[&str]) -> Result<Option<String>, SqlError> {
+        if self.eat_kw("AS") {
+            return Ok(Some(self.ident()?));
+        }
+        match self.peek().cloned() {
+            Some(Token::Word(w)) if w.quote_style.is_some() || !stop.iter().any(|s| w.value.eq_ignore_ascii_case(s)) => {
+                self.pos += 1;
+                Ok(Some(w.value))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Tokens from here up to (not including) a top-level stop keyword or token; returns the text.
+    fn span_until(&mut self, stop_kws: &[&str], stop_comma: bool) -> Result<String, SqlError> {
+        let start = self.pos;
+        let mut depth = 0i32;
+        while self.pos < self.toks.len() {
+            let t = &self.toks[self.pos];
+            match t {
+                Token::LParen | Token::LBracket => depth += 1,
+                Token::RParen | Token::RBracket => {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1
+                }
+                Token::Comma if depth == 0 && stop_comma => break,
+                Token::Word(w) if depth == 0 && w.quote_style.is_none() && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) => break,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        let text = render(&self.toks[start..self.pos]);
+        if text.is_empty() {
+            return Err(near(self.peek()));
+        }
+        Ok(text)
+    }
+
+    /// A parenthesised, comma-separated list of identifiers.
+    fn ident_list(&mut self) -> Result<Vec<String>, SqlError> {
+        self.expect(&Token::LParen)?;
+        let mut out = vec![self.column_ref()?];
+        while self.eat(&Token::Comma) {
+            out.push(self.column_ref()?);
+        }
+        self.expect(&Token::RParen)?;
+        Ok(out)
+    }
+
+    /// `a`, `t.a` -> `a` (last part).
+    fn column_ref(&mut self) -> Result<String, SqlError> {
+        let n = self.name()?;
+        Ok(n.0.last().cloned().unwrap_or_default())
+    }
+
+    fn rest(&mut self) -> String {
+        let text = render(&self.toks[self.pos..]);
+        self.pos = self.toks.len();
+        text
+    }
+
+    fn done(&mut self) -> Result<(), SqlError> {
+        if self.at_end() { Ok(()) } else { Err(near(self.peek())) }
+    }
+}
+
+/// Classifies and parses one statement.
+pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
+    let toks = tokenize(sql)?;
+    let mut c = Cursor::new(toks);
+    let first = match c.peek().cloned() {
+        Some(Token::Word(w)) => w.value.to_ascii_uppercase(),
+        Some(Token::LParen) => "(".into(),
+        t => return Err(near(t.as_ref())),
+    };
+    match first.as_str() {
+        "SELECT" | "WITH" | "VALUES" | "(" | "FROM" | "TABLE" => Ok(Stmt::Query(c.rest())),
+        "INSERT" => parse_insert(&mut c),
+        "MERGE" => parse_merge(&mut c),
+        "UPDATE" => parse_update(&mut c),
+        "DELETE" => parse_delete(&mut c),
+        "CREATE" => parse_create(&mut c),
+        "DROP" => parse_drop(&mut c),
+        "USE" => {
+            c.next();
+            let kind = if c.eat_kw("CATALOG") {
+                Some("CATALOG".to_string())
+            } else if c.eat_kw("SCHEMA") || c.eat_kw("DATABASE") {
+                Some("SCHEMA".to_string())
+            } else {
+                None
+            };
+            let name = c.name()?;
+            c.done()?;
+            Ok(Stmt::Use { kind, name })
+        }
+        "OPTIMIZE" => {
+            c.next();
+            let table = c.name()?;
+            let predicate = if c.eat_kw("WHERE") { Some(c.span_until(&["ZORDER"], false)?) } else { None };
+            let zorder = if c.eat_kws(&["ZORDER", "BY"]) {
+                if c.peek() == Some(&Token::LParen) { c.ident_list()? } else { vec![c.column_ref()?] }
+            } else {
+                vec![]
+            };
+            c.done()?;
+            Ok(Stmt::Optimize { table, predicate, zorder })
+        }
+        "VACUUM" => {
+            c.next();
+            let table = c.name()?;
+            let mut retain_hours = None;
+            let mut dry_run = false;
+            if c.eat_kw("RETAIN") {
+                retain_hours = Some(c.number()?);
+                c.expect_kw("HOURS")?;
+            }
+            if c.eat_kws(&["DRY", "RUN"]) {
+                dry_run = true;
+            }
+            c.done()?;
+            Ok(Stmt::Vacuum { table, retain_hours, dry_run })
+        }
+        "DESCRIBE" | "DESC" => {
+            c.next();
+            if c.eat_kw("HISTORY") {
+                let table = c.name()?;
+                let limit = if c.eat_kw("LIMIT") { Some(c.number()? as usize) } else { None };
+                c.done()?;
+                return Ok(Stmt::DescribeHistory { table, limit });
+            }
+            c.eat_kw("TABLE");
+            c.eat_kw("EXTENDED");
+            let table = c.name()?;
+            c.done()?;
+            Ok(Stmt::DescribeTable { table })
+        }
+        "SHOW" => {
+            c.next();
+            if c.eat_kw("TABLES") {
+                let schema = if c.eat_kw("IN") || c.eat_kw("FROM") { Some(c.name()?) } else { None };
+                let like = if c.eat_kw("LIKE") { Some(c.string()?) } else if matches!(c.peek(), Some(Token::SingleQuotedString(_))) { Some(c.string()?) } else { None };
+                c.done()?;
+                Ok(Stmt::ShowTables { schema, like })
+            } else if c.eat_kw("SCHEMAS") || c.eat_kw("DATABASES") {
+                let catalog = if c.eat_kw("IN") || c.eat_kw("FROM") { Some(c.ident()?) } else { None };
+                Ok(Stmt::ShowSchemas { catalog })
+            } else if c.eat_kw("CATALOGS") {
+                Ok(Stmt::ShowCatalogs)
+            } else {
+                Err(near(c.peek()))
+            }
+        }
+        "COPY" => {
+            c.next();
+            c.expect_kw("INTO")?;
+            let table = c.name()?;
+            c.expect_kw("FROM")?;
+            let path = c.string()?;
+            c.expect_kw("FILEFORMAT")?;
+            c.expect(&Token::Eq)?;
+            let format = c.ident()?.to_ascii_uppercase();
+            let mut format_options = Vec::new();
+            loop {
+                if c.eat_kw("FORMAT_OPTIONS") || c.eat_kw("COPY_OPTIONS") {
+                    c.expect(&Token::LParen)?;
+                    while !c.eat(&Token::RParen) {
+                        let k = c.string()?;
+                        c.expect(&Token::Eq)?;
+                        let v = match c.peek().cloned() {
+                            Some(Token::Word(w)) => {
+                                c.next();
+                                w.value
+                            }
+                            _ => c.string()?,
+                        };
+                        format_options.push((k.to_ascii_lowercase(), v));
+                        c.eat(&Token::Comma);
+                        if c.at_end() {
+                            return Err(SqlError::syntax(""));
+                        }
+                    }
+                } else {
+                    break;
+                }
+            }
+            c.done()?;
+            Ok(Stmt::CopyInto { table, path, format, format_options })
+        }
+        _ => Err(near(c.peek())),
+    }
+}
+
+fn parse_insert(c: &mut Cursor) -> Result<Stmt, SqlError> {
+    c.next();
+    let overwrite = if c.eat_kw("OVERWRITE") {
+        true
+    } else {
+        c.expect_kw("INTO")?;
+        false
+    };
+    c.eat_kw("TABLE");
+    let table = c.name()?;
+    // `(cols)` vs `(SELECT ...)`
+    let columns = if c.peek() == Some(&Token::LParen) && !Cursor::is_kw(c.peek_nth(1), "SELECT") && !Cursor::is_kw(c.peek_nth(1), "WITH") && !Cursor::is_kw(c.peek_nth(1), "VALUES") {
+        Some(c.ident_list()?)
+    } else {
+        None
+    };
+    let source = c.rest();
+    if source.is_empty() {
+        return Err(SqlError::syntax(""));
+    }
+    Ok(Stmt::Insert { table, overwrite, columns, source })
+}
+
+const CLAUSE_STOP: &[&str] = &["WHEN", "WHERE"];
+
+fn assignments(c: &mut Cursor, stop: &[&str]) -> Result<Vec<(String, String)>, SqlError> {
+    let mut out = Vec::new();
+    loop {
+        let col = c.column_ref()?;
+        c.expect(&Token::Eq)?;
+        let expr = c.span_until(stop, true)?;
+        out.push((col, expr));
+        if !c.eat(&Token::Comma) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn parse_merge(c: &mut Cursor) -> Result<Stmt, SqlError> {
+    c.next();
+    c.expect_kw("INTO")?;
+    let target = c.name()?;
+    let target_alias = c.alias(&["USING"])?;
+    c.expect_kw("USING")?;
+    let source = if c.peek() == Some(&Token::LParen) {
+        c.next();
+        let q = c.span_until(&[], false)?;
+        c.expect(&Token::RParen)?;
+        MergeSource::Query(q)
+    } else {
+        MergeSource::Table(c.name()?)
+    };
+    let source_alias = c.alias(&["ON"])?;
+    c.expect_kw("ON")?;
+    let on = c.span_until(&["WHEN"], false)?;
+    let mut clauses = Vec::new();
+    while c.eat_kw("WHEN") {
+        let kind = if c.eat_kw("MATCHED") {
+            MatchKind::Matched
+        } else {
+            c.expect_kw("NOT")?;
+            c.expect_kw("MATCHED")?;
+            if c.eat_kws(&["BY", "SOURCE"]) {
+                MatchKind::NotMatchedBySource
+            } else {
+                c.eat_kws(&["BY", "TARGET"]);
+                MatchKind::NotMatched
+            }
+        };
+        let predicate = if c.eat_kw("AND") { Some(c.span_until(&["THEN"], false)?) } else { None };
+        c.expect_kw("THEN")?;
+        let action = if c.eat_kw("UPDATE") {
+            c.expect_kw("SET")?;
+            if c.eat(&Token::Mul) { MergeAction::UpdateStar } else { MergeAction::Update(assignments(c, CLAUSE_STOP)?) }
+        } else if c.eat_kw("DELETE") {
+            MergeAction::Delete
+        } else if c.eat_kw("INSERT") {
+            if c.eat(&Token::Mul) {
+                MergeAction::InsertStar
+            } else {
+                let cols = c.ident_list()?;
+                c.expect_kw("VALUES")?;
+                c.expect(&Token::LParen)?;
+                let mut vals = vec![c.span_until(&[], true)?];
+                while c.eat(&Token::Comma) {
+                    vals.push(c.span_until(&[], true)?);
+                }
+                c.expect(&Token::RParen)?;
+                if cols.len() != vals.len() {
+                    return Err(SqlError::analysis("DELTA_MERGE_INSERT_COLUMN_COUNT_MISMATCH", "The number of columns and values in the INSERT clause of MERGE do not match.", "42802"));
+                }
+                MergeAction::Insert(cols, vals)
+            }
+        } else {
+            return Err(near(c.peek()));
+        };
+        clauses.push(MergeClause { kind, predicate, action });
+    }
+    c.done()?;
+    if clauses.is_empty() {
+        return Err(SqlError::syntax(""));
+    }
+    Ok(Stmt::Merge(Merge { target, target_alias, source, source_alias, on, clauses }))
+}
+
+fn parse_update(c: &mut Cursor) -> Result<Stmt, SqlError> {
+    c.next();
+    let table = c.name()?;
+    let alias = c.alias(&["SET"])?;
+    c.expect_kw("SET")?;
+    let assignments = assignments(c, &["WHERE"])?;
+    let predicate = if c.eat_kw("WHERE") { Some(c.span_until(&[], false)?) } else { None };
+    c.done()?;
+    Ok(Stmt::Update { table, alias, assignments, predicate })
+}
+
+fn parse_delete(c: &mut Cursor) -> Result<Stmt, SqlError> {
+    c.next();
+    c.expect_kw("FROM")?;
+    let table = c.name()?;
+    let alias = c.alias(&["WHERE"])?;
+    let predicate = if c.eat_kw("WHERE") { Some(c.span_until(&[], false)?) } else { None };
+    c.done()?;
+    Ok(Stmt::Delete { table, alias, predicate })
+}
+
+fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
+    c.next();
+    let or_replace = c.eat_kws(&["OR", "REPLACE"]);
+    if c.eat_kw("CATALOG") {
+        let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
+        let name = c.ident()?;
+        skip_comment(c)?;
+        c.done()?;
+        return Ok(Stmt::CreateCatalog { name, if_not_exists });
+    }
+    if c.eat_kw("SCHEMA") || c.eat_kw("DATABASE") {
+        let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
+        let name = c.name()?;
+        skip_comment(c)?;
+        c.done()?;
+        return Ok(Stmt::CreateSchema { name, if_not_exists });
+    }
+    c.eat_kw("EXTERNAL");
+    c.expect_kw("TABLE")?;
+    let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
+    let name = c.name()?;
+    let mut columns = Vec::new();
+    if c.eat(&Token::LParen) {
+        loop {
+            let col = c.ident()?;
+            // type text up to a top-level comma / NOT / COMMENT / ')'
+            let type_text = c.span_until(&["NOT", "COMMENT", "GENERATED", "DEFAULT"], true)?;
+            let mut not_null = false;
+            let mut comment = None;
+            loop {
+                if c.eat_kws(&["NOT", "NULL"]) {
+                    not_null = true;
+                } else if c.eat_kw("COMMENT") {
+                    comment = Some(c.string()?);
+                } else {
+                    break;
+                }
+            }
+            columns.push(ColumnDef { name: col, type_text, not_null, comment });
+            if c.eat(&Token::Comma) {
+                continue;
+            }
+            c.expect(&Token::RParen)?;
+            break;
+        }
+    }
+    let mut partitioned_by = Vec::new();
+    let mut as_query = None;
+    loop {
+        if c.eat_kw("USING") {
+            let fmt = c.ident()?;
+            if !fmt.eq_ignore_ascii_case("DELTA") {
+                return Err(SqlError::Unsupported(format!("table format {fmt} (only DELTA)")));
+            }
+        } else if c.eat_kws(&["PARTITIONED", "BY"]) || c.eat_kws(&["CLUSTER", "BY"]) {
+            partitioned_by = c.ident_list()?;
+        } else if c.eat_kw("COMMENT") {
+            c.string()?;
+        } else if c.eat_kw("TBLPROPERTIES") || c.eat_kw("OPTIONS") {
+            c.expect(&Token::LParen)?;
+            c.span_until(&[], false)?;
+            c.expect(&Token::RParen)?;
+        } else if c.eat_kw("LOCATION") {
+            return Err(SqlError::Unsupported("CREATE TABLE ... LOCATION (external tables)".into()));
+        } else if c.eat_kw("AS") {
+            as_query = Some(c.rest());
+        } else {
+            break;
+        }
+    }
+    c.done()?;
+    if columns.is_empty() && as_query.is_none() {
+        return Err(SqlError::syntax(""));
+    }
+    Ok(Stmt::CreateTable { name, if_not_exists, or_replace, columns, partitioned_by, as_query })
+}
+
+fn skip_comment(c: &mut Cursor) -> Result<(), SqlError> {
+    if c.eat_kw("COMMENT") {
+        c.string()?;
+    }
+    Ok(())
+}
+
+fn parse_drop(c: &mut Cursor) -> Result<Stmt, SqlError> {
+    c.next();
+    if c.eat_kw("TABLE") {
+        let if_exists = c.eat_kws(&["IF", "EXISTS"]);
+        let name = c.name()?;
+        c.done()?;
+        return Ok(Stmt::DropTable { name, if_exists });
+    }
+    if c.eat_kw("SCHEMA") || c.eat_kw("DATABASE") {
+        let if_exists = c.eat_kws(&["IF", "EXISTS"]);
+        let name = c.name()?;
+        let cascade = c.eat_kw("CASCADE");
+        c.eat_kw("RESTRICT");
+        c.done()?;
+        return Ok(Stmt::DropSchema { name, if_exists, cascade });
+    }
+    Err(near(c.peek()))
+}
+
+/// An `inline(from_json(:param, 'ARRAY<STRUCT<...>>'))` found in a query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlineSource {
+    /// Table name that replaced it (`__inline_N`).
+    pub table: String,
+    /// Parameter name (without `:`), or None when the JSON is a literal.
+    pub param: Option<String>,
+    /// Literal JSON when not a parameter.
+    pub literal: Option<String>,
+    /// The schema text.
+    pub schema: String,
+}
+
+/// Rewrites a query for DataFusion:
+/// - `inline(from_json(:p, 'ARRAY<STRUCT<...>>'))` -> `* FROM __inline_N` (the caller registers
+///   the decoded rows under that name);
+/// - `INTERVAL 30 DAYS` -> `INTERVAL '30 DAYS'`.
+pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<InlineSource>), SqlError> {
+    let toks = tokenize(sql)?;
+    let sig: Vec<usize> = (0..toks.len()).filter(|&i| !is_ws(&toks[i])).collect();
+    let mut out: Vec<Token> = Vec::with_capacity(toks.len());
+    let mut inlines = Vec::new();
+    let mut i = 0; // index into toks
+    let word = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+    while i < toks.len() {
+        if is_ws(&toks[i]) {
+            out.push(toks[i].clone());
+            i += 1;
+            continue;
+        }
+        let si = sig.iter().position(|&x| x == i).unwrap_or(0);
+        let s = |k: usize| sig.get(si + k).map(|&x| &toks[x]);
+        // inline ( from_json ( :p , 'schema' ) )
+        if word(&toks[i], "inline") && s(1) == Some(&Token::LParen) && s(2).is_some_and(|t| word(t, "from_json")) && s(3) == Some(&Token::LParen) {
+            let (param, literal, next) = match (s(4), s(5)) {
+                (Some(Token::Colon), Some(Token::Word(w))) => (Some(w.value.clone()), None, 6),
+                (Some(Token::Placeholder(p)), _) => (Some(p.trim_start_matches([':', '$']).to_string()), None, 5),
+                (Some(Token::SingleQuotedString(j)), _) => (None, Some(j.clone()), 5),
+                _ => return Err(SqlError::Unsupported("inline(from_json(...)) needs a parameter or a string literal".into())),
+            };
+            let schema = match (s(next), s(next + 1), s(next + 2), s(next + 3)) {
+                (Some(Token::Comma), Some(Token::SingleQuotedString(sch)), Some(Token::RParen), Some(Token::RParen)) => sch.clone(),
+                _ => return Err(SqlError::Unsupported("inline(from_json(<json>, '<schema>')) with a literal schema".into())),
+            };
+            let table = format!("__inline_{}", *counter);
+            *counter += 1;
+            out.push(Token::Mul);
+            out.push(Token::Whitespace(Whitespace::Space));
+            out.push(Token::make_keyword("FROM"));
+            out.push(Token::Whitespace(Whitespace::Space));
+            out.push(Token::make_word(&table, None));
+            inlines.push(InlineSource { table, param, literal, schema });
+            i = sig[si + next + 3] + 1;
+            continue;
+        }
+        // INTERVAL <number> <unit>
+        if word(&toks[i], "INTERVAL") {
+            if let (Some(Token::Number(n, _)), Some(Token::Word(u))) = (s(1), s(2)) {
+                let unit = u.value.to_ascii_uppercase();
+                if ["YEAR", "YEARS", "MONTH", "MONTHS", "WEEK", "WEEKS", "DAY", "DAYS", "HOUR", "HOURS", "MINUTE", "MINUTES", "SECOND", "SECONDS"].contains(&unit.as_str()) {
+                    out.push(toks[i].clone());
+                    out.push(Token::Whitespace(Whitespace::Space));
+                    out.push(Token::SingleQuotedString(format!("{n} {unit}")));
+                    i = sig[si + 2] + 1;
+                    continue;
+                }
+            }
+        }
+        out.push(toks[i].clone());
+        i += 1;
+    }
+    let _ = Keyword::NoKeyword;
+    let _ = |w: Word| w;
+    Ok((render(&out), inlines))
+}
+
+/// Whether an expression text uses a `:name` parameter marker.
+pub fn has_placeholder(text: &str) -> bool {
+    tokenize(text)
+        .map(|t| {
+            t.windows(2).any(|w| matches!((&w[0], &w[1]), (Token::Colon, Token::Word(_))) ) || t.iter().any(|x| matches!(x, Token::Placeholder(_)))
+        })
+        .unwrap_or(false)
+}
+
+/// Removes `alias.` qualifiers from an expression text (`t.a = 1` -> `a = 1`).
+pub fn strip_qualifier(text: &str, alias: &str) -> String {
+    let Ok(toks) = tokenize(text) else { return text.to_string() };
+    let mut out = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    while i < toks.len() {
+        if let Token::Word(w) = &toks[i] {
+            if w.value.eq_ignore_ascii_case(alias) && toks.get(i + 1) == Some(&Token::Period) && (i == 0 || toks[i - 1] != Token::Period) {
+                i += 2;
+                continue;
+            }
+        }
+        out.push(toks[i].clone());
+        i += 1;
+    }
+    render(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_wire_statements() {
+        let m = parse("MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1").unwrap();
+        let Stmt::Merge(m) = m else { panic!() };
+        assert_eq!(m.target, Name(vec!["cat".into(), "sch".into(), "t".into()]));
+        assert_eq!(m.target_alias.as_deref(), Some("t"));
+        assert_eq!(m.source_alias.as_deref(), Some("s"));
+        assert_eq!(m.on, "t.`id` = s.c0");
+        assert_eq!(m.clauses[0].action, MergeAction::Update(vec![("name".into(), "s.c1".into())]));
+        let i = parse("INSERT INTO `cat`.`sch`.`t` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s").unwrap();
+        let Stmt::Insert { columns, source, .. } = i else { panic!() };
+        assert_eq!(columns, Some(vec!["id".to_string(), "name".to_string()]));
+        assert!(source.starts_with("SELECT c0, c1 FROM"));
+        let m = parse("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED AND s.x > 1 THEN UPDATE SET * WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT *").unwrap();
+        let Stmt::Merge(m) = m else { panic!() };
+        assert_eq!(m.clauses.len(), 3);
+        assert_eq!(m.clauses[0].predicate.as_deref(), Some("s.x > 1"));
+        assert_eq!(parse("VACUUM t RETAIN 0 HOURS").unwrap(), Stmt::Vacuum { table: Name(vec!["t".into()]), retain_hours: Some(0.0), dry_run: false });
+        assert_eq!(parse("DESCRIBE HISTORY `t` LIMIT 2").unwrap(), Stmt::DescribeHistory { table: Name(vec!["t".into()]), limit: Some(2) });
+        assert!(matches!(parse("INSER INTO x"), Err(SqlError::Syntax { .. })));
+        let c = parse("CREATE TABLE IF NOT EXISTS a.b.c (id BIGINT NOT NULL, amount DECIMAL(10, 2), d DATE) USING DELTA PARTITIONED BY (d)").unwrap();
+        let Stmt::CreateTable { columns, partitioned_by, .. } = c else { panic!() };
+        assert_eq!(columns[1].type_text, "DECIMAL(10, 2)");
+        assert!(columns[0].not_null);
+        assert_eq!(partitioned_by, vec!["d".to_string()]);
+    }
+
+    #[test]
+    fn rewrites_inline_and_intervals() {
+        let mut n = 0;
+        let (q, inl) = rewrite_query("SELECT c0 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s WHERE d > current_date() - INTERVAL 30 DAYS", &mut n).unwrap();
+        assert_eq!(q, "SELECT c0 FROM (SELECT * FROM __inline_0) AS s WHERE d > current_date() - INTERVAL '30 DAYS'");
+        assert_eq!(inl[0].param.as_deref(), Some("rows"));
+        assert_eq!(strip_qualifier("t.`id` = 1 AND t.x > s.y", "t"), "`id` = 1 AND x > s.y");
+        assert!(has_placeholder("id = :x"));
+        assert!(!has_placeholder("id = ':x'"));
+    }
+}
