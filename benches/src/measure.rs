@@ -1,5 +1,5 @@
 //! Whole-process measurements: spawn, read stdout through a pipe, note when the first row
-//! arrives, reap with `wait4` to get the child's own peak RSS.
+//! arrives, sample the child's own peak RSS (VmHWM), reap it with `wait4`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -35,6 +35,29 @@ pub fn spawn_measured(bin: &Path, args: &[String], envs: Option<&[(String, Strin
         let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut s);
         s
     });
+    // Peak RSS: sample the child's own VmHWM (monotonic) until it is gone. (`wait4`'s
+    // ru_maxrss would include this parent's RSS at spawn time: a vfork'd child shares it.)
+    let pid = child.id();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let peak = peak.clone();
+        std::thread::spawn(move || {
+            let path = format!("/proc/{pid}/status");
+            loop {
+                let Ok(s) = std::fs::read_to_string(&path) else { break };
+                let Some(kb) = s
+                    .lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+                else {
+                    break; // exited (zombie: no mm)
+                };
+                peak.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        })
+    };
     let mut first_row_ms = None;
     let mut lines = 0u64;
     let mut reader = BufReader::with_capacity(1 << 20, child.stdout.take().unwrap());
@@ -49,13 +72,14 @@ pub fn spawn_measured(bin: &Path, args: &[String], envs: Option<&[(String, Strin
             first_row_ms = Some(t0.elapsed().as_secs_f64() * 1000.0);
         }
     }
-    let pid = child.id() as libc::pid_t;
+    let pid = pid as libc::pid_t;
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: plain syscall on our own child; std's Child is not waited afterwards.
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let err = err_thread.join().unwrap_or_default();
+    let _ = sampler.join();
     if r < 0 {
         bail!("wait4 failed");
     }
@@ -63,5 +87,5 @@ pub fn spawn_measured(bin: &Path, args: &[String], envs: Option<&[(String, Strin
         let tail: Vec<&str> = err.lines().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
         bail!("{} failed: {}", bin.display(), tail.join(" | "));
     }
-    Ok(Measured { wall_ms, first_row_ms, lines, maxrss_kb: usage.ru_maxrss as u64 })
+    Ok(Measured { wall_ms, first_row_ms, lines, maxrss_kb: peak.load(std::sync::atomic::Ordering::Relaxed) })
 }
