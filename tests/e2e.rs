@@ -1,1 +1,688 @@
-//! End-to-end tests.
+//! End-to-end tests: the real `.wasm` in the wasmtime host (`connector_host`) against the local
+//! warehouse (`warehouse::spawn`) on loopback, one warehouse (own temp data dir) per test.
+
+use std::time::{Duration, Instant};
+
+use connector_host::{
+    AllowList, ConnectConfig, Credential, Date, Decimal, ErrorKind, Interval, Limits, Origin, Param, Row, Secret,
+    TenantPolicy, Value, parse_timestamp,
+};
+use openmatch_e2e::{
+    ADMIN_TOKEN, Env, NOGRANT_TOKEN, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, READER_TOKEN, TempDir, timed,
+};
+
+fn dec(digits: &str, p: u8, s: u8) -> Value {
+    Value::Decimal(Decimal { digits: digits.into(), precision: p, scale: s })
+}
+
+fn ts(text: &str) -> i64 {
+    parse_timestamp(text).unwrap_or_else(|| panic!("bad timestamp {text}"))
+}
+
+fn customers(n: i64) -> Vec<Row> {
+    (1..=n)
+        .map(|i| {
+            Row::new()
+                .with("id", i)
+                .with("name", format!("customer {i}"))
+                .with("region", if i % 2 == 0 { "WEST" } else { "EAST" })
+                .with("status", "active")
+                .with("balance", dec(&format!("{i}.50"), 12, 2))
+        })
+        .collect()
+}
+
+const CUSTOMERS_DDL: &str =
+    "CREATE TABLE customers (id BIGINT, name STRING, region STRING, status STRING, balance DECIMAL(12,2))";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_write_and_read_with_parameters() {
+    let env = Env::start().await;
+    let t0 = Instant::now();
+    let mut fresh = env.tenant().await;
+    let instantiate = t0.elapsed();
+    fresh.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    let connect = t0.elapsed();
+    eprintln!("[e2e] instantiate {instantiate:?}; instantiate + connect {connect:?}");
+    assert!(connect < Duration::from_secs(5));
+    drop(fresh);
+
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    conn.execute(CUSTOMERS_DDL, &[]).await.expect("create");
+    let n = conn.write_records(&customers(6), "customers").await.expect("write");
+    assert_eq!(n, 6);
+
+    let rows = conn
+        .read_records(
+            "SELECT id, name, balance FROM customers WHERE region = %(region)s AND status = %(status)s ORDER BY id",
+            &[Param::new("region", "WEST"), Param::new("status", "active")],
+        )
+        .await
+        .expect("read");
+    let ids: Vec<_> = rows.iter().map(|r| r.get("id").cloned()).collect();
+    assert_eq!(ids, vec![Some(Value::BigInt(2)), Some(Value::BigInt(4)), Some(Value::BigInt(6))]);
+    assert_eq!(rows[0].get("name"), Some(&Value::Text("customer 2".into())));
+    assert_eq!(rows[0].get("balance"), Some(&dec("2.50", 12, 2)));
+    // Keys come in column order.
+    assert_eq!(rows[0].iter().map(|(n, _)| n).collect::<Vec<_>>(), vec!["id", "name", "balance"]);
+
+    // A literal %% and a marker inside quotes are left alone.
+    let rows = conn
+        .read_records("SELECT '%(x)s' AS m, 10 %% 3 AS r, %(n)s AS n", &[Param::new("n", 7i64)])
+        .await
+        .expect("markers");
+    assert_eq!(rows[0].get("m"), Some(&Value::Text("%(x)s".into())));
+    assert_eq!(rows[0].get("n"), Some(&Value::BigInt(7)));
+
+    let last = conn.last_execution().await.expect("last").expect("some execution");
+    assert!(!last.statement_id.is_empty());
+    assert_eq!(last.row_count, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_value_type_and_null_round_trips_exactly() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    conn.execute(
+        "CREATE TABLE all_types (id BIGINT, b BOOLEAN, ti TINYINT, si SMALLINT, i INT, bi BIGINT, f FLOAT, \
+         d DOUBLE, dec DECIMAL(38,10), s STRING, bin BINARY, dt DATE, ts TIMESTAMP, tsn TIMESTAMP_NTZ)",
+        &[],
+    )
+    .await
+    .expect("create");
+
+    let full = |id: i64, sign: i64| {
+        Row::new()
+            .with("id", id)
+            .with("b", sign > 0)
+            .with("ti", if sign > 0 { i8::MAX } else { i8::MIN })
+            .with("si", if sign > 0 { i16::MAX } else { i16::MIN })
+            .with("i", if sign > 0 { i32::MAX } else { i32::MIN })
+            .with("bi", if sign > 0 { i64::MAX } else { i64::MIN })
+            .with("f", 1.5f32 * sign as f32)
+            .with("d", 0.1f64 * sign as f64)
+            .with(
+                "dec",
+                dec(if sign > 0 { "12345.0123456789" } else { "-0.0000000001" }, 38, 10),
+            )
+            .with("s", if sign > 0 { "plain" } else { "quotes ' \" ` ; -- /* */ ünïcødé 🦀 \n tab\t" })
+            .with("bin", if sign > 0 { vec![0u8, 1, 2, 254, 255] } else { Vec::new() })
+            .with("dt", Date { year: if sign > 0 { 2024 } else { 1900 }, month: 2, day: 29 - (sign < 0) as u8 })
+            .with("ts", Value::Timestamp(ts(if sign > 0 { "2024-05-06T07:08:09.123456Z" } else { "1970-01-01T00:00:00Z" })))
+            .with("tsn", Value::TimestampNtz(ts(if sign > 0 { "2024-05-06T07:08:09.5Z" } else { "1999-12-31T23:59:59Z" })))
+    };
+    let specials = Row::new()
+        .with("id", 3i64)
+        .with("f", f32::INFINITY)
+        .with("d", f64::NAN)
+        .with("s", "")
+        .with("bin", vec![7u8; 300]);
+    let nulls: Row = ["id", "b", "ti", "si", "i", "bi", "f", "d", "dec", "s", "bin", "dt", "ts", "tsn"]
+        .iter()
+        .map(|c| (c.to_string(), if *c == "id" { Value::BigInt(4) } else { Value::Null }))
+        .collect();
+    let more_specials = Row::new().with("id", 5i64).with("f", f32::NEG_INFINITY).with("d", f64::NEG_INFINITY);
+    let written = vec![full(1, 1), full(2, -1), specials, nulls, more_specials];
+    for row in &written {
+        // One statement per distinct column set.
+        let n = conn.write_records(std::slice::from_ref(row), "all_types").await.unwrap_or_else(|e| panic!("write {row:?}: {e}"));
+        assert_eq!(n, 1);
+    }
+
+    let read = conn.read_records("SELECT * FROM all_types ORDER BY id", &[]).await.expect("read");
+    assert_eq!(read.len(), written.len());
+    for (want, got) in written.iter().zip(&read) {
+        for (name, want_value) in want.iter() {
+            let got_value = got.get(name).unwrap_or_else(|| panic!("column {name} missing in {got:?}"));
+            assert!(
+                want_value.same_as(got_value),
+                "row {:?} column {name}: wrote {want_value:?}, read {got_value:?}",
+                want.get("id")
+            );
+        }
+        // Columns not written are NULL.
+        for (name, v) in got.iter() {
+            if want.get(name).is_none() {
+                assert_eq!(v, &Value::Null, "unwritten column {name}");
+            }
+        }
+    }
+
+    // The same values as parameters come back unchanged too.
+    let params = vec![
+        Param::new("b", true),
+        Param::new("ti", -7i8),
+        Param::new("si", 300i16),
+        Param::new("i", -70000i32),
+        Param::new("bi", 9_007_199_254_740_993i64),
+        Param::new("d", 2.5e-300f64),
+        Param::new("dec", dec("-12.50", 10, 2)),
+        Param::new("s", "it's"),
+        Param::new("dt", Date { year: 2000, month: 1, day: 1 }),
+        Param::new("ts", Value::Timestamp(ts("2021-01-01T10:00:00.000001Z"))),
+        Param::new("n", Value::Null),
+    ];
+    let rows = conn
+        .read_records(
+            "SELECT %(b)s AS b, %(ti)s AS ti, %(si)s AS si, %(i)s AS i, %(bi)s AS bi, %(d)s AS d, %(dec)s AS dec, \
+             %(s)s AS s, %(dt)s AS dt, %(ts)s AS ts, %(n)s AS n",
+            &params,
+        )
+        .await
+        .expect("params");
+    for p in &params {
+        let got = rows[0].get(&p.name).unwrap_or_else(|| panic!("{} missing", p.name));
+        assert!(p.value.same_as(got), "param {}: sent {:?}, got {got:?}", p.name, p.value);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decimal_with_38_digits_round_trips_exactly() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    conn.execute("CREATE TABLE wide (id BIGINT, v DECIMAL(38,10))", &[]).await.expect("create");
+    let values = ["1234567890123456789012345678.0123456789", "-9999999999999999999999999999.9999999999", "0.0000000001"];
+    let rows: Vec<Row> = values.iter().enumerate().map(|(i, v)| Row::new().with("id", i as i64).with("v", dec(v, 38, 10))).collect();
+    assert_eq!(conn.write_records(&rows, "wide").await.expect("write"), 3);
+    // As a parameter the value is exact…
+    let p = conn.read_records("SELECT %(v)s AS v", &[Param::new("v", dec(values[0], 38, 10))]).await.expect("param");
+    assert_eq!(p[0].get("v"), Some(&dec(values[0], 38, 10)));
+    // …and through write-records + read-records too.
+    let back = conn.read_records("SELECT v FROM wide ORDER BY id", &[]).await.expect("read");
+    let got: Vec<_> = back.iter().map(|r| r.get("v").cloned()).collect();
+    let want: Vec<_> = values.iter().map(|v| Some(dec(v, 38, 10))).collect();
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interval_and_complex_values_decode() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    let rows = conn
+        .read_records(
+            "SELECT INTERVAL '14' MONTH AS ym, INTERVAL '3' DAY AS d, INTERVAL '90' MINUTE AS m, \
+             named_struct('a', 1, 'b', 'x') AS st, map('k', 1) AS mp",
+            &[],
+        )
+        .await
+        .expect("read");
+    let r = &rows[0];
+    assert_eq!(r.get("ym"), Some(&Value::Interval(Interval { months: 14, micros: 0 })));
+    assert_eq!(r.get("d"), Some(&Value::Interval(Interval { months: 0, micros: 3 * 86_400 * 1_000_000 })));
+    assert_eq!(r.get("m"), Some(&Value::Interval(Interval { months: 0, micros: 90 * 60 * 1_000_000 })));
+    match r.get("st") {
+        Some(Value::Json(text)) => assert_eq!(
+            serde_json::from_str::<serde_json::Value>(text).ok(),
+            Some(serde_json::json!({"a": 1, "b": "x"}))
+        ),
+        other => panic!("struct decoded as {other:?}"),
+    }
+    match r.get("mp") {
+        Some(Value::Json(text)) => {
+            assert_eq!(serde_json::from_str::<serde_json::Value>(text).ok(), Some(serde_json::json!({"k": 1})))
+        }
+        other => panic!("map decoded as {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_streams_in_batches_with_columns() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    let mut stream = conn
+        .query("SELECT id, id * %(k)s AS twice FROM range(25) ORDER BY id", &[Param::new("k", 2i64)])
+        .await
+        .expect("query");
+    let cols: Vec<_> = stream.columns().iter().map(|c| (c.name.as_str(), c.type_name.as_str(), c.position)).collect();
+    assert_eq!(cols, vec![("id", "LONG", 0), ("twice", "LONG", 1)]);
+    assert!(!stream.statement_id().is_empty());
+    let mut sizes = Vec::new();
+    let mut next = 0i64;
+    loop {
+        let batch = stream.next_batch(10).await.expect("batch");
+        if batch.is_empty() {
+            break;
+        }
+        sizes.push(batch.len());
+        for row in batch {
+            assert_eq!(row, vec![Value::BigInt(next), Value::BigInt(next * 2)]);
+            next += 1;
+        }
+    }
+    assert_eq!(sizes, vec![10, 10, 5]);
+    assert!(stream.next_batch(10).await.expect("after end").is_empty());
+    stream.close().await.expect("close stream");
+
+    // A stream dropped half-way is released; the connection keeps working.
+    {
+        let mut s = conn.query("SELECT id FROM range(1000)", &[]).await.expect("query");
+        assert_eq!(s.next_rows(3).await.expect("rows").len(), 3);
+    }
+    let rows = conn.read_records("SELECT CAST(1 AS INT) AS one", &[]).await.expect("after drop");
+    assert_eq!(rows[0].get("one"), Some(&Value::Int(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_and_delete_counts_come_from_the_server() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    conn.execute(CUSTOMERS_DDL, &[]).await.expect("create");
+    assert_eq!(conn.write_records(&customers(5), "customers").await.expect("write"), 5);
+
+    let updates = vec![
+        Row::new().with("id", 2i64).with("status", "inactive").with("balance", dec("0.00", 12, 2)),
+        Row::new().with("id", 4i64).with("status", "inactive").with("balance", dec("-1.25", 12, 2)),
+        Row::new().with("id", 99i64).with("status", "inactive").with("balance", dec("1.00", 12, 2)),
+    ];
+    assert_eq!(conn.update_records(&updates, "customers", &[]).await.expect("update"), 2);
+    // Explicit key column, another column set.
+    let by_name = vec![Row::new().with("name", "customer 5").with("region", "NORTH")];
+    assert_eq!(conn.update_records(&by_name, "customers", &["name".to_string()]).await.expect("update by name"), 1);
+
+    let deleted = conn
+        .delete_records(&[Value::BigInt(1), Value::BigInt(2), Value::BigInt(99)], "customers", None)
+        .await
+        .expect("delete");
+    assert_eq!(deleted, 2);
+    let deleted = conn
+        .delete_records(&[Value::Text("NORTH".into())], "main.default.customers", Some("region"))
+        .await
+        .expect("delete by region");
+    assert_eq!(deleted, 1);
+
+    let rows = conn.read_records("SELECT id, status, balance FROM customers ORDER BY id", &[]).await.expect("read");
+    let got: Vec<(Value, Value, Value)> = rows
+        .iter()
+        .map(|r| (r.get("id").cloned().unwrap(), r.get("status").cloned().unwrap(), r.get("balance").cloned().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Value::BigInt(3), Value::Text("active".into()), dec("3.50", 12, 2)),
+            (Value::BigInt(4), Value::Text("inactive".into()), dec("-1.25", 12, 2)),
+        ]
+    );
+
+    let e = conn.execute("INSERT INTO customers (id, name) VALUES (10, 'x'), (11, 'y')", &[]).await.expect("insert");
+    assert_eq!(e.rows_affected, 2);
+    assert!(!e.statement_id.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_optimize_vacuum_history_and_cancel() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    conn.execute(CUSTOMERS_DDL, &[]).await.expect("create");
+    for chunk in customers(6).chunks(2) {
+        conn.write_records(chunk, "customers").await.expect("write");
+    }
+    let optimized = conn.optimize("customers", &["region".to_string()]).await.expect("optimize");
+    assert!(!optimized.is_empty(), "OPTIMIZE returns its metrics row");
+    let vacuumed = conn.vacuum("customers", Some(168)).await.expect("vacuum");
+    let _ = vacuumed;
+    let below = conn.vacuum("customers", Some(1)).await.expect_err("retention check");
+    assert_ne!(below.kind(), ErrorKind::Trap, "{below}");
+
+    let history = conn.history("customers", None).await.expect("history");
+    let ops: Vec<&str> = history.iter().map(|h| h.operation.as_str()).collect();
+    assert!(ops.contains(&"OPTIMIZE"), "{ops:?}");
+    assert_eq!(ops.iter().filter(|o| **o == "WRITE").count(), 3, "{ops:?}");
+    assert_eq!(*ops.last().unwrap(), "CREATE TABLE", "{ops:?}");
+    let versions: Vec<i64> = history.iter().map(|h| h.version).collect();
+    assert!(versions.windows(2).all(|w| w[0] > w[1]), "newest first: {versions:?}");
+    assert!(history.iter().all(|h| h.timestamp > ts("2020-01-01T00:00:00Z")));
+    let write = history.iter().find(|h| h.operation == "WRITE").unwrap();
+    assert!(write.metrics().is_object(), "{}", write.operation_metrics);
+
+    let limited = conn.history("customers", Some(2)).await.expect("history limit");
+    assert_eq!(limited.len(), 2);
+    assert_eq!(limited[0].version, history[0].version);
+
+    // Cancel: a finished statement can be canceled without error (the API is best-effort).
+    let last = conn.last_execution().await.expect("last").expect("some");
+    conn.cancel(&last.statement_id).await.expect("cancel finished statement");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_kinds_are_typed() {
+    let env = Env::start().await;
+
+    // Bad token → authentication (at open).
+    let mut t = env.tenant().await;
+    let e = t.connect(&env.config("dapi-wrong")).await.map(|_| ()).expect_err("bad token");
+    assert_eq!(e.kind(), ErrorKind::Authentication, "{e}");
+    assert!(!e.to_string().contains("dapi-wrong"), "token leaked: {e}");
+
+    // Setup as admin.
+    let mut admin_t = env.tenant().await;
+    let mut admin = admin_t.connect(&env.config(ADMIN_TOKEN)).await.expect("admin");
+    admin.execute(CUSTOMERS_DDL, &[]).await.expect("create");
+    admin.write_records(&customers(2), "customers").await.expect("write");
+
+    // Bad SQL → syntax with SQLSTATE 42601.
+    let e = admin.read_records("SELEC * FROM customers", &[]).await.expect_err("bad sql");
+    assert_eq!(e.kind(), ErrorKind::Syntax, "{e}");
+    assert_eq!(e.sql_state(), Some("42601"), "{e}");
+    assert!(e.info().statement_id.is_some() || e.info().http_status.is_some(), "{e:?}");
+
+    // Unknown table → not-found.
+    let e = admin.read_records("SELECT * FROM no_such_table", &[]).await.expect_err("unknown table");
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(e.sql_state(), Some("42P01"), "{e}");
+
+    // Unknown column → not-found (42703).
+    let e = admin.read_records("SELECT no_such_column FROM customers", &[]).await.expect_err("unknown column");
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+
+    // Bad identifier → invalid-input before anything is sent.
+    let e = admin.write_records(&customers(1), "bad`name; DROP TABLE x").await.expect_err("bad target");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+
+    // A principal without a grant → permission.
+    let mut t = env.tenant().await;
+    let mut nobody = t.connect(&env.config(NOGRANT_TOKEN)).await.expect("nobody can connect");
+    let e = nobody.read_records("SELECT * FROM customers", &[]).await.expect_err("no grant");
+    assert_eq!(e.kind(), ErrorKind::Permission, "{e}");
+    assert_eq!(e.sql_state(), Some("42501"), "{e}");
+    drop(nobody);
+
+    // SELECT-only principal: reads work, writes are denied.
+    let mut t = env.tenant().await;
+    let mut reader = t.connect(&env.config(READER_TOKEN)).await.expect("reader");
+    assert_eq!(reader.read_records("SELECT id FROM customers", &[]).await.expect("reader reads").len(), 2);
+    let e = reader.write_records(&customers(1), "customers").await.expect_err("reader writes");
+    assert_eq!(e.kind(), ErrorKind::Permission, "{e}");
+    drop(reader);
+
+    // A host not on the allow-list → connection (the host denied the request).
+    let other = Origin::new(connector_host::Scheme::Http, "127.0.0.1", env.origin().port.wrapping_add(1));
+    let policy = TenantPolicy { allow: AllowList::new().allow(other), limits: Limits::default(), label: "deny".into() };
+    let mut t = env.host.tenant(policy).await.expect("tenant");
+    let e = t.connect(&env.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("denied");
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+    assert!(!t.is_broken(), "a denied request is an error, not a trap");
+
+    // Nothing listening → connection.
+    let mut cfg = env.config(ADMIN_TOKEN);
+    cfg.server_hostname = "http://127.0.0.1:9".into();
+    cfg.max_attempts = Some(1);
+    let mut t = env.host.tenant(TenantPolicy::for_origin(cfg.origin().unwrap())).await.expect("tenant");
+    let e = t.connect(&cfg).await.map(|_| ()).expect_err("refused");
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+
+    // Plain http to a non-loopback host → invalid-input (https enforced).
+    let mut cfg = env.config(ADMIN_TOKEN);
+    cfg.server_hostname = "http://example.com".into();
+    let mut t = env.host.tenant(TenantPolicy::for_origin(cfg.origin().unwrap())).await.expect("tenant");
+    let e = t.connect(&cfg).await.map(|_| ()).expect_err("http");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+
+    // Closed connection → invalid-input.
+    admin.close().await.expect("close");
+    let e = admin.read_records("SELECT 1", &[]).await.expect_err("closed");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = admin.history("customers", None).await.expect_err("closed delta");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_m2m_connects() {
+    let env = Env::start().await;
+    let mut t = env.tenant().await;
+    let cfg = ConnectConfig {
+        credential: Credential::OAuthM2m {
+            client_id: OAUTH_CLIENT_ID.into(),
+            client_secret: Secret::new(OAUTH_CLIENT_SECRET),
+            scope: None,
+        },
+        ..env.config("unused")
+    };
+    let mut conn = t.connect(&cfg).await.expect("oauth connect");
+    let rows = conn.read_records("SELECT CAST(40 + 2 AS INT) AS answer", &[]).await.expect("read");
+    assert_eq!(rows[0].get("answer"), Some(&Value::Int(42)));
+
+    let bad = ConnectConfig {
+        credential: Credential::OAuthM2m { client_id: OAUTH_CLIENT_ID.into(), client_secret: Secret::new("nope"), scope: None },
+        ..env.config("unused")
+    };
+    let mut t = env.tenant().await;
+    let e = t.connect(&bad).await.map(|_| ()).expect_err("bad secret");
+    assert_eq!(e.kind(), ErrorKind::Authentication, "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn million_rows_stream_with_bounded_guest_memory() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    // Over 25 MiB of JSON: like the real service, INLINE refuses it, so fetch through
+    // EXTERNAL_LINKS (the local warehouse serves the links from its own origin).
+    let mut cfg = env.config(ADMIN_TOKEN);
+    cfg.external_links = true;
+    let mut conn = tenant.connect(&cfg).await.expect("connect");
+    let started = Instant::now();
+    let mut stream = conn
+        .query("SELECT id, id % 7 AS bucket, concat('row-', CAST(id AS STRING)) AS label FROM range(1000000)", &[])
+        .await
+        .expect("query");
+    let mut count = 0u64;
+    let mut sum = 0i128;
+    let mut peak_seen = 0usize;
+    loop {
+        let batch = stream.next_batch(10_000).await.expect("batch");
+        if batch.is_empty() {
+            break;
+        }
+        for row in &batch {
+            match row.as_slice() {
+                [Value::BigInt(id), Value::BigInt(bucket), Value::Text(label)] => {
+                    assert_eq!(*bucket, id % 7);
+                    if *id < 3 || *id == 999_999 {
+                        assert_eq!(label, &format!("row-{id}"));
+                    }
+                    sum += i128::from(*id);
+                }
+                other => panic!("unexpected row {other:?}"),
+            }
+        }
+        count += batch.len() as u64;
+        peak_seen = peak_seen.max(stream.tenant().memory_bytes());
+    }
+    let elapsed = started.elapsed();
+    let mem = stream.tenant().memory_usage();
+    stream.close().await.expect("close");
+    eprintln!(
+        "[e2e] 1M-row stream: {count} rows in {elapsed:?} ({:.0} rows/s); guest memory now {:.1} MiB, peak {:.1} MiB",
+        count as f64 / elapsed.as_secs_f64(),
+        mem.current as f64 / 1048576.0,
+        mem.peak as f64 / 1048576.0
+    );
+    assert_eq!(count, 1_000_000);
+    assert_eq!(sum, 999_999 * 1_000_000 / 2);
+    assert!(mem.peak < 64 << 20, "guest linear memory peaked at {} bytes", mem.peak);
+    assert!(peak_seen <= mem.peak);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_limits_stop_one_tenant_not_the_others() {
+    let env = Env::start().await;
+    let mut healthy = env.tenant().await;
+    let mut good = healthy.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+
+    // CPU: a tiny fuel budget stops the call with a clear error; the tenant is then unusable.
+    let policy = TenantPolicy {
+        allow: AllowList::new().allow(env.origin()),
+        limits: Limits { fuel_per_call: 20_000, ..Limits::default() },
+        label: "fuel".into(),
+    };
+    match env.host.tenant(policy).await {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::CpuLimit, "{e}"),
+        Ok(mut t) => {
+            let e = t.connect(&env.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("fuel");
+            assert_eq!(e.kind(), ErrorKind::CpuLimit, "{e}");
+            assert!(t.is_broken());
+            let e = t.connect(&env.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("unusable");
+            assert_eq!(e.kind(), ErrorKind::Unusable, "{e}");
+        }
+    }
+
+    // Memory: a limit below what a large result needs.
+    let mut t = env.tenant_with(Limits { memory_bytes: 4 << 20, ..Limits::default() }).await;
+    let outcome = async {
+        let mut c = t.connect(&env.config(ADMIN_TOKEN)).await?;
+        c.read_records("SELECT id, repeat('x', 200) AS pad FROM range(100000)", &[]).await
+    }
+    .await;
+    let e = outcome.expect_err("memory limit");
+    assert_eq!(e.kind(), ErrorKind::MemoryLimit, "{e}");
+    assert!(e.text().contains("limit"), "{e}");
+
+    // Wall clock: the host's per-call timeout.
+    let slow = Env::start_with(|c| {
+        c.fault(warehouse::FaultRule::new(warehouse::Endpoint::Warehouses, warehouse::FaultKind::Delay { millis: 3000 }))
+    })
+    .await;
+    let mut t = slow.tenant_with(Limits { call_timeout: Duration::from_millis(300), ..Limits::default() }).await;
+    let started = Instant::now();
+    let e = t.connect(&slow.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("timeout");
+    assert_eq!(e.kind(), ErrorKind::CallTimeout, "{e}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    // The healthy tenant is unaffected.
+    let rows = good.read_records("SELECT CAST(1 AS INT) AS ok", &[]).await.expect("healthy tenant still works");
+    assert_eq!(rows[0].get("ok"), Some(&Value::Int(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_write_of_many_rows_counts_exactly() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut cfg = env.config(ADMIN_TOKEN);
+    cfg.batch_rows = Some(4_000);
+    let mut conn = tenant.connect(&cfg).await.expect("connect");
+    conn.execute(CUSTOMERS_DDL, &[]).await.expect("create");
+    let rows = customers(10_000);
+    let (n, d) = timed("write 10k rows", conn.write_records(&rows, "customers")).await;
+    assert_eq!(n.expect("write"), 10_000);
+    assert!(d < Duration::from_secs(120));
+    let r = conn.read_records("SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d, SUM(id) AS s FROM customers", &[]).await.expect("count");
+    assert_eq!(r[0].get("n"), Some(&Value::BigInt(10_000)));
+    assert_eq!(r[0].get("d"), Some(&Value::BigInt(10_000)));
+    assert_eq!(r[0].get("s"), Some(&Value::BigInt(10_000 * 10_001 / 2)));
+    let history = conn.history("customers", None).await.expect("history");
+    assert_eq!(history.iter().filter(|h| h.operation == "WRITE").count(), 3, "one commit per batch of 4000");
+}
+
+// ---- CLI smoke: the built `connector-host` binary with its embedded warehouse ----
+
+fn cli_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // <target>/<profile>/deps/e2e-<hash> → <target>/<profile>/connector-host
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join(format!("connector-host{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let target_dir = dir.parent().expect("target root");
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", "connector-host", "--bin", "connector-host", "--target-dir"])
+            .arg(target_dir)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .expect("run cargo build for the CLI");
+        assert!(status.success(), "building connector-host failed");
+    }
+    bin
+}
+
+struct Cli {
+    bin: std::path::PathBuf,
+    data: TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli { bin: cli_binary(), data: TempDir::new("cli") }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(&self.bin)
+            .arg("--data")
+            .arg(self.data.path())
+            .args(args)
+            .env_remove("DATABRICKS_HOST")
+            .env_remove("DATABRICKS_TOKEN")
+            .env_remove("DATABRICKS_HTTP_PATH")
+            .output()
+            .expect("run connector-host")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "connector-host {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+}
+
+#[test]
+fn cli_exec_write_query_json_and_errors() {
+    let cli = Cli::new();
+    cli.ok(&["exec", "DROP TABLE IF EXISTS people"]);
+    cli.ok(&["exec", "CREATE TABLE people (id BIGINT, name STRING, score DECIMAL(6,2), born DATE, seen TIMESTAMP)"]);
+
+    let file = cli.data.path().join("people.jsonl");
+    std::fs::write(
+        &file,
+        "{\"id\": 1, \"name\": \"Ada\", \"score\": \"12.50\", \"born\": \"1815-12-10\", \"seen\": \"2024-01-02T03:04:05.123456Z\"}\n\
+         {\"id\": 2, \"name\": \"Alan\", \"score\": 7, \"born\": null, \"seen\": null}\n",
+    )
+    .unwrap();
+    let out = cli.ok(&["write", "people", file.to_str().unwrap(), "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), serde_json::json!({"count": 2}));
+
+    let out = cli.ok(&["query", "SELECT * FROM people WHERE id >= %(min)s ORDER BY id", "--param", "min=1", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {"id": 1, "name": "Ada", "score": "12.50", "born": "1815-12-10", "seen": "2024-01-02T03:04:05.123456Z"},
+            {"id": 2, "name": "Alan", "score": "7.00", "born": null, "seen": null}
+        ])
+    );
+    // Key order follows the columns.
+    assert!(out.find("\"id\"").unwrap() < out.find("\"seen\"").unwrap());
+
+    let out = cli.ok(&["query", "SELECT name FROM people WHERE born = %(b)s", "-p", "b:DATE=1815-12-10"]);
+    assert!(out.contains("Ada") && out.contains("(1 row)"), "{out}");
+
+    let upd = cli.data.path().join("upd.jsonl");
+    std::fs::write(&upd, "{\"id\": 2, \"score\": \"8.25\"}\n{\"id\": 3, \"score\": \"1\"}\n").unwrap();
+    let out = cli.ok(&["update", "people", upd.to_str().unwrap(), "--key", "id", "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), serde_json::json!({"count": 1}));
+    let out = cli.ok(&["delete", "people", "1", "3", "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), serde_json::json!({"count": 1}));
+    let out = cli.ok(&["history", "people", "--limit", "1", "--json"]);
+    let h: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(h.as_array().map(|a| a.len()), Some(1), "{out}");
+
+    // Errors: non-zero exit, `error: <kind>: <message>` on stderr.
+    let out = cli.run(&["query", "SELEC 1"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: syntax:"), "{stderr}");
+    assert!(stderr.contains("42601"), "{stderr}");
+    let out = cli.run(&["query", "SELECT * FROM missing_table", "--json"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: not-found:"));
+    assert!(out.stdout.is_empty(), "no partial JSON on error");
+}

@@ -186,6 +186,10 @@ fn init_tracing(debug_log: bool) {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
+    // Reject bad input before starting anything.
+    if let Cmd::Query { params, .. } | Cmd::Exec { params, .. } = &cli.cmd {
+        parse_params(params)?;
+    }
     let target = resolve_target(&cli.conn).await?;
     let t0 = Instant::now();
     let host = Arc::new(ConnectorHost::load_default()?);

@@ -12,7 +12,7 @@ pub struct Embedded {
     pub http_path: String,
     /// The admin token it accepts.
     pub token: String,
-    _server: warehouse::Server,
+    _server: warehouse::Running,
 }
 
 /// Start the warehouse on an ephemeral loopback port with its data in `data_dir`.
@@ -21,13 +21,12 @@ pub async fn start(data_dir: PathBuf) -> Result<Embedded, Error> {
         Error::message(ErrorKind::Host, format!("cannot create the warehouse data dir {}: {e}", data_dir.display()))
     })?;
     let config = warehouse::Config::new(data_dir);
-    let warehouse_id = config.warehouse_id.clone();
     let server = warehouse::spawn(config)
         .await
         .map_err(|e| Error::message(ErrorKind::Host, format!("cannot start the local warehouse: {e:#}")))?;
     Ok(Embedded {
-        url: format!("http://{}", server.addr()),
-        http_path: format!("/sql/1.0/warehouses/{warehouse_id}"),
+        url: server.url.clone(),
+        http_path: format!("/sql/1.0/warehouses/{}", server.warehouse_id),
         token: warehouse::DEFAULT_TOKEN.to_string(),
         _server: server,
     })
