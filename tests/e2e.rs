@@ -686,3 +686,45 @@ fn cli_exec_write_query_json_and_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("error: not-found:"));
     assert!(out.stdout.is_empty(), "no partial JSON on error");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_tenants_run_in_parallel_and_stay_isolated() {
+    let env = Env::start().await;
+    {
+        let mut t = env.tenant().await;
+        let mut admin = t.connect(&env.config(ADMIN_TOKEN)).await.expect("admin");
+        admin.execute(CUSTOMERS_DDL, &[]).await.expect("create");
+        admin.write_records(&customers(20), "customers").await.expect("write");
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..16i64 {
+        let host = env.host.clone();
+        let cfg = env.config(if i % 2 == 0 { ADMIN_TOKEN } else { READER_TOKEN });
+        tasks.push(tokio::spawn(async move {
+            // Each task owns its tenant (store + instance); `connect` allows exactly the config's origin.
+            let mut owned = host.connect(&cfg).await?;
+            let mut conn = owned.conn();
+            let mut seen = 0;
+            for _ in 0..5 {
+                let rows = conn
+                    .read_records("SELECT id FROM customers WHERE id <= %(max)s ORDER BY id", &[Param::new("max", i + 1)])
+                    .await?;
+                seen += rows.len();
+                assert_eq!(rows.last().and_then(|r| r.get("id").cloned()), Some(Value::BigInt(i + 1)));
+            }
+            let write = conn.write_records(&customers(1), "customers").await;
+            Ok::<_, connector_host::Error>((i, seen, write.map_err(|e| e.kind())))
+        }));
+    }
+    for task in tasks {
+        let (i, seen, write) = task.await.expect("task").expect("tenant");
+        assert_eq!(seen, 5 * (i as usize + 1));
+        if i % 2 == 0 {
+            assert_eq!(write, Ok(1), "admin tenant {i} may write");
+        } else {
+            assert_eq!(write, Err(ErrorKind::Permission), "reader tenant {i} may not write");
+        }
+    }
+    eprintln!("[e2e] 16 tenants x 6 calls: {:?}", started.elapsed());
+}
