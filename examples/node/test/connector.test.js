@@ -1,0 +1,138 @@
+// node --test: the transpiled component against the local warehouse (run ../run-tests.sh).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { open, errorOf, connector, setLogSink } from '../connector.js';
+import { startWarehouse, TOKEN } from './warehouse.js';
+
+let wh;
+let conn;
+before(async () => {
+  wh = await startWarehouse();
+  conn = open({ serverHostname: wh.url, httpPath: wh.httpPath, token: TOKEN, catalog: 'main', schema: 'default' });
+  conn.execute('CREATE TABLE customers (id BIGINT, name STRING, region STRING, status STRING, balance DECIMAL(12,2), signup_date DATE)');
+});
+after(() => {
+  conn?.close();
+  wh?.stop();
+});
+
+const dec = (digits) => ({ tag: 'decimal', val: { digits, precision: 12, scale: 2 } });
+const date = (year, month, day) => ({ tag: 'date', val: { year, month, day } });
+
+test('write-records then read-records with %(name)s parameters', () => {
+  const n = conn.writeRecords([
+    { id: 1, name: 'Ada Lovelace', region: 'WEST', status: 'active', balance: dec('1200.50'), signup_date: date(2023, 1, 15) },
+    { id: 2, name: 'Alan Turing', region: 'WEST', status: 'active', balance: dec('310.00'), signup_date: date(2023, 3, 2) },
+    { id: 3, name: 'Grace Hopper', region: 'EAST', status: 'active', balance: dec('5400.25'), signup_date: null },
+    { id: 4, name: 'Edsger Dijkstra', region: 'WEST', status: 'inactive', balance: dec('0.00'), signup_date: date(2021, 6, 30) },
+  ], 'customers');
+  assert.equal(n, 4);
+  const rows = conn.readRecords(
+    'SELECT id, name, balance, signup_date FROM customers WHERE region = %(region)s AND status = %(status)s ORDER BY id',
+    { region: 'WEST', status: 'active' },
+  );
+  assert.deepEqual(rows, [
+    { id: 1, name: 'Ada Lovelace', balance: '1200.50', signup_date: '2023-01-15' },
+    { id: 2, name: 'Alan Turing', balance: '310.00', signup_date: '2023-03-02' },
+  ]);
+  const exec = conn.lastExecution();
+  assert.ok(exec.statementId.length > 0);
+  assert.equal(exec.rowCount, 2n);
+});
+
+test('raw WIT values come back typed', () => {
+  const raw = conn.raw.readRecords('SELECT balance, signup_date FROM customers WHERE id = %(id)s', [
+    { name: 'id', value: { tag: 'bigint', val: 3n } },
+  ]);
+  assert.deepEqual(raw, [[
+    { name: 'balance', value: { tag: 'decimal', val: { digits: '5400.25', precision: 12, scale: 2 } } },
+    { name: 'signup_date', value: { tag: 'null' } },
+  ]]);
+});
+
+test('update-records (MERGE on id) and delete-records count what the server changed', () => {
+  const updated = conn.updateRecords([
+    { id: 2, status: 'inactive' },
+    { id: 99, status: 'active' }, // no match: ignored
+  ], 'customers');
+  assert.equal(updated, 1);
+  const deleted = conn.deleteRecords([4, 98], 'customers');
+  assert.equal(deleted, 1);
+  const left = conn.readRecords('SELECT id, status FROM customers ORDER BY id');
+  assert.deepEqual(left, [
+    { id: 1, status: 'active' },
+    { id: 2, status: 'inactive' },
+    { id: 3, status: 'active' },
+  ]);
+});
+
+test('query streams a result in batches', () => {
+  let count = 0;
+  let sum = 0;
+  for (const row of conn.query('SELECT id FROM range(25000)', {}, 4096)) {
+    count += 1;
+    sum += row.id;
+  }
+  assert.equal(count, 25000);
+  assert.equal(sum, (25000 * 24999) / 2);
+});
+
+test('errors arrive as the WIT error variant', () => {
+  const missing = catchError(() => conn.readRecords('SELECT * FROM no_such_table'));
+  assert.equal(missing.tag, 'not-found');
+  assert.equal(missing.val.sqlState, '42P01');
+  assert.ok(missing.val.statementId === undefined || typeof missing.val.statementId === 'string');
+
+  const syntax = catchError(() => conn.readRecords('SELEC id FROM customers'));
+  assert.equal(syntax.tag, 'syntax');
+  assert.equal(syntax.val.sqlState, '42601');
+
+  const badToken = 'dapi-wrong-token-0123456789';
+  const auth = catchError(() => open({ serverHostname: wh.url, httpPath: wh.httpPath, token: badToken }));
+  assert.equal(auth.tag, 'authentication');
+  assert.equal(auth.val.httpStatus, 401);
+  assert.ok(!auth.val.message.includes(badToken), 'the token never appears in an error');
+
+  // Rejected before anything is sent: a marker without a parameter, an empty column name.
+  const marker = catchError(() => conn.readRecords('SELECT %(missing)s AS x'));
+  assert.equal(marker.tag, 'invalid-input');
+  const column = catchError(() => conn.writeRecords([{ '': 1 }], 'customers'));
+  assert.equal(column.tag, 'invalid-input');
+});
+
+test('debug log events reach the host through wasi:logging, without the token', () => {
+  const events = [];
+  setLogSink((e) => events.push(e));
+  try {
+    const logged = open({ serverHostname: wh.url, httpPath: wh.httpPath, token: TOKEN, debugLog: true });
+    logged.readRecords('SELECT 1 AS one');
+    logged.close();
+  } finally {
+    setLogSink(undefined);
+  }
+  assert.ok(events.length > 0, 'debugLog: true emits events');
+  for (const e of events) assert.ok(!JSON.stringify(e).includes(TOKEN));
+});
+
+test('a closed connection rejects calls with invalid-input', () => {
+  const c = connector.Connection.open({
+    serverHostname: wh.url, httpPath: wh.httpPath, credential: { tag: 'access-token', val: TOKEN },
+    externalLinks: false, debugLog: false,
+  });
+  c.close();
+  let err;
+  try { c.readRecords('SELECT 1', []); } catch (e) { err = errorOf(e); }
+  assert.equal(err?.tag, 'invalid-input');
+});
+
+function catchError(fn) {
+  try {
+    fn();
+  } catch (e) {
+    const err = errorOf(e);
+    if (err) return err;
+    throw e;
+  }
+  assert.fail('expected the call to fail');
+}
