@@ -24,7 +24,11 @@
 //! 429 and 503 honour `Retry-After`, else exponential backoff with jitter; connection failures
 //! are retried only when the request cannot have reached the server, except for idempotent
 //! requests (polling, chunks, cancel, token, update MERGE). Once a statement exists, polling
-//! continues through transient failures until the call's deadline, then cancels.
+//! continues through transient failures until the call's deadline, then cancels. A write batch
+//! whose submission's answer was lost is re-sent in an idempotent form (inserts as `MERGE … WHEN
+//! NOT MATCHED THEN INSERT` on the `id` key, deletes and updates as they are) and counted once;
+//! without such a form the write stops with `committed-rows` of the earlier batches
+//! (`docs/wire.md`, "Exactly-once batches").
 //!
 //! # Security
 //! Only `https`, except loopback hosts. Credentials live in [`core::secret::Secret`] (redacted

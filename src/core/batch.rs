@@ -30,7 +30,21 @@ pub struct Plan {
     pub types: Vec<String>,
     /// The statement text, with `:rows` as the only marker.
     pub sql: String,
+    /// The idempotent form of the statement, re-sent (same `:rows`) when a batch's outcome is
+    /// unknown: for inserts a `MERGE … WHEN NOT MATCHED THEN INSERT` on the key column `id`
+    /// (only when every record has a non-null `id` and no two share one), for deletes the
+    /// statement itself; `None` when the batch cannot be re-sent safely. Updates are idempotent
+    /// as they are and are re-sent by the retry policy directly.
+    pub resend_sql: Option<String>,
+    /// Deletes: `SELECT count(*) AS num_matched_rows` of the target rows the batch would delete,
+    /// run before the batch so that a batch committed by an attempt whose answer was lost still
+    /// reports its exact count.
+    pub probe_sql: Option<String>,
 }
+
+/// The key column of an idempotent insert re-send: a column named `id` (ASCII case-insensitive,
+/// as Databricks resolves names), holding a non-null value unique within the records.
+pub const INSERT_KEY: &str = "id";
 
 /// Build the plan of a write: validate names, agree on one type per column, build the SQL.
 pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
@@ -90,19 +104,77 @@ pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
         .map(|t| t.unwrap_or_else(|| "STRING".into()))
         .collect();
     let sql = statement(&table, &names, &types, mode)?;
-    Ok(Plan { names, types, sql })
+    let mut plan = Plan {
+        names,
+        types,
+        sql,
+        resend_sql: None,
+        probe_sql: None,
+    };
+    match mode {
+        Mode::Insert => {
+            let key = plan
+                .names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(INSERT_KEY))
+                .cloned();
+            if let Some(key) = key
+                && check_unique_keys(records, &plan, std::slice::from_ref(&key)).is_ok()
+            {
+                plan.resend_sql = Some(insert_if_absent(&table, &plan, &key)?);
+            }
+        }
+        Mode::Delete => {
+            plan.resend_sql = Some(plan.sql.clone());
+            plan.probe_sql = Some(format!(
+                "SELECT count(*) AS num_matched_rows FROM {table} AS t WHERE t.{} IN (SELECT s.c0 FROM {} AS s)",
+                quote_ident(&plan.names[0])?,
+                source(&plan.types)
+            ));
+        }
+        Mode::Update(_) => {}
+    }
+    Ok(plan)
 }
 
-fn statement(table: &str, names: &[String], types: &[String], mode: &Mode) -> Result<String> {
+/// `(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: T0, …>>')))`: the batch as a relation.
+fn source(types: &[String]) -> String {
     let fields: Vec<String> = types
         .iter()
         .enumerate()
         .map(|(i, t)| format!("c{i}: {t}"))
         .collect();
-    let source = format!(
+    format!(
         "(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<{}>>')))",
         fields.join(", ")
-    );
+    )
+}
+
+/// The insert as `MERGE INTO t USING <batch> ON t.key = s.key WHEN NOT MATCHED THEN INSERT`:
+/// running it again after it (or the plain INSERT) committed inserts nothing.
+fn insert_if_absent(table: &str, plan: &Plan, key: &str) -> Result<String> {
+    let k = plan
+        .names
+        .iter()
+        .position(|n| n == key)
+        .ok_or_else(|| Error::invalid("key column is not in the records"))?;
+    let quoted: Vec<String> = plan
+        .names
+        .iter()
+        .map(|n| quote_ident(n))
+        .collect::<Result<_>>()?;
+    let values: Vec<String> = (0..plan.names.len()).map(|i| format!("s.c{i}")).collect();
+    Ok(format!(
+        "MERGE INTO {table} AS t USING {} AS s ON t.{} = s.c{k} WHEN NOT MATCHED THEN INSERT ({}) VALUES ({})",
+        source(&plan.types),
+        quoted[k],
+        quoted.join(", "),
+        values.join(", ")
+    ))
+}
+
+fn statement(table: &str, names: &[String], types: &[String], mode: &Mode) -> Result<String> {
+    let source = source(types);
     let quoted: Vec<String> = names
         .iter()
         .map(|n| quote_ident(n))

@@ -111,11 +111,9 @@ pub fn run<T: Transport>(
                     return Err(timeout(s, &id, "it was canceled"));
                 }
                 _ => {
-                    return Err(timeout(
-                        s,
-                        &id,
-                        "cancel was requested but its outcome is unknown",
-                    ));
+                    let mut e = timeout(s, &id, "cancel was requested but its outcome is unknown");
+                    e.outcome_unknown = true;
+                    return Err(e);
                 }
             }
         }

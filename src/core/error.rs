@@ -46,6 +46,9 @@ pub struct Error {
     pub retry_after_ms: Option<u64>,
     /// For writes: rows committed before the failure.
     pub committed_rows: Option<u64>,
+    /// A request that may write reached the server but its answer was lost (connection broken
+    /// after sending, or a gateway 500/502/504): whether it took effect is unknown.
+    pub outcome_unknown: bool,
 }
 
 /// Result alias of the core.
@@ -63,6 +66,7 @@ impl Error {
             http_status: None,
             retry_after_ms: None,
             committed_rows: None,
+            outcome_unknown: false,
         }
     }
 

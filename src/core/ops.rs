@@ -8,7 +8,7 @@ use super::http::{Method, Transport};
 use super::retry::Retry;
 use super::session::{Session, Stats};
 use super::sql::{quote_ident, quote_table, translate};
-use super::value::{Column, Value, param_spec};
+use super::value::{Column, ParamSpec, Value, param_spec};
 
 /// Timing and counts of one executed statement.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -112,8 +112,31 @@ fn batch_count(r: &Rows, mode: &Mode) -> Result<u64> {
         })
 }
 
-/// Write `records` to `target` in batches (one statement each); returns the server's count.
-/// On failure the error's `committed_rows` holds the rows committed by earlier batches.
+/// Run one batch statement and read its count row.
+fn run_batch<T: Transport>(
+    s: &mut Session<T>,
+    sql: &str,
+    params: &[ParamSpec],
+    submit: Retry,
+    deadline: u64,
+) -> Result<Rows> {
+    let mut c = driver::run(s, sql, params, submit, deadline)?;
+    let rows = c.all_rows(s, deadline)?;
+    let mut r = Rows {
+        columns: std::mem::take(&mut c.columns),
+        rows,
+        execution: Execution::default(),
+    };
+    r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));
+    Ok(r)
+}
+
+/// Write `records` to `target` in batches (one statement, one Delta commit each); returns the
+/// server's count. Exactly once: a batch whose submission's answer was lost (outcome unknown) is
+/// re-sent in its idempotent form ([`batch::Plan::resend_sql`]) and counted once whichever
+/// attempt committed; when it has none, the write stops with the outcome unknown. On failure the
+/// error's `committed_rows` holds the rows committed by the batches before the failing one, and
+/// its message says which batch failed and whether its outcome is unknown.
 pub fn write<T: Transport>(
     s: &mut Session<T>,
     records: &[Record],
@@ -129,7 +152,7 @@ pub fn write<T: Transport>(
         batch::check_unique_keys(records, &plan, keys)?;
     }
     // An update MERGE sets the same values however often it runs, so a batch whose outcome is
-    // unknown may be re-sent (and its count stays right); inserts and deletes are never re-sent.
+    // unknown may be re-sent by the retry policy itself (and its count stays right).
     let submit = if matches!(mode, Mode::Update(_)) {
         Retry::Idempotent
     } else {
@@ -138,38 +161,114 @@ pub fn write<T: Transport>(
     let mut batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
     let mut committed = 0u64;
     let mut executions = Vec::new();
+    let mut number = 0usize;
     loop {
-        let fail = |mut e: Error, committed: u64| {
+        let fail = |mut e: Error, committed: u64, number: usize| {
             e.committed_rows = Some(committed);
+            let done = number.saturating_sub(1);
+            let what = if e.outcome_unknown {
+                "its outcome is unknown"
+            } else {
+                "it did not commit"
+            };
+            e.message = format!(
+                "{} (write: batch {number} failed and {what}; the {done} batches before it committed {committed} rows)",
+                e.message
+            );
             e
         };
-        let Some(b) = batcher.next_batch().map_err(|e| fail(e, committed))? else {
+        let Some(b) = batcher
+            .next_batch()
+            .map_err(|e| fail(e, committed, number + 1))?
+        else {
             break;
         };
-        let params = [param_spec("rows", &Value::Text(b.json)).map_err(|e| fail(e, committed))?];
+        number += 1;
+        let params =
+            [param_spec("rows", &Value::Text(b.json)).map_err(|e| fail(e, committed, number))?];
         let deadline = s.deadline();
-        let result = driver::run(s, &plan.sql, &params, submit, deadline).and_then(|mut c| {
-            let rows = c.all_rows(s, deadline)?;
-            let mut r = Rows {
-                columns: std::mem::take(&mut c.columns),
-                rows,
-                execution: Execution::default(),
-            };
-            r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));
-            Ok(r)
-        });
-        let r = result.map_err(|e| fail(e, committed))?;
-        let n = batch_count(&r, &mode).map_err(|e| fail(e, committed))?;
+        // Deletes: how many target rows this batch matches before it runs.
+        let matched = match &plan.probe_sql {
+            Some(sql) => {
+                let r = run_batch(s, sql, &params, Retry::Idempotent, deadline)
+                    .map_err(|e| fail(e, committed, number))?;
+                Some(r.count("num_matched_rows").ok_or_else(|| {
+                    fail(
+                        Error::server("the match count of a delete batch has no num_matched_rows")
+                            .with_statement(Some(&r.execution.statement_id)),
+                        committed,
+                        number,
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let (r, n) = match run_batch(s, &plan.sql, &params, submit, deadline) {
+            Ok(r) => {
+                let n = batch_count(&r, &mode).map_err(|e| fail(e, committed, number))?;
+                (r, n)
+            }
+            Err(e) if e.outcome_unknown && e.statement_id.is_none() => {
+                let Some(resend) = &plan.resend_sql else {
+                    let mut e = e;
+                    e.message.push_str(
+                        "; not re-sent: the records have no non-null, unique `id` column to make the insert idempotent",
+                    );
+                    return Err(fail(e, committed, number));
+                };
+                s.debug(|| {
+                    format!(
+                        "batch {number}: outcome unknown ({}); re-sending it in idempotent form",
+                        e.message
+                    )
+                });
+                let r =
+                    run_batch(s, resend, &params, Retry::Idempotent, deadline).map_err(|e2| {
+                        let mut e2 = fail(e2, committed, number);
+                        e2.outcome_unknown = true;
+                        e2.message = format!(
+                            "{} — after the first attempt's outcome was unknown: {}",
+                            e2.message, e.message
+                        );
+                        e2
+                    })?;
+                let again = batch_count(&r, &mode).map_err(|e| fail(e, committed, number))?;
+                let n = resent_count(&mode, b.rows as u64, again, matched);
+                s.debug(|| {
+                    format!("batch {number}: re-send counted {again}, the batch committed {n} rows")
+                });
+                (r, n)
+            }
+            Err(e) => return Err(fail(e, committed, number)),
+        };
         committed += n;
         s.debug(|| {
             format!(
-                "batch of {} records: statement {} counted {n} rows in {} ms ({} retries)",
+                "batch {number} of {} records: statement {} counted {n} rows in {} ms ({} retries)",
                 b.rows, r.execution.statement_id, r.execution.elapsed_ms, r.execution.retries
             )
         });
-        executions.push(r.execution);
+        let mut execution = r.execution;
+        execution.rows_affected = n;
+        executions.push(execution);
     }
     Ok((committed, executions))
+}
+
+/// The rows a batch of `rows` records committed when its first attempt's outcome was unknown and
+/// its idempotent re-send counted `again`. One batch is one Delta commit, so the lost attempt
+/// committed all of it or nothing.
+/// - Insert (`MERGE … WHEN NOT MATCHED THEN INSERT` on `id`): `again == 0` means every id was
+///   already present, i.e. the lost attempt committed the batch (ids are keys: a write inserts new
+///   ids), so `rows`; otherwise the lost attempt committed nothing and the re-send's count stands.
+/// - Delete (the same MERGE again): `again > 0` means the lost attempt deleted nothing (it would
+///   have left no matching row); `again == 0` means it deleted the `matched` rows counted before.
+fn resent_count(mode: &Mode, rows: u64, again: u64, matched: Option<u64>) -> u64 {
+    match mode {
+        Mode::Insert if again == 0 => rows,
+        Mode::Delete if again == 0 => matched.unwrap_or(0),
+        _ => again,
+    }
 }
 
 /// Cancel statement `id` (validated), with retries; the server answers `{}`.

@@ -128,7 +128,13 @@ impl<T: Transport> Session<T> {
                     stats.retries += 1;
                 }
                 Some(r) if (200..300).contains(&r.status) => return Ok(r),
-                Some(r) => return Err(http_error(&r)),
+                Some(r) => {
+                    let mut e = http_error(&r);
+                    // A gateway error on a submission: the statement may or may not have run.
+                    e.outcome_unknown =
+                        retry == Retry::Submit && matches!(r.status, 500 | 502 | 504);
+                    return Err(e);
+                }
                 None => {}
             }
         }
@@ -184,7 +190,8 @@ impl<T: Transport> Session<T> {
                 } else {
                     format!("connection failed: {}", te.message)
                 };
-                let e = Error::new(ErrorKind::Connection, message);
+                let mut e = Error::new(ErrorKind::Connection, message);
+                e.outcome_unknown = unknown;
                 if last || !te.retryable || !retry.connection(te.maybe_sent) {
                     return Err(e);
                 }
