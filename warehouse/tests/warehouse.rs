@@ -95,6 +95,7 @@ fn ddl_and_wire_writes() {
         &format!("MERGE INTO {T} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1"),
         json!([{"name": "rows", "value": upd, "type": "STRING"}]),
     );
+    assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let cols: Vec<&str> = r["manifest"]["schema"]["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(cols, vec!["num_affected_rows", "num_updated_rows", "num_deleted_rows", "num_inserted_rows"], "{r}");
     assert_eq!(r["result"]["data_array"], json!([["2", "2", "0", "0"]]));
@@ -157,7 +158,10 @@ fn catalogs_schemas_show_describe() {
     let d = w.rows("DESCRIBE TABLE sales.eu.orders");
     assert_eq!(d[0][..2], [s("id"), s("bigint")]);
     assert!(d.iter().any(|r| r[0] == s("# Partition Information")));
+    // like Databricks, a missing schema in a query is a missing table
     let (st, msg) = w.fails("SELECT * FROM sales.nope.orders");
+    assert_eq!(st, "42P01", "{msg}");
+    let (st, msg) = w.fails("CREATE TABLE sales.nope.x (id INT)");
     assert_eq!(st, "42704", "{msg}");
     let (st, msg) = w.fails("SELECT * FROM main.default.nope");
     assert_eq!(st, "42P01", "{msg}");

@@ -121,7 +121,8 @@ impl Engine {
         let on = self.expression(x, &m.on, &both)?;
         let mut b = table.merge(source_df, on).with_source_alias(sa.clone()).with_target_alias(ta.clone()).with_commit_properties(commit_props(x));
         let tcols: Vec<String> = target.fields().iter().map(|f| f.name().clone()).collect();
-        let star: Vec<(String, String)> = tcols
+        let star = || -> Result<Vec<(String, String)>, SqlError> {
+            tcols
             .iter()
             .map(|c| {
                 if source_schema.fields().iter().any(|f| f.name() == c) {
@@ -130,7 +131,8 @@ impl Engine {
                     Err(SqlError::UnresolvedColumn { name: format!("`{sa}`.`{c}`"), suggestions: source_schema.fields().iter().map(|f| format!("`{sa}`.`{}`", f.name())).collect::<Vec<_>>().join(", ") })
                 }
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, _>>()
+        };
         for clause in m.clauses {
             let pred = clause.predicate.as_deref().map(|p| self.expression(x, p, &both)).transpose()?;
             let pairs = |sets: &[(String, String)]| -> Result<Vec<(String, Expr)>, SqlError> {
@@ -146,7 +148,7 @@ impl Engine {
                     })?
                 }
                 (MatchKind::Matched, MergeAction::UpdateStar) => {
-                    let sets = pairs(&star)?;
+                    let sets = pairs(&star()?)?;
                     b.when_matched_update(|mut u| {
                         if let Some(p) = pred { u = u.predicate(p) }
                         for (c, e) in sets { u = u.update(c.as_str(), e) }
@@ -166,7 +168,7 @@ impl Engine {
                     })?
                 }
                 (MatchKind::NotMatched, MergeAction::InsertStar) => {
-                    let sets = pairs(&star)?;
+                    let sets = pairs(&star()?)?;
                     b.when_not_matched_insert(|mut i| {
                         if let Some(p) = pred { i = i.predicate(p) }
                         for (c, e) in sets { i = i.set(c.as_str(), e) }

@@ -881,6 +881,19 @@ pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<Inli
             i = sig[si + next + 3] + 1;
             continue;
         }
+        // CAST(x AS TIMESTAMP): Databricks TIMESTAMP is zoned (TIMESTAMP_LTZ); TIMESTAMP_NTZ is not
+        if matches!(sig.get(si.wrapping_sub(1)).map(|&x| &toks[x]), Some(t) if si > 0 && word(t, "AS")) {
+            if word(&toks[i], "TIMESTAMP") || word(&toks[i], "TIMESTAMP_LTZ") {
+                out.push(Token::make_keyword("TIMESTAMP WITH TIME ZONE"));
+                i += 1;
+                continue;
+            }
+            if word(&toks[i], "TIMESTAMP_NTZ") {
+                out.push(Token::make_keyword("TIMESTAMP"));
+                i += 1;
+                continue;
+            }
+        }
         // INTERVAL <number> <unit>
         if word(&toks[i], "INTERVAL") {
             if let (Some(Token::Number(n, _)), Some(Token::Word(u))) = (s(1), s(2)) {
@@ -888,7 +901,14 @@ pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<Inli
                 if ["YEAR", "YEARS", "MONTH", "MONTHS", "WEEK", "WEEKS", "DAY", "DAYS", "HOUR", "HOURS", "MINUTE", "MINUTES", "SECOND", "SECONDS"].contains(&unit.as_str()) {
                     out.push(toks[i].clone());
                     out.push(Token::Whitespace(Whitespace::Space));
-                    out.push(Token::SingleQuotedString(format!("{n} {unit}")));
+                    let singular = unit.trim_end_matches('S');
+                    let (n, singular) = match (singular, n.parse::<i64>()) {
+                        ("WEEK", Ok(w)) => ((w * 7).to_string(), "DAY"),
+                        (u, _) => (n.clone(), u),
+                    };
+                    out.push(Token::SingleQuotedString(n));
+                    out.push(Token::Whitespace(Whitespace::Space));
+                    out.push(Token::make_keyword(singular));
                     i = sig[si + 2] + 1;
                     continue;
                 }
@@ -964,7 +984,7 @@ mod tests {
     fn rewrites_inline_and_intervals() {
         let mut n = 0;
         let (q, inl) = rewrite_query("SELECT c0 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s WHERE d > current_date() - INTERVAL 30 DAYS", &mut n).unwrap();
-        assert_eq!(q, "SELECT c0 FROM (SELECT * FROM __inline_0) AS s WHERE d > current_date() - INTERVAL '30 DAYS'");
+        assert_eq!(q, "SELECT c0 FROM (SELECT * FROM __inline_0) AS s WHERE d > current_date() - INTERVAL '30' DAY");
         assert_eq!(inl[0].param.as_deref(), Some("rows"));
         assert_eq!(strip_qualifier("t.`id` = 1 AND t.x > s.y", "t"), "`id` = 1 AND x > s.y");
         assert!(has_placeholder("id = :x"));
