@@ -179,7 +179,8 @@ async fn main() -> ExitCode {
 }
 
 fn init_tracing(debug_log: bool) {
-    let default = if debug_log { "warn,openmatch::guest=debug,openmatch::host=info" } else { "warn" };
+    // Only the connector's own events by default; the embedded warehouse's libraries stay quiet.
+    let default = if debug_log { "error,openmatch::guest=debug,openmatch::host=info" } else { "error,openmatch=warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
