@@ -34,4 +34,4 @@ fi
 
 npm ci --no-audit --no-fund --loglevel=error
 ./transpile.sh
-node --test test/
+node --test test/*.test.js

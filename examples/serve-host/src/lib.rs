@@ -95,38 +95,55 @@ impl Drop for Server {
     }
 }
 
-/// Compiles `component` and serves it on `listen` (use port 0 for an ephemeral port).
-pub async fn serve(component: &[u8], listen: SocketAddr, options: ServeOptions) -> Result<Server> {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    let engine = Engine::new(&config)?;
-    let component = Component::new(&engine, component).map_err(anyhow::Error::from).context("compiling the component")?;
-    let mut linker: Linker<State> = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    wit_logging::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)?;
-    let pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).context("linking the component")?;
-    let pre = ProxyPre::new(pre)
-        .map_err(anyhow::Error::from)
-        .context("the component does not export wasi:http/incoming-handler@0.2")?;
+/// A compiled, linked component ready to serve (compile once, serve many times).
+#[derive(Clone)]
+pub struct Host {
+    pre: ProxyPre<State>,
+}
 
-    let listener = TcpListener::bind(listen).await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let shared = Arc::new(Shared { pre, options });
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let shared = shared.clone();
-                    async move { shared.handle(req).await }
+impl Host {
+    /// Compiles `component` and links it against WASI 0.2, wasi:http 0.2 and wasi:logging.
+    pub fn new(component: &[u8]) -> Result<Host> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let component = Component::new(&engine, component).map_err(anyhow::Error::from).context("compiling the component")?;
+        let mut linker: Linker<State> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        wit_logging::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)?;
+        let pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).context("linking the component")?;
+        let pre = ProxyPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the component does not export wasi:http/incoming-handler@0.2")?;
+        Ok(Host { pre })
+    }
+
+    /// Serves on `listen` (port 0 for an ephemeral port) with `options`, one instance per request.
+    pub async fn serve(&self, listen: SocketAddr, options: ServeOptions) -> Result<Server> {
+        let listener = TcpListener::bind(listen).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let shared = Arc::new(Shared { pre: self.pre.clone(), options });
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { shared.handle(req).await }
+                    });
+                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
                 });
-                let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
-    });
-    Ok(Server { url, task })
+            }
+        });
+        Ok(Server { url, task })
+    }
+}
+
+/// Compiles `component` and serves it on `listen`: [`Host::new`] then [`Host::serve`].
+pub async fn serve(component: &[u8], listen: SocketAddr, options: ServeOptions) -> Result<Server> {
+    Host::new(component)?.serve(listen, options).await
 }
 
 struct Shared {

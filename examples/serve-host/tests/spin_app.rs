@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use serve_host::{ServeOptions, compose, serve};
+use serve_host::{Host, ServeOptions, compose};
 
 fn connector_wasm() -> PathBuf {
     if let Some(p) = std::env::var_os("OPENMATCH_CONNECTOR_WASM").filter(|p| !p.is_empty()) {
@@ -64,6 +64,7 @@ async fn spin_app_serves_customers_through_the_connector() {
     let app = PathBuf::from(env!("SPIN_APP_WASM"));
     assert!(app.exists(), "{} is missing: examples/spin-app did not build (see the build warnings)", app.display());
     let composed = compose(&app, &connector_wasm()).expect("composition succeeds");
+    let host = Host::new(&composed).expect("the composed component compiles and links");
 
     let data = temp_dir("data");
     let wh = warehouse::spawn(warehouse::Config::new(&data)).await.unwrap();
@@ -72,7 +73,7 @@ async fn spin_app_serves_customers_through_the_connector() {
     sql(&client, &wh.url, "CREATE TABLE customers (id BIGINT, name STRING, region STRING, balance DOUBLE)").await;
 
     let options = ServeOptions { env: env(&wh.url, &[]), allow: vec![authority.clone()], log: false };
-    let server = serve(&composed, "127.0.0.1:0".parse().unwrap(), options.clone()).await.unwrap();
+    let server = host.serve("127.0.0.1:0".parse().unwrap(), options.clone()).await.unwrap();
     let url = format!("{}/customers", server.url);
 
     // POST one object and an array: 201 with the server's count.
@@ -121,7 +122,7 @@ async fn spin_app_serves_customers_through_the_connector() {
 
     // A missing table → the connector's not-found → 404 with the SQLSTATE.
     let missing = ServeOptions { env: env(&wh.url, &[("CUSTOMERS_TABLE", "no_such_table")]), ..options.clone() };
-    let server2 = serve(&composed, "127.0.0.1:0".parse().unwrap(), missing).await.unwrap();
+    let server2 = host.serve("127.0.0.1:0".parse().unwrap(), missing).await.unwrap();
     let resp = client.get(format!("{}/customers", server2.url)).send().await.unwrap();
     assert_eq!(resp.status(), 404);
     let body: Value = resp.json().await.unwrap();
@@ -130,7 +131,7 @@ async fn spin_app_serves_customers_through_the_connector() {
 
     // The warehouse is not on the allow-list → the host denies the request → 503 connection.
     let denied = ServeOptions { allow: vec![], ..options.clone() };
-    let server3 = serve(&composed, "127.0.0.1:0".parse().unwrap(), denied).await.unwrap();
+    let server3 = host.serve("127.0.0.1:0".parse().unwrap(), denied).await.unwrap();
     let resp = client.get(format!("{}/customers", server3.url)).send().await.unwrap();
     assert_eq!(resp.status(), 503);
     let body: Value = resp.json().await.unwrap();
