@@ -27,3 +27,5 @@ mod driver_tests;
 mod fake;
 #[cfg(test)]
 mod fuzz_tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod prop_tests;
