@@ -1318,3 +1318,19 @@ fn exactly_once_against_a_lossy_model_warehouse() {
     );
     assert!(ok > 100 && lost_after > 50 && lost_before > 50);
 }
+
+#[test]
+fn a_read_only_statement_whose_answer_was_lost_is_resent() {
+    let mut s = session();
+    s.transport
+        .fail(Method::Post, STMTS, true)
+        .on(Method::Post, STMTS, 200, TIMESTAMPS);
+    let r = ops::read_all(&mut s, "/* report */ SELECT id, ts FROM t", &[]).unwrap();
+    assert_eq!(r.rows.len(), 3);
+    // DML through read-all is not re-sent.
+    let mut s = session();
+    s.transport.fail(Method::Post, STMTS, true);
+    let e = ops::read_all(&mut s, "DELETE FROM t", &[]).unwrap_err();
+    assert!(e.outcome_unknown);
+    assert_eq!(s.transport.sent.len(), 1);
+}

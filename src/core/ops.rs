@@ -7,7 +7,7 @@ use super::error::{Error, Result};
 use super::http::{Method, Transport};
 use super::retry::Retry;
 use super::session::{Session, Stats};
-use super::sql::{quote_ident, quote_table, translate};
+use super::sql::{is_read_only, quote_ident, quote_table, translate};
 use super::value::{Column, ParamSpec, Value, param_spec};
 
 /// Timing and counts of one executed statement.
@@ -57,7 +57,13 @@ pub fn query<T: Transport>(
     deadline: u64,
 ) -> Result<Cursor> {
     let t = translate(sql, params)?;
-    driver::run(s, &t.sql, &t.params, Retry::Submit, deadline)
+    // A read-only statement is re-sent when its answer was lost; anything else may write.
+    let submit = if is_read_only(&t.sql) {
+        Retry::Idempotent
+    } else {
+        Retry::Submit
+    };
+    driver::run(s, &t.sql, &t.params, submit, deadline)
 }
 
 /// The execution record of a cursor read to its end.

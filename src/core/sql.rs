@@ -252,9 +252,88 @@ fn marker_at(chars: &[char], start: usize) -> Result<(String, usize)> {
     Ok((name, j + 2))
 }
 
+/// Whether `sql` is certainly read-only, so that re-sending it after its answer was lost
+/// changes nothing: its first keyword (after whitespace, comments and opening parentheses) is
+/// `SELECT`, `VALUES`, `SHOW`, `DESCRIBE`/`DESC` or `EXPLAIN`. Databricks SQL has no DML that
+/// starts with one of these (a CTE may precede DML, so `WITH` is not counted as read-only).
+pub fn is_read_only(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(r) = trimmed.strip_prefix("--") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = trimmed.strip_prefix("/*") {
+            // Nested block comments, as the translator reads them.
+            let mut depth = 1;
+            let mut chars = r.char_indices().peekable();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match (c, chars.peek().map(|&(_, n)| n)) {
+                    ('/', Some('*')) => {
+                        chars.next();
+                        depth += 1;
+                    }
+                    ('*', Some('/')) => {
+                        chars.next();
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(i + 2);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let Some(end) = end else { return false };
+            rest = &r[end..];
+        } else {
+            rest = trimmed;
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    matches!(
+        word.as_str(),
+        "SELECT" | "VALUES" | "SHOW" | "DESCRIBE" | "DESC" | "EXPLAIN"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_statements_are_recognised() {
+        for ro in [
+            "SELECT 1",
+            "  select * from t",
+            "(SELECT 1) UNION (SELECT 2)",
+            "-- c\n/* a /* nested */ b */ SELECT 1",
+            "SHOW TABLES",
+            "DESCRIBE HISTORY t",
+            "desc t",
+            "EXPLAIN SELECT 1",
+            "VALUES (1)",
+        ] {
+            assert!(is_read_only(ro), "{ro}");
+        }
+        for rw in [
+            "INSERT INTO t SELECT 1",
+            "WITH c AS (SELECT 1) INSERT INTO t SELECT * FROM c",
+            "MERGE INTO t USING s ON 1=1 WHEN MATCHED THEN DELETE",
+            "/* unterminated SELECT 1",
+            "-- SELECT 1",
+            "SELECTED",
+            "DELETE FROM t",
+            "",
+        ] {
+            assert!(!is_read_only(rw), "{rw}");
+        }
+    }
 
     fn tr(sql: &str, names: &[&str]) -> Result<String> {
         let params: Vec<(String, Value)> = names
