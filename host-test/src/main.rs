@@ -227,12 +227,20 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Write { target, file } => {
             let records = typed_records(&mut conn, &target, &file).await?;
-            let n = write_with_progress(&mut conn, &records, &target, cli.conn.batch_rows).await?;
+            let mut n = 0;
+            for group in group_by_columns(&records) {
+                n += write_with_progress(&mut conn, &group, &target, cli.conn.batch_rows)
+                    .await
+                    .map_err(|e| add_committed(e, n))?;
+            }
             print_count(json, n, "inserted");
         }
         Cmd::Update { target, file, keys } => {
             let records = typed_records(&mut conn, &target, &file).await?;
-            let n = conn.update_records(&records, &target, &keys).await?;
+            let mut n = 0;
+            for group in group_by_columns(&records) {
+                n += conn.update_records(&group, &target, &keys).await.map_err(|e| add_committed(e, n))?;
+            }
             print_count(json, n, "updated");
         }
         Cmd::Delete { target, ids, key } => {
@@ -286,6 +294,31 @@ fn print_rows(json: bool, rows: &[Row]) {
     } else {
         output::print_rows(rows, None);
     }
+}
+
+/// Count rows committed by earlier calls into an error's `committed_rows`.
+fn add_committed(e: Error, earlier: u64) -> Error {
+    if earlier == 0 {
+        return e;
+    }
+    let mut info = e.info().clone();
+    info.committed_rows = Some(earlier + info.committed_rows.unwrap_or(0));
+    Error::new(e.kind(), info)
+}
+
+/// Split records into groups with the same set of columns (the connector sends one column
+/// list per statement), keeping the order of first appearance.
+fn group_by_columns(records: &[Row]) -> Vec<Vec<Row>> {
+    let mut groups: Vec<(Vec<String>, Vec<Row>)> = Vec::new();
+    for r in records {
+        let mut key: Vec<String> = r.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        key.sort();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(r.clone()),
+            None => groups.push((key, vec![r.clone()])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 fn parse_params(specs: &[String]) -> Result<Vec<Param>, Error> {
