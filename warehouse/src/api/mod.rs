@@ -39,6 +39,18 @@ pub struct AppState {
     pub base_url: Arc<str>,
 }
 
+/// Access log at debug level: method, path (link tokens redacted), status, duration.
+/// Credentials are never logged.
+async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let path = if path.starts_with("/ext/results/") { "/ext/results/<redacted>".to_string() } else { path };
+    let t0 = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), duration_ms = t0.elapsed().as_millis() as u64, "request");
+    resp
+}
+
 fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
     router.route(path, handler.clone()).route(&format!("{path}/"), handler)
 }
@@ -65,6 +77,7 @@ pub fn app(state: AppState) -> Router {
     r.fallback(misc::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), faults::inject))
+        .layer(axum::middleware::from_fn(access_log))
         .layer(DefaultBodyLimit::max(512 * 1024 * 1024))
         .with_state(state)
 }
