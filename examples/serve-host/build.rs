@@ -11,7 +11,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SPIN_APP_WASM");
     println!("cargo:rerun-if-changed=build.rs");
     if let Some(path) = env::var_os("SPIN_APP_WASM").filter(|p| !p.is_empty()) {
-        println!("cargo:rustc-env=SPIN_APP_WASM={}", PathBuf::from(path).display());
+        println!(
+            "cargo:rustc-env=SPIN_APP_WASM={}",
+            PathBuf::from(path).display()
+        );
         return;
     }
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -19,7 +22,16 @@ fn main() {
     for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", app.join(watched).display());
     }
-    println!("cargo:rerun-if-changed={}", manifest.parent().unwrap().parent().unwrap().join("wit").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("wit")
+            .display()
+    );
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
     let target = out_dir
         .ancestors()
@@ -31,7 +43,13 @@ fn main() {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&app)
-        .args(["build", "--locked", "--release", "--target", "wasm32-wasip2"])
+        .args([
+            "build",
+            "--locked",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+        ])
         .env("CARGO_TARGET_DIR", &target)
         // Do not leak the outer build's settings into the nested wasm build.
         .env_remove("RUSTFLAGS")
@@ -40,7 +58,9 @@ fn main() {
         .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => println!("cargo:warning=building examples/spin-app failed ({s}); the serve-host test will fail"),
+        Ok(s) => println!(
+            "cargo:warning=building examples/spin-app failed ({s}); the serve-host test will fail"
+        ),
         Err(e) => println!("cargo:warning=could not run cargo for examples/spin-app: {e}"),
     }
     println!("cargo:rustc-env=SPIN_APP_WASM={}", wasm.display());

@@ -34,7 +34,8 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{
-    RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView, default_send_request,
+    RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+    default_send_request,
 };
 
 mod logging {
@@ -58,12 +59,18 @@ pub fn compose(app: &Path, connector: &Path) -> Result<Vec<u8>> {
     let dir = std::env::temp_dir().join(format!(
         "serve-host-compose-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
     ));
     std::fs::create_dir_all(&dir)?;
     let plug = dir.join("openmatch-databricks.wasm");
     std::fs::copy(connector, &plug).with_context(|| format!("copying {}", connector.display()))?;
-    let config = wasm_compose::config::Config { definitions: vec![plug], ..Default::default() };
+    let config = wasm_compose::config::Config {
+        definitions: vec![plug],
+        ..Default::default()
+    };
     let composed = wasm_compose::composer::ComponentComposer::new(app, &config)
         .compose()
         .with_context(|| format!("composing {} with {}", app.display(), connector.display()));
@@ -107,12 +114,17 @@ impl Host {
         let mut config = Config::new();
         config.wasm_component_model(true);
         let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
-        let component = Component::new(&engine, component).map_err(anyhow::Error::from).context("compiling the component")?;
+        let component = Component::new(&engine, component)
+            .map_err(anyhow::Error::from)
+            .context("compiling the component")?;
         let mut linker: Linker<State> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         wit_logging::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)?;
-        let pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).context("linking the component")?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("linking the component")?;
         let pre = ProxyPre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler@0.2")?;
@@ -123,17 +135,25 @@ impl Host {
     pub async fn serve(&self, listen: SocketAddr, options: ServeOptions) -> Result<Server> {
         let listener = TcpListener::bind(listen).await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let shared = Arc::new(Shared { pre: self.pre.clone(), options });
+        let shared = Arc::new(Shared {
+            pre: self.pre.clone(),
+            options,
+        });
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let shared = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let shared = shared.clone();
                         async move { shared.handle(req).await }
                     });
-                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -152,12 +172,17 @@ struct Shared {
 }
 
 impl Shared {
-    async fn handle(&self, req: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Response<HyperOutgoingBody>> {
+    async fn handle(
+        &self,
+        req: hyper::Request<hyper::body::Incoming>,
+    ) -> Result<hyper::Response<HyperOutgoingBody>> {
         let mut wasi = WasiCtx::builder();
         for (k, v) in &self.options.env {
             wasi.env(k, v);
         }
-        wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        wasi.allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
         let state = State {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
@@ -167,12 +192,18 @@ impl Shared {
         };
         let mut store = Store::new(self.pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let req = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = self.pre.clone();
         let task = tokio::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await
         });
         match receiver.await {
             Ok(Ok(resp)) => Ok(resp),
@@ -199,13 +230,20 @@ struct State {
 
 impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for State {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 
@@ -240,7 +278,7 @@ impl WasiHttpHooks for AllowList {
             (Some(h), None) => format!("{h}:443"),
             _ => String::new(),
         };
-        if !self.0.iter().any(|a| *a == authority) {
+        if !self.0.contains(&authority) {
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
         Box::new(async move {

@@ -29,17 +29,23 @@ async fn main() -> Result<()> {
             "--allow" => options.allow.push(value()?),
             "--log" => options.log = true,
             "-h" | "--help" => {
-                println!("serve-host <component.wasm> [--connector <connector.wasm>] [--listen addr] [--env NAME=VALUE]... [--allow host:port]... [--log]");
+                println!(
+                    "serve-host <component.wasm> [--connector <connector.wasm>] [--listen addr] [--env NAME=VALUE]... [--allow host:port]... [--log]"
+                );
                 return Ok(());
             }
-            other if component.is_none() && !other.starts_with('-') => component = Some(other.into()),
+            other if component.is_none() && !other.starts_with('-') => {
+                component = Some(other.into())
+            }
             other => bail!("unexpected argument {other}"),
         }
     }
     let component = component.context("give the component to serve")?;
     let bytes = match connector {
         Some(connector) => compose(&component, &connector)?,
-        None => std::fs::read(&component).with_context(|| format!("reading {}", component.display()))?,
+        None => {
+            std::fs::read(&component).with_context(|| format!("reading {}", component.display()))?
+        }
     };
     let server = serve(&bytes, listen.parse()?, options).await?;
     println!("listening on {}", server.url);

@@ -32,16 +32,26 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let path = req.path();
     let route = path.trim_end_matches('/');
     if route != "/customers" {
-        return Ok(json_response(404, &json!({"error": "not-found", "message": format!("no route {path}")})));
+        return Ok(json_response(
+            404,
+            &json!({"error": "not-found", "message": format!("no route {path}")}),
+        ));
     }
     let result = match req.method() {
         Method::Get => list(query_param(req.query(), "region")),
         Method::Post => insert(req.body()),
-        _ => return Ok(json_response(405, &json!({"error": "method-not-allowed", "message": "use GET or POST"}))),
+        _ => {
+            return Ok(json_response(
+                405,
+                &json!({"error": "method-not-allowed", "message": "use GET or POST"}),
+            ));
+        }
     };
     Ok(match result {
         Ok((status, body)) => json_response(status, &body),
-        Err(Failure::BadRequest(message)) => json_response(400, &json!({"error": "invalid-input", "message": message})),
+        Err(Failure::BadRequest(message)) => {
+            json_response(400, &json!({"error": "invalid-input", "message": message}))
+        }
         Err(Failure::Connector(e)) => error_response(e),
     })
 }
@@ -67,11 +77,14 @@ fn table() -> String {
 
 /// One connection per request: a Spin component instance lives for one request anyway.
 fn connect() -> Result<Connection, Failure> {
-    let missing = |name: &str| Failure::BadRequest(format!("the app is not configured: set {name}"));
+    let missing =
+        |name: &str| Failure::BadRequest(format!("the app is not configured: set {name}"));
     let config = Config {
         server_hostname: env("DATABRICKS_HOST").ok_or_else(|| missing("DATABRICKS_HOST"))?,
         http_path: env("DATABRICKS_HTTP_PATH").ok_or_else(|| missing("DATABRICKS_HTTP_PATH"))?,
-        credential: Credential::AccessToken(env("DATABRICKS_TOKEN").ok_or_else(|| missing("DATABRICKS_TOKEN"))?),
+        credential: Credential::AccessToken(
+            env("DATABRICKS_TOKEN").ok_or_else(|| missing("DATABRICKS_TOKEN"))?,
+        ),
         catalog: env("DATABRICKS_CATALOG"),
         schema: env("DATABRICKS_SCHEMA"),
         timeout_ms: Some(60_000),
@@ -90,25 +103,38 @@ fn list(region: Option<String>) -> Result<(u16, Json), Failure> {
     let (sql, params) = match region {
         Some(region) => (
             format!("SELECT * FROM {table} WHERE region = %(region)s ORDER BY id"),
-            vec![Param { name: "region".into(), value: Value::Text(region) }],
+            vec![Param {
+                name: "region".into(),
+                value: Value::Text(region),
+            }],
         ),
         None => (format!("SELECT * FROM {table} ORDER BY id"), Vec::new()),
     };
     let rows = conn.read_records(&sql, &params)?;
-    Ok((200, Json::Array(rows.into_iter().map(row_to_json).collect())))
+    Ok((
+        200,
+        Json::Array(rows.into_iter().map(row_to_json).collect()),
+    ))
 }
 
 fn insert(body: &[u8]) -> Result<(u16, Json), Failure> {
-    let parsed: Json = serde_json::from_slice(body).map_err(|e| Failure::BadRequest(format!("body is not JSON: {e}")))?;
+    let parsed: Json = serde_json::from_slice(body)
+        .map_err(|e| Failure::BadRequest(format!("body is not JSON: {e}")))?;
     let objects = match parsed {
         Json::Array(items) => items,
         object @ Json::Object(_) => vec![object],
-        _ => return Err(Failure::BadRequest("send a JSON object or an array of objects".into())),
+        _ => {
+            return Err(Failure::BadRequest(
+                "send a JSON object or an array of objects".into(),
+            ));
+        }
     };
     let mut records = Vec::with_capacity(objects.len());
     for item in objects {
         let Json::Object(fields) = item else {
-            return Err(Failure::BadRequest("every record must be a JSON object".into()));
+            return Err(Failure::BadRequest(
+                "every record must be a JSON object".into(),
+            ));
         };
         records.push(json_to_row(fields)?);
     }
@@ -133,7 +159,11 @@ fn json_to_row(fields: Map<String, Json>) -> Result<Row, Failure> {
                     None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
                 },
                 Json::String(s) => Value::Text(s),
-                other => return Err(Failure::BadRequest(format!("field {name}: nested JSON {other} is not a column value"))),
+                other => {
+                    return Err(Failure::BadRequest(format!(
+                        "field {name}: nested JSON {other} is not a column value"
+                    )));
+                }
             };
             Ok(Field { name, value })
         })
@@ -141,7 +171,11 @@ fn json_to_row(fields: Map<String, Json>) -> Result<Row, Failure> {
 }
 
 fn row_to_json(row: Row) -> Json {
-    Json::Object(row.into_iter().map(|f| (f.name, value_to_json(f.value))).collect())
+    Json::Object(
+        row.into_iter()
+            .map(|f| (f.name, value_to_json(f.value)))
+            .collect(),
+    )
 }
 
 /// WIT → JSON: exact decimals and 64-bit integers beyond 2^53 as strings, dates `YYYY-MM-DD`,
@@ -190,7 +224,11 @@ fn format_micros(us: i64, zone: &str) -> String {
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| percent_decode(v))
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| percent_decode(v))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -224,7 +262,9 @@ fn status_of(e: &Error) -> u16 {
         Error::ResourceExhausted(_) => 429,
         Error::Timeout(_) => 504,
         Error::Connection(_) => 503,
-        Error::Authentication(_) | Error::Permission(_) | Error::Canceled(_) | Error::Server(_) => 502,
+        Error::Authentication(_) | Error::Permission(_) | Error::Canceled(_) | Error::Server(_) => {
+            502
+        }
     }
 }
 
@@ -253,5 +293,9 @@ fn error_response(e: Error) -> Response {
 }
 
 fn json_response(status: u16, body: &Json) -> Response {
-    Response::builder().status(status).header("content-type", "application/json").body(body.to_string()).build()
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build()
 }

@@ -27,13 +27,22 @@ pub const PACKAGE: &str = "openmatch:databricks";
 
 /// Workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("examples/wit-check is two levels deep").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("examples/wit-check is two levels deep")
+        .to_path_buf()
 }
 
 /// Prints `pkg` of `resolve` and every other package it holds, as `wasm-tools component wit`
 /// does. With `docs` false doc comments are left out (the contract proper).
 fn print(resolve: &Resolve, pkg: PackageId, docs: bool) -> Result<String> {
-    let nested: Vec<PackageId> = resolve.packages.iter().map(|(id, _)| id).filter(|id| *id != pkg).collect();
+    let nested: Vec<PackageId> = resolve
+        .packages
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id != pkg)
+        .collect();
     let mut printer = WitPrinter::default();
     printer.emit_docs(docs);
     printer.print(resolve, pkg, &nested)?;
@@ -43,7 +52,9 @@ fn print(resolve: &Resolve, pkg: PackageId, docs: bool) -> Result<String> {
 /// The WIT package in directory `dir` (with its `deps/`), rendered.
 pub fn render_wit_dir(dir: &Path, docs: bool) -> Result<String> {
     let mut resolve = Resolve::default();
-    let (pkg, _) = resolve.push_dir(dir).map_err(|e| anyhow!("{}", resolve.render_error(&e)))?;
+    let (pkg, _) = resolve
+        .push_dir(dir)
+        .map_err(|e| anyhow!("{}", resolve.render_error(&e)))?;
     print(&resolve, pkg, docs)
 }
 
@@ -59,7 +70,9 @@ pub fn render_component(wasm: &[u8], docs: bool) -> Result<String> {
 /// Re-renders WIT text (e.g. a snapshot) without doc comments.
 pub fn strip_docs(text: &str, name: &str) -> Result<String> {
     let mut resolve = Resolve::default();
-    let pkg = resolve.push_str(name, text).map_err(|e| anyhow!("{}", resolve.render_error(&e)))?;
+    let pkg = resolve
+        .push_str(name, text)
+        .map_err(|e| anyhow!("{}", resolve.render_error(&e)))?;
     print(&resolve, pkg, false)
 }
 
@@ -75,7 +88,9 @@ pub fn contract_version(text: &str) -> Option<String> {
             None => rest,
         };
         if let Some(v) = after.strip_prefix('@') {
-            let end = v.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+')).unwrap_or(v.len());
+            let end = v
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+'))
+                .unwrap_or(v.len());
             return Some(v[..end].to_string());
         }
     }
@@ -88,34 +103,48 @@ pub fn find_component() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("OPENMATCH_CONNECTOR_WASM").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    let file = Path::new("wasm32-wasip2").join("guest").join("openmatch_databricks.wasm");
+    let file = Path::new("wasm32-wasip2")
+        .join("guest")
+        .join("openmatch_databricks.wasm");
     let mut candidates = Vec::new();
     // The test binary lives in <target>/debug/deps; connector-host builds into <target>/guest-wasm.
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(target) = exe.ancestors().find(|p| p.join("CACHEDIR.TAG").exists()) {
-            candidates.push(target.join("guest-wasm").join(&file));
-        }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(target) = exe.ancestors().find(|p| p.join("CACHEDIR.TAG").exists())
+    {
+        candidates.push(target.join("guest-wasm").join(&file));
     }
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         candidates.push(PathBuf::from(dir).join("guest-wasm").join(&file));
     }
     if let Some(home) = std::env::var_os("HOME") {
-        candidates.push(PathBuf::from(home).join(".cache/openmatch/guest-target").join(&file));
+        candidates.push(
+            PathBuf::from(home)
+                .join(".cache/openmatch/guest-target")
+                .join(&file),
+        );
     }
     candidates.push(workspace_root().join("target").join(&file));
-    candidates.into_iter().filter(|p| p.exists()).max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+    candidates
+        .into_iter()
+        .filter(|p| p.exists())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
 }
 
 /// Compares `current` with the snapshot at `snapshot`; with `WIT_CHECK_BLESS=1` rewrites it.
 /// A difference fails with a message saying whether the package version must be bumped.
 pub fn check_snapshot(current: &str, snapshot: &Path, regenerate: &str) -> Result<()> {
     if std::env::var_os("WIT_CHECK_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(snapshot, current).with_context(|| format!("writing {}", snapshot.display()))?;
+        std::fs::write(snapshot, current)
+            .with_context(|| format!("writing {}", snapshot.display()))?;
         eprintln!("wit-check: wrote {}", snapshot.display());
         return Ok(());
     }
-    let old = std::fs::read_to_string(snapshot)
-        .with_context(|| format!("reading {} (create it with {regenerate})", snapshot.display()))?;
+    let old = std::fs::read_to_string(snapshot).with_context(|| {
+        format!(
+            "reading {} (create it with {regenerate})",
+            snapshot.display()
+        )
+    })?;
     if old == current {
         return Ok(());
     }

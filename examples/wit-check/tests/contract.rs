@@ -1,6 +1,9 @@
 //! The contract checks CI runs: `cargo test -p wit-check`.
 
-use wit_check::{check_snapshot, contract_version, find_component, render_component, render_wit_dir, workspace_root};
+use wit_check::{
+    check_snapshot, contract_version, find_component, render_component, render_wit_dir,
+    workspace_root,
+};
 
 const BLESS: &str = "`WIT_CHECK_BLESS=1 cargo test -p wit-check`";
 
@@ -8,7 +11,12 @@ const BLESS: &str = "`WIT_CHECK_BLESS=1 cargo test -p wit-check`";
 fn wit_package_matches_snapshot() {
     let root = workspace_root();
     let current = render_wit_dir(&root.join("wit"), true).expect("wit/ parses");
-    check_snapshot(&current, &root.join("docs/wit/openmatch-databricks.wit"), BLESS).unwrap();
+    check_snapshot(
+        &current,
+        &root.join("docs/wit/openmatch-databricks.wit"),
+        BLESS,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -16,9 +24,14 @@ fn built_component_matches_snapshot() {
     let root = workspace_root();
     let required = std::env::var_os("WIT_CHECK_REQUIRE_COMPONENT").is_some_and(|v| v == "1");
     let Some(path) = find_component() else {
-        assert!(!required, "no built component found (set OPENMATCH_CONNECTOR_WASM)");
-        eprintln!("wit-check: SKIP built_component_matches_snapshot: no built component found; build it with \
-                   `cargo build -p openmatch-databricks --target wasm32-wasip2 --profile guest` or set OPENMATCH_CONNECTOR_WASM");
+        assert!(
+            !required,
+            "no built component found (set OPENMATCH_CONNECTOR_WASM)"
+        );
+        eprintln!(
+            "wit-check: SKIP built_component_matches_snapshot: no built component found; build it with \
+                   `cargo build -p openmatch-databricks --target wasm32-wasip2 --profile guest` or set OPENMATCH_CONNECTOR_WASM"
+        );
         return;
     };
     eprintln!("wit-check: checking {}", path.display());
@@ -38,7 +51,10 @@ fn component_exports_the_packaged_interfaces() {
     let component = render_component(&std::fs::read(path).unwrap(), false).unwrap();
     for iface in ["types", "connector", "delta"] {
         let export = format!("export openmatch:databricks/{iface}@{version};");
-        assert!(component.contains(&export), "the built component lacks `{export}`");
+        assert!(
+            component.contains(&export),
+            "the built component lacks `{export}`"
+        );
     }
     assert!(
         component.contains("import wasi:http/outgoing-handler@0.2."),
@@ -48,7 +64,13 @@ fn component_exports_the_packaged_interfaces() {
 
 #[test]
 fn contract_version_is_read_from_package_line() {
-    assert_eq!(contract_version("package openmatch:databricks@0.1.0;\n").as_deref(), Some("0.1.0"));
-    assert_eq!(contract_version("export openmatch:databricks/types@1.2.3-rc.1;").as_deref(), Some("1.2.3-rc.1"));
+    assert_eq!(
+        contract_version("package openmatch:databricks@0.1.0;\n").as_deref(),
+        Some("0.1.0")
+    );
+    assert_eq!(
+        contract_version("export openmatch:databricks/types@1.2.3-rc.1;").as_deref(),
+        Some("1.2.3-rc.1")
+    );
     assert_eq!(contract_version("package wasi:logging;"), None);
 }
