@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { open, errorOf, connector, setLogSink } from '../connector.js';
+import { delta } from '../out/openmatch_databricks.js';
 import { startWarehouse, TOKEN } from './warehouse.js';
 
 let wh;
@@ -65,6 +66,18 @@ test('update-records (MERGE on id) and delete-records count what the server chan
     { id: 2, status: 'inactive' },
     { id: 3, status: 'active' },
   ]);
+});
+
+test('delta maintenance through the same connection', () => {
+  const optimized = delta.optimize(conn.raw, 'customers', ['region']);
+  assert.ok(Array.isArray(optimized));
+  const vacuumed = delta.vacuum(conn.raw, 'customers', 168);
+  assert.ok(Array.isArray(vacuumed));
+  const history = delta.history(conn.raw, 'customers', 10);
+  const ops = history.map((h) => h.operation);
+  assert.ok(ops.includes('WRITE') && ops.includes('MERGE') && ops.includes('OPTIMIZE'), ops.join(','));
+  assert.equal(typeof history[0].version, 'bigint');
+  assert.ok(history[0].version > history.at(-1).version, 'newest first');
 });
 
 test('query streams a result in batches', () => {
