@@ -1334,3 +1334,104 @@ fn a_read_only_statement_whose_answer_was_lost_is_resent() {
     assert!(e.outcome_unknown);
     assert_eq!(s.transport.sent.len(), 1);
 }
+
+/// A DML result that SUCCEEDED but whose count row is not inline (read as chunk 0).
+fn succeeded_without_rows(id: &str, cols: &[&str]) -> String {
+    let columns: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(r#"{{"name":"{c}","type_text":"BIGINT","type_name":"LONG","position":{i}}}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"statement_id":"{id}","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":{},"columns":[{}]}},"total_row_count":1}},"result":{{}}}}"#,
+        cols.len(),
+        columns.join(",")
+    )
+}
+
+#[test]
+fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
+    // Insert: the statement succeeded, so every record of the batch is in; the count row is lost.
+    let mut cfg = input();
+    cfg.external_links = true;
+    let mut s = session_with(cfg);
+    s.transport
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &succeeded_without_rows("i1", &["num_affected_rows", "num_inserted_rows"]),
+        )
+        .on(Method::Get, "/statements/i1/result/chunks/0", 404, "{}");
+    assert_eq!(
+        ops::write(&mut s, &id_recs(0..3), "t", Mode::Insert)
+            .unwrap()
+            .0,
+        3
+    );
+    // Writes read their count INLINE even on an EXTERNAL_LINKS connection.
+    let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[0].body).unwrap();
+    assert_eq!(body["disposition"], "INLINE");
+    assert!(s.config.external_links);
+
+    // Update: re-sent once (idempotent) to be counted.
+    let mut s = session();
+    s.transport
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &succeeded_without_rows("u1", &MERGE),
+        )
+        .on(Method::Get, "/statements/u1/result/chunks/0", 404, "{}")
+        .on(Method::Post, STMTS, 200, &dml("u2", &MERGE, &[2, 2, 0, 0]));
+    let recs = id_recs(0..2);
+    assert_eq!(
+        ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
+            .unwrap()
+            .0,
+        2
+    );
+
+    // Delete: the probe's count stands; if the update's re-send cannot be counted either, the
+    // error says the batch did commit.
+    let ids = super::batch::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
+    let mut s = session();
+    s.transport
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &dml("p", &["num_matched_rows"], &[1]),
+        )
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &succeeded_without_rows("d1", &MERGE),
+        )
+        .on(Method::Get, "/statements/d1/result/chunks/0", 404, "{}");
+    assert_eq!(ops::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 1);
+
+    let mut s = session();
+    s.transport
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &succeeded_without_rows("u3", &MERGE),
+        )
+        .on(Method::Get, "/statements/u3/result/chunks/0", 404, "{}")
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &succeeded_without_rows("u4", &MERGE),
+        )
+        .on(Method::Get, "/statements/u4/result/chunks/0", 404, "{}");
+    let e = ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap_err();
+    assert!(e.message.contains("the batch did commit"), "{}", e.message);
+    assert!(!e.outcome_unknown);
+}

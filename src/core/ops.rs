@@ -118,6 +118,13 @@ fn batch_count(r: &Rows, mode: &Mode) -> Result<u64> {
         })
 }
 
+/// A batch statement that ran: its count row, or — it SUCCEEDED, so it committed — the error
+/// that kept its count row from being read (e.g. an expired result link).
+enum Ran {
+    Counted(Rows),
+    Uncounted(Error, Execution),
+}
+
 /// Run one batch statement and read its count row.
 fn run_batch<T: Transport>(
     s: &mut Session<T>,
@@ -125,16 +132,50 @@ fn run_batch<T: Transport>(
     params: &[ParamSpec],
     submit: Retry,
     deadline: u64,
-) -> Result<Rows> {
+) -> Result<Ran> {
     let mut c = driver::run(s, sql, params, submit, deadline)?;
-    let rows = c.all_rows(s, deadline)?;
-    let mut r = Rows {
-        columns: std::mem::take(&mut c.columns),
-        rows,
-        execution: Execution::default(),
-    };
-    r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));
-    Ok(r)
+    match c.all_rows(s, deadline) {
+        Ok(rows) => {
+            let mut r = Rows {
+                columns: std::mem::take(&mut c.columns),
+                rows,
+                execution: Execution::default(),
+            };
+            r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));
+            Ok(Ran::Counted(r))
+        }
+        Err(e) => Ok(Ran::Uncounted(e, execution_of(s, &c, 0))),
+    }
+}
+
+/// The rows of a batch whose statement committed but whose count row could not be read:
+/// an insert inserts every record of the batch, a delete the rows its probe matched; an update
+/// is re-sent once (idempotent) to be counted.
+#[allow(clippy::too_many_arguments)]
+fn uncounted<T: Transport>(
+    s: &mut Session<T>,
+    sql: &str,
+    mode: &Mode,
+    rows: u64,
+    matched: Option<u64>,
+    params: &[ParamSpec],
+    deadline: u64,
+    cause: Error,
+) -> Result<u64> {
+    s.debug(|| {
+        format!(
+            "batch committed but its count was not read ({}); counting it",
+            cause.message
+        )
+    });
+    match mode {
+        Mode::Insert => Ok(rows),
+        Mode::Delete => matched.ok_or(cause),
+        Mode::Update(_) => match run_batch(s, sql, params, Retry::Idempotent, deadline)? {
+            Ran::Counted(r) => batch_count(&r, mode),
+            Ran::Uncounted(e, _) => Err(e),
+        },
+    }
 }
 
 /// Write `records` to `target` in batches (one statement, one Delta commit each); returns the
@@ -157,6 +198,21 @@ pub fn write<T: Transport>(
     if let Mode::Update(keys) = &mode {
         batch::check_unique_keys(records, &plan, keys)?;
     }
+    // A batch's answer is one count row: read it INLINE whatever the connection's disposition,
+    // so no presigned link (which may expire) stands between a commit and its count.
+    let links = std::mem::replace(&mut s.config.external_links, false);
+    let out = write_batches(s, records, &plan, &mode);
+    s.config.external_links = links;
+    out
+}
+
+fn write_batches<T: Transport>(
+    s: &mut Session<T>,
+    records: &[Record],
+    plan: &batch::Plan,
+    mode: &Mode,
+) -> Result<(u64, Vec<Execution>)> {
+    let mode = mode.clone();
     // An update MERGE sets the same values however often it runs, so a batch whose outcome is
     // unknown may be re-sent by the retry policy itself (and its count stays right).
     let submit = if matches!(mode, Mode::Update(_)) {
@@ -164,7 +220,7 @@ pub fn write<T: Transport>(
     } else {
         Retry::Submit
     };
-    let mut batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
+    let mut batcher = Batcher::new(records, plan, s.config.batch_rows, s.config.batch_bytes);
     let mut committed = 0u64;
     let mut executions = Vec::new();
     let mut number = 0usize;
@@ -196,12 +252,14 @@ pub fn write<T: Transport>(
         // Deletes: how many target rows this batch matches before it runs.
         let matched = match &plan.probe_sql {
             Some(sql) => {
-                let r = run_batch(s, sql, &params, Retry::Idempotent, deadline)
-                    .map_err(|e| fail(e, committed, number))?;
-                Some(r.count("num_matched_rows").ok_or_else(|| {
+                let probe = match run_batch(s, sql, &params, Retry::Idempotent, deadline) {
+                    Ok(Ran::Counted(r)) => r,
+                    Ok(Ran::Uncounted(e, _)) | Err(e) => return Err(fail(e, committed, number)),
+                };
+                Some(probe.count("num_matched_rows").ok_or_else(|| {
                     fail(
                         Error::server("the match count of a delete batch has no num_matched_rows")
-                            .with_statement(Some(&r.execution.statement_id)),
+                            .with_statement(Some(&probe.execution.statement_id)),
                         committed,
                         number,
                     )
@@ -209,10 +267,34 @@ pub fn write<T: Transport>(
             }
             None => None,
         };
-        let (r, n) = match run_batch(s, &plan.sql, &params, submit, deadline) {
-            Ok(r) => {
+        // Once a statement SUCCEEDED the batch committed: a count row that cannot be read
+        // then is worked out, never reported as "did not commit".
+        let committed_uncounted = |e: Error, committed: u64, number: usize| {
+            let mut e = fail(e, committed, number);
+            e.outcome_unknown = false;
+            e.message.push_str(
+                "; the batch did commit (its statement succeeded) but its count could not be established",
+            );
+            e
+        };
+        let (execution, n) = match run_batch(s, &plan.sql, &params, submit, deadline) {
+            Ok(Ran::Counted(r)) => {
                 let n = batch_count(&r, &mode).map_err(|e| fail(e, committed, number))?;
-                (r, n)
+                (r.execution, n)
+            }
+            Ok(Ran::Uncounted(e, x)) => {
+                let n = uncounted(
+                    s,
+                    &plan.sql,
+                    &mode,
+                    b.rows as u64,
+                    matched,
+                    &params,
+                    deadline,
+                    e,
+                )
+                .map_err(|e| committed_uncounted(e, committed, number))?;
+                (x, n)
             }
             Err(e) if e.outcome_unknown && e.statement_id.is_none() => {
                 let Some(resend) = &plan.resend_sql else {
@@ -228,7 +310,7 @@ pub fn write<T: Transport>(
                         e.message
                     )
                 });
-                let r =
+                let ran =
                     run_batch(s, resend, &params, Retry::Idempotent, deadline).map_err(|e2| {
                         let mut e2 = fail(e2, committed, number);
                         e2.outcome_unknown = true;
@@ -238,12 +320,33 @@ pub fn write<T: Transport>(
                         );
                         e2
                     })?;
-                let again = batch_count(&r, &mode).map_err(|e| fail(e, committed, number))?;
-                let n = resent_count(&mode, b.rows as u64, again, matched);
-                s.debug(|| {
-                    format!("batch {number}: re-send counted {again}, the batch committed {n} rows")
-                });
-                (r, n)
+                match ran {
+                    Ran::Counted(r) => {
+                        let again =
+                            batch_count(&r, &mode).map_err(|e| fail(e, committed, number))?;
+                        let n = resent_count(&mode, b.rows as u64, again, matched);
+                        s.debug(|| {
+                            format!("batch {number}: re-send counted {again}, the batch committed {n} rows")
+                        });
+                        (r.execution, n)
+                    }
+                    // The re-send committed; whichever attempt inserted them, the batch's rows
+                    // are in the table once.
+                    Ran::Uncounted(e, x) => {
+                        let n = uncounted(
+                            s,
+                            &plan.sql,
+                            &mode,
+                            b.rows as u64,
+                            matched,
+                            &params,
+                            deadline,
+                            e,
+                        )
+                        .map_err(|e| committed_uncounted(e, committed, number))?;
+                        (x, n)
+                    }
+                }
             }
             Err(e) => return Err(fail(e, committed, number)),
         };
@@ -251,10 +354,10 @@ pub fn write<T: Transport>(
         s.debug(|| {
             format!(
                 "batch {number} of {} records: statement {} counted {n} rows in {} ms ({} retries)",
-                b.rows, r.execution.statement_id, r.execution.elapsed_ms, r.execution.retries
+                b.rows, execution.statement_id, execution.elapsed_ms, execution.retries
             )
         });
-        let mut execution = r.execution;
+        let mut execution = execution;
         execution.rows_affected = n;
         executions.push(execution);
     }
