@@ -728,3 +728,28 @@ async fn concurrent_tenants_run_in_parallel_and_stay_isolated() {
     }
     eprintln!("[e2e] 16 tenants x 6 calls: {:?}", started.elapsed());
 }
+
+#[test]
+fn compiled_component_is_cached_on_disk() {
+    // A private copy, so a concurrent rebuild of the guest cannot change the bytes between loads.
+    let first = openmatch_e2e::host();
+    let dir = TempDir::new("wasm");
+    let wasm = dir.path().join("connector.wasm");
+    std::fs::copy(&first.load_report().wasm_path, &wasm).expect("copy wasm");
+    let a = connector_host::ConnectorHost::load(&wasm).expect("load");
+    let started = Instant::now();
+    let b = connector_host::ConnectorHost::load(&wasm).expect("load again");
+    let elapsed = started.elapsed();
+    let r = b.load_report();
+    assert!(r.from_cache, "second load should come from {:?}: {:?} / {:?}", r.cache_path, r.cache_problem, a.load_report().cache_problem);
+    assert_eq!(r.compile_time, Duration::ZERO);
+    assert_eq!(r.cache_path, a.load_report().cache_path);
+    let cache = r.cache_path.as_ref().expect("cache path");
+    assert!(cache.exists() && cache.extension().is_some_and(|e| e == "cwasm"), "{cache:?}");
+    eprintln!(
+        "[e2e] cached load: {elapsed:?} (a load before it: {:?}, compile {:?})",
+        a.load_report().load_time,
+        a.load_report().compile_time
+    );
+    assert!(elapsed < Duration::from_secs(3), "cached load took {elapsed:?}");
+}

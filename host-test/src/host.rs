@@ -41,6 +41,8 @@ pub struct LoadReport {
     pub compile_time: Duration,
     /// Time spent loading: reading, deserializing or compiling, linking and pre-instantiating.
     pub load_time: Duration,
+    /// Why the compiled cache was not used or not written, if it was not.
+    pub cache_problem: Option<String>,
 }
 
 /// Options of [`ConnectorHost::load_with`].
@@ -105,6 +107,7 @@ impl ConnectorHost {
         let cache_path = options.cache_dir.as_ref().map(|dir| dir.join(format!("{}.cwasm", cache_key(&engine, &bytes))));
 
         let mut from_cache = false;
+        let mut cache_problem = None;
         let mut compile_time = Duration::ZERO;
         let mut component = None;
         if let Some(cache) = &cache_path
@@ -117,7 +120,10 @@ impl ConnectorHost {
                     component = Some(c);
                     from_cache = true;
                 }
-                Err(e) => tracing::warn!(target: "openmatch::host", "ignoring unusable compiled cache {}: {e}", cache.display()),
+                Err(e) => {
+                    tracing::warn!(target: "openmatch::host", "ignoring unusable compiled cache {}: {e:#}", cache.display());
+                    cache_problem = Some(format!("cannot use {}: {e:#}", cache.display()));
+                }
             }
         }
         let component = match component {
@@ -131,6 +137,7 @@ impl ConnectorHost {
                 if let Some(cache) = &cache_path {
                     if let Err(e) = write_cache(cache, &c) {
                         tracing::warn!(target: "openmatch::host", "could not write compiled cache {}: {e}", cache.display());
+                        cache_problem = Some(format!("cannot write {}: {e}", cache.display()));
                     }
                 }
                 c
@@ -148,6 +155,7 @@ impl ConnectorHost {
                 from_cache,
                 compile_time,
                 load_time: started.elapsed(),
+                cache_problem,
             },
         })
     }

@@ -54,13 +54,23 @@ impl Decimal {
         {
             return None;
         }
-        let int_digits = int.trim_start_matches('0').len();
+        let int = int.trim_start_matches('0');
         let scale = u8::try_from(frac.len()).ok()?;
-        let precision = u8::try_from((int_digits + frac.len()).max(1)).ok()?;
+        let precision = u8::try_from((int.len() + frac.len()).max(1)).ok()?;
         if precision > 38 {
             return None;
         }
-        Some(Decimal { digits: t.trim_start_matches('+').to_string(), precision: precision.max(scale), scale })
+        // Canonical text: no `+`, no leading zeros, `0` before a bare fraction, no trailing `.`.
+        let mut digits = String::new();
+        if t.starts_with('-') {
+            digits.push('-');
+        }
+        digits.push_str(if int.is_empty() { "0" } else { int });
+        if !frac.is_empty() {
+            digits.push('.');
+            digits.push_str(frac);
+        }
+        Some(Decimal { digits, precision: precision.max(scale), scale })
     }
 
     /// Rescale the digits to `scale` (padding zeros, or rejecting lost digits) and set the
@@ -789,6 +799,9 @@ mod tests {
         assert_eq!(Decimal::parse("-0.50").unwrap().with_type(12, 2).unwrap().digits, "-0.50");
         assert!(Decimal::parse("1.234").unwrap().with_type(12, 2).is_none());
         assert!(Decimal::parse("abc").is_none());
+        assert_eq!(Decimal::parse(".5").unwrap().digits, "0.5");
+        assert_eq!(Decimal::parse("+007.").unwrap().digits, "7");
+        assert_eq!(Decimal::parse("-0.50").unwrap(), Decimal { digits: "-0.50".into(), precision: 2, scale: 2 });
     }
 
     #[test]
