@@ -11,6 +11,10 @@ fn connector_wasm() -> PathBuf {
     if let Some(p) = std::env::var_os("OPENMATCH_CONNECTOR_WASM").filter(|p| !p.is_empty()) {
         return p.into();
     }
+    let bundled = PathBuf::from(connector_host::BUNDLED_WASM);
+    if bundled.exists() {
+        return bundled;
+    }
     let file = Path::new("wasm32-wasip2/guest/openmatch_databricks.wasm");
     let mut candidates = Vec::new();
     if let Some(target) = std::env::current_exe().ok().and_then(|e| {

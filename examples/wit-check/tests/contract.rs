@@ -1,5 +1,7 @@
 //! The contract checks CI runs: `cargo test -p wit-check`.
 
+use std::path::PathBuf;
+
 use wit_check::{
     check_snapshot, contract_version, find_component, render_component, render_wit_dir,
     workspace_root,
@@ -23,7 +25,7 @@ fn wit_package_matches_snapshot() {
 fn built_component_matches_snapshot() {
     let root = workspace_root();
     let required = std::env::var_os("WIT_CHECK_REQUIRE_COMPONENT").is_some_and(|v| v == "1");
-    let Some(path) = find_component() else {
+    let Some(path) = component() else {
         assert!(
             !required,
             "no built component found (set OPENMATCH_CONNECTOR_WASM)"
@@ -47,7 +49,7 @@ fn component_exports_the_packaged_interfaces() {
     let wit = render_wit_dir(&root.join("wit"), false).unwrap();
     let version = contract_version(&wit).expect("wit/ declares openmatch:databricks@<version>");
     assert!(!version.is_empty());
-    let Some(path) = find_component() else { return };
+    let Some(path) = component() else { return };
     let component = render_component(&std::fs::read(path).unwrap(), false).unwrap();
     for iface in ["types", "connector", "delta"] {
         let export = format!("export openmatch:databricks/{iface}@{version};");
@@ -73,4 +75,13 @@ fn contract_version_is_read_from_package_line() {
         Some("1.2.3-rc.1")
     );
     assert_eq!(contract_version("package wasi:logging;"), None);
+}
+
+/// `OPENMATCH_CONNECTOR_WASM`, else the component connector-host's build script built for this
+/// test (a dev-dependency), else any other build found.
+fn component() -> Option<PathBuf> {
+    if std::env::var_os("OPENMATCH_CONNECTOR_WASM").is_some_and(|p| !p.is_empty()) {
+        return find_component();
+    }
+    Some(PathBuf::from(connector_host::BUNDLED_WASM)).filter(|p| p.exists()).or_else(find_component)
 }
