@@ -570,3 +570,45 @@ fn databricks_sdk_py_unmodified() {
     assert!(out.status.success(), "sdk client failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("SDK OK rows=2500 sum=31237.50"), "{stdout}\n{stderr}");
 }
+
+#[test]
+fn all_value_types_round_trip() {
+    let w = start();
+    let r = w.run("CREATE TABLE ty (tiny TINYINT, small SMALLINT, i INT, f FLOAT, dbl DOUBLE, b BINARY, ntz TIMESTAMP_NTZ, ts TIMESTAMP, ok BOOLEAN, arr ARRAY<INT>, st STRUCT<a: INT, b: STRING>, m MAP<STRING, INT>)");
+    assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
+    let rows = json!([
+        {"c0": 1, "c1": 2, "c2": 3, "c3": "NaN", "c4": "-Infinity", "c5": "AQID", "c6": "2021-01-01T10:00:00.123456", "c7": "2021-01-01T10:00:00.000000Z", "c8": true},
+        {"c0": null, "c1": null, "c2": null, "c3": 1.5, "c4": 0.1, "c5": null, "c6": null, "c7": null, "c8": null}
+    ])
+    .to_string();
+    let r = w.run_p(
+        "INSERT INTO ty (tiny, small, i, f, dbl, b, ntz, ts, ok) SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: TINYINT, c1: SMALLINT, c2: INT, c3: FLOAT, c4: DOUBLE, c5: BINARY, c6: TIMESTAMP_NTZ, c7: TIMESTAMP, c8: BOOLEAN>>'))) AS s",
+        json!([{"name": "rows", "value": rows}]),
+    );
+    assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
+    let r = w.run("SELECT tiny, small, i, f, dbl, b, ntz, ts, ok FROM ty ORDER BY tiny NULLS LAST");
+    let names: Vec<&str> = r["manifest"]["schema"]["columns"].as_array().unwrap().iter().map(|c| c["type_name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["BYTE", "SHORT", "INT", "FLOAT", "DOUBLE", "BINARY", "TIMESTAMP_NTZ", "TIMESTAMP", "BOOLEAN"]);
+    assert_eq!(
+        w.all_rows(&r),
+        vec![
+            vec![s("1"), s("2"), s("3"), s("NaN"), s("-Infinity"), s("AQID"), s("2021-01-01T10:00:00.123456"), s("2021-01-01T10:00:00.000Z"), s("true")],
+            vec![Value::Null, Value::Null, Value::Null, s("1.5"), s("0.1"), Value::Null, Value::Null, Value::Null, Value::Null]
+        ]
+    );
+    // binary parameters as the connector sends them
+    let r = w.run_p("SELECT unhex(:p) AS b", json!([{"name": "p", "value": "48656C6C6F", "type": "STRING"}]));
+    assert_eq!(r["manifest"]["schema"]["columns"][0]["type_name"], "BINARY");
+    assert_eq!(r["result"]["data_array"], json!([["SGVsbG8="]]));
+    // complex values as JSON text
+    let r = w.run("SELECT make_array(1, 2) AS arr, named_struct('a', 1, 'b', 'x') AS st");
+    assert_eq!(r["manifest"]["schema"]["columns"][0]["type_text"], "ARRAY<BIGINT>", "{r}");
+    assert_eq!(r["manifest"]["schema"]["columns"][1]["type_name"], "STRUCT");
+    assert_eq!(r["result"]["data_array"], json!([["[1,2]", "{\"a\":1,\"b\":\"x\"}"]]));
+    // interval and null columns
+    let r = w.run("SELECT INTERVAL 3 DAYS AS iv, NULL AS n");
+    assert_eq!(r["manifest"]["schema"]["columns"][0]["type_name"], "INTERVAL", "{r}");
+    assert_eq!(r["result"]["data_array"], json!([["3 00:00:00.000000000", null]]));
+    assert_eq!(r["manifest"]["schema"]["columns"][1]["type_name"], "NULL");
+    assert_eq!(r["manifest"]["schema"]["columns"][1]["type_text"], "VOID");
+}

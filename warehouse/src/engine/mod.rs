@@ -5,6 +5,7 @@
 pub mod catalog;
 mod ddl;
 mod dml;
+mod functions;
 pub mod error;
 mod inline;
 mod maintenance;
@@ -180,6 +181,7 @@ impl Engine {
         let ctx = SessionContext::new_with_config(cfg);
         ctx.register_catalog_list(Arc::new(DirCatalogList(tree)));
         ctx.register_udtf("range", Arc::new(range::RangeFunc));
+        ctx.register_udf(functions::unhex());
         ctx
     }
 

@@ -441,6 +441,31 @@ impl Cursor {
         Ok(text)
     }
 
+    /// A column type text: up to a top-level `,` / `)` or one of `stop_kws`, with `<...>` nesting.
+    fn type_span(&mut self, stop_kws: &[&str]) -> Result<String, SqlError> {
+        let start = self.pos;
+        let (mut paren, mut angle) = (0i32, 0i32);
+        while self.pos < self.toks.len() {
+            match &self.toks[self.pos] {
+                Token::LParen => paren += 1,
+                Token::RParen if paren == 0 && angle == 0 => break,
+                Token::RParen => paren -= 1,
+                Token::Lt => angle += 1,
+                Token::Gt => angle -= 1,
+                Token::ShiftRight => angle -= 2,
+                Token::Comma if paren == 0 && angle == 0 => break,
+                Token::Word(w) if paren == 0 && angle == 0 && w.quote_style.is_none() && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) => break,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        let text = render(&self.toks[start..self.pos]);
+        if text.is_empty() {
+            return Err(near(self.peek()));
+        }
+        Ok(text)
+    }
+
     /// A parenthesised, comma-separated list of identifiers.
     fn ident_list(&mut self) -> Result<Vec<String>, SqlError> {
         self.expect(&Token::LParen)?;
@@ -749,7 +774,7 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
         loop {
             let col = c.ident()?;
             // type text up to a top-level comma / NOT / COMMENT / ')'
-            let type_text = c.span_until(&["NOT", "COMMENT", "GENERATED", "DEFAULT"], true)?;
+            let type_text = c.type_span(&["NOT", "COMMENT", "GENERATED", "DEFAULT"])?;
             let mut not_null = false;
             let mut comment = None;
             loop {
@@ -973,9 +998,11 @@ mod tests {
         assert_eq!(parse("VACUUM t RETAIN 0 HOURS").unwrap(), Stmt::Vacuum { table: Name(vec!["t".into()]), retain_hours: Some(0.0), dry_run: false });
         assert_eq!(parse("DESCRIBE HISTORY `t` LIMIT 2").unwrap(), Stmt::DescribeHistory { table: Name(vec!["t".into()]), limit: Some(2) });
         assert!(matches!(parse("INSER INTO x"), Err(SqlError::Syntax { .. })));
-        let c = parse("CREATE TABLE IF NOT EXISTS a.b.c (id BIGINT NOT NULL, amount DECIMAL(10, 2), d DATE) USING DELTA PARTITIONED BY (d)").unwrap();
+        let c = parse("CREATE TABLE IF NOT EXISTS a.b.c (id BIGINT NOT NULL, amount DECIMAL(10, 2), d DATE, s ARRAY<STRUCT<a: INT, b: STRING>>, m MAP<STRING, INT>) USING DELTA PARTITIONED BY (d)").unwrap();
         let Stmt::CreateTable { columns, partitioned_by, .. } = c else { panic!() };
         assert_eq!(columns[1].type_text, "DECIMAL(10, 2)");
+        assert_eq!(columns[3].type_text, "ARRAY<STRUCT<a: INT, b: STRING>>");
+        assert_eq!(columns.len(), 5);
         assert!(columns[0].not_null);
         assert_eq!(partitioned_by, vec!["d".to_string()]);
     }

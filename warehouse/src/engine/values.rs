@@ -53,7 +53,7 @@ pub fn render_data_array(batches: &[RecordBatch]) -> String {
                 if i > 0 {
                     out.push(',');
                 }
-                if col.is_null(row) {
+                if col.is_null(row) || col.data_type() == &DataType::Null {
                     out.push_str("null");
                     continue;
                 }
@@ -220,7 +220,7 @@ fn push_day_time(out: &mut String, nanos: i128) {
 
 /// A nested value as JSON (for ARRAY / MAP / STRUCT cells).
 pub fn json_value(array: &dyn Array, row: usize) -> Value {
-    if array.is_null(row) {
+    if array.is_null(row) || array.data_type() == &DataType::Null {
         return Value::Null;
     }
     match array.data_type() {
