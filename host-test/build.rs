@@ -5,7 +5,8 @@
 //! - The nested cargo runs in its own target dir (`<outer target dir>/guest-wasm`) so it never
 //!   waits on the lock the outer build holds.
 //! - If the guest does not build, this script warns and still succeeds: `CONNECTOR_WASM` then
-//!   names a file that does not exist and the host reports that clearly at load time.
+//!   names the last good build, or a file that does not exist, which the host reports clearly at
+//!   load time.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -59,7 +60,8 @@ fn main() {
                 "cargo:warning=the connector component did not build; the host will report it at load time \
                  (set OPENMATCH_CONNECTOR_WASM=<path to .wasm> to use a prebuilt one)"
             );
-            // Do not leave a stale artifact looking current.
+            // A .wasm from an earlier successful build, if any, stays in use (the warnings above
+            // say it is stale); with none, the host reports the missing file at load time.
         }
     }
     emit(&wasm);
