@@ -12,7 +12,7 @@ use deltalake::protocol::SaveMode;
 
 use super::catalog::open_table;
 use super::error::SqlError;
-use super::sql::{self, MatchKind, Merge, MergeAction, MergeSource, Name};
+use super::sql::{MatchKind, Merge, MergeAction, MergeSource, Name};
 use super::{Engine, Outcome, Stmtx, commit_props, counts};
 use crate::config::Privilege;
 
@@ -209,8 +209,8 @@ impl Engine {
         let target = arrow_schema(&table)?;
         let schema = DFSchema::try_from(target.as_ref().clone())?;
         let unq = |s: &str| {
-            let s = alias.as_deref().map(|a| sql::strip_qualifier(s, a)).unwrap_or_else(|| s.to_string());
-            sql::strip_qualifier(&s, &t.table)
+            let s = alias.as_deref().map(|a| super::rewrite::strip_qualifier(s, a)).unwrap_or_else(|| s.to_string());
+            super::rewrite::strip_qualifier(&s, &t.table)
         };
         let mut b = table.update().with_commit_properties(commit_props(x));
         if let Some(p) = predicate {
@@ -236,8 +236,8 @@ impl Engine {
         let schema = DFSchema::try_from(target.as_ref().clone())?;
         let mut b = table.delete().with_commit_properties(commit_props(x));
         if let Some(p) = predicate {
-            let p = alias.as_deref().map(|a| sql::strip_qualifier(&p, a)).unwrap_or(p);
-            let p = sql::strip_qualifier(&p, &t.table);
+            let p = alias.as_deref().map(|a| super::rewrite::strip_qualifier(&p, a)).unwrap_or(p);
+            let p = super::rewrite::strip_qualifier(&p, &t.table);
             b = b.with_predicate(self.expression(x, &p, &schema)?);
         }
         let (_table, m) = b.await?;

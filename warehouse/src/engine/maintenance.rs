@@ -84,10 +84,18 @@ impl Engine {
         for (i, c) in commits.into_iter().enumerate() {
             let c = c?;
             let params: serde_json::Map<String, Value> = c.operation_parameters.unwrap_or_default().iter().map(|(k, v)| (k.clone(), Value::String(text(v)))).collect();
-            let metrics: serde_json::Map<String, Value> = match c.info.get("operationMetrics") {
+            let mut metrics: serde_json::Map<String, Value> = match c.info.get("operationMetrics") {
                 Some(Value::Object(m)) => m.iter().map(|(k, v)| (camel(k), Value::String(text(v)))).collect(),
                 _ => Default::default(),
             };
+            // Databricks names of the WRITE metrics
+            if c.operation.as_deref() == Some("WRITE") {
+                for (from, to) in [("numAddedRows", "numOutputRows"), ("numAddedFiles", "numFiles")] {
+                    if let Some(v) = metrics.get(from).cloned() {
+                        metrics.entry(to.to_string()).or_insert(v);
+                    }
+                }
+            }
             let ts = c.timestamp.map(|ms| {
                 let mut s = String::new();
                 super::values::push_timestamp(&mut s, ms as i128 * 1_000_000, true);

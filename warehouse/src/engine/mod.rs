@@ -11,6 +11,7 @@ mod inline;
 mod maintenance;
 pub mod params;
 mod range;
+pub mod rewrite;
 pub mod sql;
 pub mod types;
 pub mod values;
@@ -187,7 +188,7 @@ impl Engine {
 
     /// Plans a query (with inline sources registered and parameters bound).
     pub(crate) async fn query(&self, x: &mut Stmtx, text: &str) -> Result<DataFrame, SqlError> {
-        let (text, inlines) = sql::rewrite_query(text, &mut x.inline_counter)?;
+        let (text, inlines) = rewrite::rewrite_query(text, &mut x.inline_counter)?;
         for inl in inlines {
             let json = match (&inl.param, &inl.literal) {
                 (Some(p), _) => match x.bound.raw.get(p) {
