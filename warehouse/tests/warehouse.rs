@@ -132,8 +132,11 @@ fn ddl_and_wire_writes() {
     );
     // a failing write changes nothing
     let before = w.rows(&format!("SELECT count(*) FROM {T}"));
-    let (st, _) = w.fails(&format!("INSERT INTO {T} (id, name) VALUES (10, 'x'), (NULL, 'y')"));
-    assert!(!st.is_empty());
+    let (st, msg) = w.fails(&format!("INSERT INTO {T} (id, name) VALUES (10, 'x'), (NULL, 'y')"));
+    assert_eq!(st, "23502", "{msg}");
+    // an unbound marker
+    let (st, msg) = w.fails("SELECT :nope");
+    assert_eq!(st, "42P02", "{msg}");
     assert_eq!(w.rows(&format!("SELECT count(*) FROM {T}")), before);
     // DROP
     w.run("DROP TABLE src");

@@ -61,6 +61,16 @@ pub(crate) fn conform(df: DataFrame, target: &Schema, columns: Option<&[String]>
     Ok(df.select(exprs)?)
 }
 
+/// Refuses NULLs in NOT NULL columns before anything is written.
+fn check_not_null(target: &Schema, batches: &[deltalake::arrow::array::RecordBatch]) -> Result<(), SqlError> {
+    for (i, f) in target.fields().iter().enumerate() {
+        if !f.is_nullable() && batches.iter().any(|b| b.num_columns() > i && b.column(i).null_count() > 0) {
+            return Err(SqlError::analysis("DELTA_NOT_NULL_CONSTRAINT_VIOLATED", format!("NOT NULL constraint violated for column: {}.", f.name()), "23502"));
+        }
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Turns an expression text into a delta-rs expression; `:name` markers are bound as typed
     /// literals (planned by DataFusion against `schema`), never spliced into the text.
@@ -94,6 +104,7 @@ impl Engine {
         let target = arrow_schema(&table)?;
         let df = conform(df, &target, columns.as_deref(), &t.quoted())?;
         let batches = df.collect().await?;
+        check_not_null(&target, &batches)?;
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
         let mode = if overwrite { SaveMode::Overwrite } else { SaveMode::Append };
         table.write(batches).with_save_mode(mode).with_commit_properties(commit_props(x)).await?;
@@ -295,6 +306,7 @@ impl Engine {
             conform(df, &target, None, &t.quoted())?
         };
         let batches = df.collect().await?;
+        check_not_null(&target, &batches)?;
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
         table.write(batches).with_save_mode(SaveMode::Append).with_commit_properties(commit_props(x)).await?;
         Ok(counts(&[("num_affected_rows", n as i64), ("num_inserted_rows", n as i64), ("num_skipped_corrupt_files", 0)]))

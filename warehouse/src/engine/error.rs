@@ -195,7 +195,7 @@ impl From<DeltaTableError> for SqlError {
                 class: "DELTA_CONCURRENT_WRITE".into(),
                 detail: format!("ConcurrentWriteException: A concurrent transaction has written new data since the current transaction read the table (version {v}). Please try the operation again."),
             },
-            DeltaTableError::Arrow { source } => SqlError::Internal(source.to_string()),
+            DeltaTableError::Arrow { source } => classify_text(&source.to_string()).unwrap_or_else(|| SqlError::Internal(source.to_string())),
             other => {
                 // delta-rs wraps DataFusion errors (bad expressions in predicates...).
                 let text = other.to_string();
@@ -271,6 +271,14 @@ fn parser_error(text: &str) -> SqlError {
 
 /// Recognises DataFusion / delta-rs messages for missing tables, schemas and columns.
 fn classify_text(text: &str) -> Option<SqlError> {
+    if text.contains("non-nullable") || text.contains("Invariant violations") || text.contains("NOT NULL constraint") || text.contains("failed validation check") {
+        let col = text.split("Column '").nth(1).or_else(|| text.split("column '").nth(1)).and_then(|r| r.split('\'').next()).unwrap_or("");
+        return Some(SqlError::analysis("DELTA_NOT_NULL_CONSTRAINT_VIOLATED", format!("NOT NULL constraint violated for column: {col}."), "23502"));
+    }
+    if let Some(rest) = text.split("Placeholder '").nth(1).filter(|_| text.contains("was not provided a value")) {
+        let name = rest.split('\'').next().unwrap_or("").trim_start_matches([':', '$']).to_string();
+        return Some(SqlError::UnboundParameter { name });
+    }
     if let Some(rest) = text.split("table '").nth(1).filter(|_| text.contains("not found")) {
         let name = rest.split('\'').next().unwrap_or(rest);
         let parts: Vec<&str> = name.split('.').collect();
