@@ -33,7 +33,9 @@ pub fn decode(json: Option<&str>, schema_text: &str) -> Result<RecordBatch, SqlE
             })
             .collect::<Vec<_>>(),
     ));
-    let rows: Vec<serde_json::Value> = match json {
+    // Each element is handed to the Arrow decoder as its raw text: numbers are never routed
+    // through f64, so a DECIMAL(38,10) keeps every digit (Databricks parses them exactly).
+    let rows: Vec<&serde_json::value::RawValue> = match json {
         None => Vec::new(),
         Some(text) => serde_json::from_str(text).map_err(|e| {
             SqlError::analysis("MALFORMED_RECORD_IN_PARSING", format!("Malformed records are detected in record parsing: {e}."), "22023")
@@ -41,7 +43,13 @@ pub fn decode(json: Option<&str>, schema_text: &str) -> Result<RecordBatch, SqlE
     };
     let bad = |e: deltalake::arrow::error::ArrowError| SqlError::analysis("MALFORMED_RECORD_IN_PARSING", format!("Malformed records are detected in record parsing: {e}."), "22023");
     let mut decoder = ReaderBuilder::new(staged.clone()).with_batch_size(rows.len().max(1)).with_coerce_primitive(true).build_decoder().map_err(bad)?;
-    decoder.serialize(&rows).map_err(bad)?;
+    for row in &rows {
+        let bytes = row.get().as_bytes();
+        let used = decoder.decode(bytes).map_err(bad)?;
+        if used != bytes.len() {
+            return Err(SqlError::analysis("MALFORMED_RECORD_IN_PARSING", "Malformed records are detected in record parsing: trailing data in a record.", "22023"));
+        }
+    }
     let staged_batch = decoder.flush().map_err(bad)?.unwrap_or_else(|| RecordBatch::new_empty(staged.clone()));
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
     for (i, f) in target.fields().iter().enumerate() {
@@ -92,5 +100,18 @@ mod tests {
         assert_eq!(b.column(4).as_any().downcast_ref::<BinaryArray>().unwrap().value(0), &[1u8, 2]);
         assert!(b.column(1).is_null(1));
         assert!(decode(Some("[{\"c0\": \"x\"}]"), "ARRAY<STRUCT<c0: BIGINT>>").is_err());
+    }
+
+    #[test]
+    fn decimals_keep_every_digit() {
+        use deltalake::arrow::array::Decimal128Array;
+        let b = decode(
+            Some(r#"[{"c0": 1234567890123456789012345678.0123456789}, {"c0": -9999999999999999999999999999.9999999999}]"#),
+            "ARRAY<STRUCT<c0: DECIMAL(38,10)>>",
+        )
+        .unwrap();
+        let col = b.column(0).as_any().downcast_ref::<Decimal128Array>().unwrap();
+        assert_eq!(col.value_as_string(0), "1234567890123456789012345678.0123456789");
+        assert_eq!(col.value_as_string(1), "-9999999999999999999999999999.9999999999");
     }
 }
