@@ -424,3 +424,191 @@ async fn faults_lose_and_duplicate_nothing() {
     assert!(started.elapsed() < Duration::from_secs(600));
     let _ = ErrorKind::Connection;
 }
+
+/// A loopback proxy in front of the warehouse that forwards every request whole and, for the
+/// first statement submission whose body contains `needle`, lets the warehouse run it (and
+/// commit) but closes the client's connection instead of returning the answer: the case the
+/// warehouse's own `drop` fault (which drops before running) cannot produce.
+async fn lossy_proxy(upstream: std::net::SocketAddr, needle: &'static str) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("proxy bind");
+    let addr = listener.local_addr().expect("proxy addr");
+    let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let count = dropped.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let fired = fired.clone();
+            let count = count.clone();
+            tokio::spawn(async move {
+                while let Some(req) = read_request(&mut client).await {
+                    let text = String::from_utf8_lossy(&req);
+                    let lose = text.starts_with("POST /api/2.0/sql/statements ")
+                        && text.contains(needle)
+                        && !fired.swap(true, std::sync::atomic::Ordering::SeqCst);
+                    let Ok(mut up) = tokio::net::TcpStream::connect(upstream).await else { return };
+                    if up.write_all(&req).await.is_err() {
+                        return;
+                    }
+                    let mut resp = Vec::new();
+                    if up.read_to_end(&mut resp).await.is_err() {
+                        return;
+                    }
+                    if lose {
+                        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        return; // the statement ran; its answer is lost with the connection
+                    }
+                    if client.write_all(&resp).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, dropped)
+}
+
+/// One HTTP/1.1 request from `s` (content-length or chunked body), rewritten to
+/// `Connection: close` so the upstream answer ends at EOF.
+async fn read_request(s: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let lower = head.to_ascii_lowercase();
+    let len = lower.lines().find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok()));
+    let chunked = lower.contains("transfer-encoding: chunked");
+    let body_done = |b: &[u8]| match (len, chunked) {
+        (Some(n), _) => b.len() >= n,
+        (None, true) => b.ends_with(b"0\r\n\r\n"),
+        _ => true,
+    };
+    let mut body = buf[head_end..].to_vec();
+    while !body_done(&body) {
+        let n = s.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&tmp[..n]);
+    }
+    let mut out: Vec<String> = head
+        .trim_end()
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(str::to_string)
+        .collect();
+    out.push("Connection: close".into());
+    let mut req = (out.join("\r\n") + "\r\n\r\n").into_bytes();
+    req.extend_from_slice(&body);
+    Some(req)
+}
+
+/// Answers lost AFTER the commit: each write kind's first batch statement commits but its answer
+/// never arrives. The idempotent re-send must neither duplicate nor lose a row, and the count
+/// must be the batch's, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_lost_after_commit_are_counted_once() {
+    let _ = host();
+    println!();
+    println!("| answer lost after commit | answers lost | outcome | count | rows lost | rows duplicated |");
+    println!("|---|---:|---|---:|---:|---:|");
+    let cases: [(Op, &'static str); 4] =
+        [(Op::Write, "INSERT INTO"), (Op::Merge, "UPDATE SET"), (Op::Delete, "THEN DELETE"), (Op::WriteNoKey, "INSERT INTO")];
+    let mut bad = Vec::new();
+    for (op, needle) in cases {
+        let s = Scenario { fault: Fault::Drop, op, endpoint: Endpoint::Any, times: 0, expect_ok: op != Op::WriteNoKey, max_attempts: 5 };
+        let dir = TempDir::new("lost");
+        let data = dir.path().join("data");
+        let w = start(&data, vec![]).await;
+        let http_path = format!("/sql/1.0/warehouses/{}", w.warehouse_id);
+        {
+            let mut owned = host().connect(&config(&w.url, &http_path, &s)).await.expect("seed connect");
+            let mut c = owned.conn();
+            c.execute("CREATE TABLE t (id BIGINT, name STRING)", &[]).await.expect("create");
+            c.write_records(&rows(1..=SEED, "n"), "t").await.expect("seed");
+        }
+        let (proxy, dropped) = lossy_proxy(w.addr, needle).await;
+        let mut owned = host().connect(&config(&format!("http://{proxy}"), &http_path, &s)).await.expect("connect via proxy");
+        let mut expected = seed_rows();
+        let mut c = owned.conn();
+        let result = match op {
+            Op::Write => {
+                (101..=130).for_each(|i| drop(expected.insert(i, format!("w{i}"))));
+                c.write_records(&rows(101..=130, "w"), "t").await
+            }
+            Op::WriteNoKey => {
+                let recs: Vec<Row> = (101..=110).map(|i: i64| Row::new().with("name", format!("w{i}"))).collect();
+                c.write_records(&recs, "t").await
+            }
+            Op::Merge => {
+                (1..=20).for_each(|i| drop(expected.insert(i, format!("u{i}"))));
+                c.update_records(&rows(1..=20, "u"), "t", &["id".to_string()]).await
+            }
+            Op::Delete | Op::Read => {
+                (21..=30).for_each(|i| drop(expected.remove(&i)));
+                c.delete_records(&(21..=30).map(Value::BigInt).collect::<Vec<_>>(), "t", Some("id")).await
+            }
+        };
+        drop(c);
+        drop(owned);
+        let got = {
+            let mut owned = host().connect(&config(&w.url, &http_path, &s)).await.expect("clean connect");
+            let r = owned.conn().read_records("SELECT id, name FROM t", &[]).await.expect("read back");
+            r
+        };
+        stop(w).await;
+        let mut table: BTreeMap<Option<i64>, Vec<String>> = BTreeMap::new();
+        for r in &got {
+            let id = match r.get("id") {
+                Some(Value::BigInt(i)) => Some(*i),
+                _ => None,
+            };
+            let Some(Value::Text(n)) = r.get("name") else { panic!("{r:?}") };
+            table.entry(id).or_default().push(n.clone());
+        }
+        let (mut lost, mut dup) = (0u64, 0u64);
+        for (id, name) in &expected {
+            match table.get(&Some(*id)) {
+                Some(v) if v.contains(name) => dup += v.len() as u64 - 1,
+                _ => lost += 1,
+            }
+        }
+        for id in table.keys().flatten() {
+            if !expected.contains_key(id) {
+                dup += 1;
+            }
+        }
+        let keyless = table.get(&None).map_or(0, Vec::len) as u64;
+        let outcome = match &result {
+            Ok(n) => format!("ok ({n})"),
+            Err(e) => format!("{} (committed-rows {:?})", e.kind().as_str(), e.info().committed_rows),
+        };
+        if op == Op::WriteNoKey {
+            // Not re-sent: reported unknown, and the batch is in once (it did commit) — never twice.
+            let e = result.as_ref().expect_err("keyless insert with a lost answer must not succeed");
+            assert!(e.text().contains("outcome is unknown"), "{e:?}");
+            assert_eq!(e.info().committed_rows, Some(0));
+            dup += keyless.saturating_sub(10);
+        }
+        let want = match op {
+            Op::Write => Some(30),
+            Op::Merge => Some(20),
+            Op::Delete | Op::Read => Some(10),
+            Op::WriteNoKey => None,
+        };
+        let n = dropped.load(std::sync::atomic::Ordering::SeqCst);
+        println!("| {:?} | {n} | {outcome} | {} | {lost} | {dup} |", op, result.as_ref().map(|n| n.to_string()).unwrap_or("-".into()));
+        if n != 1 || lost + dup > 0 || result.as_ref().ok().copied() != want {
+            bad.push(format!("{op:?}: dropped {n}, {outcome}, lost {lost}, dup {dup}"));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
