@@ -61,6 +61,17 @@ pub(crate) fn conform(df: DataFrame, target: &Schema, columns: Option<&[String]>
     Ok(df.select(exprs)?)
 }
 
+/// The table's spelling of a column named case-insensitively.
+fn target_column(target: &Schema, name: &str) -> Result<String, SqlError> {
+    target
+        .fields()
+        .iter()
+        .find(|f| f.name() == name)
+        .or_else(|| target.fields().iter().find(|f| f.name().eq_ignore_ascii_case(name)))
+        .map(|f| f.name().clone())
+        .ok_or_else(|| SqlError::UnresolvedColumn { name: format!("`{name}`"), suggestions: target.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ") })
+}
+
 /// Refuses NULLs in NOT NULL columns before anything is written.
 fn check_not_null(target: &Schema, batches: &[deltalake::arrow::array::RecordBatch]) -> Result<(), SqlError> {
     for (i, f) in target.fields().iter().enumerate() {
@@ -137,7 +148,7 @@ impl Engine {
             .iter()
             .map(|c| {
                 if source_schema.fields().iter().any(|f| f.name() == c) {
-                    Ok((c.clone(), format!("{sa}.`{c}`")))
+                    Ok((c.clone(), format!("`{}`.`{}`", sa.replace('`', "``"), c.replace('`', "``"))))
                 } else {
                     Err(SqlError::UnresolvedColumn { name: format!("`{sa}`.`{c}`"), suggestions: source_schema.fields().iter().map(|f| format!("`{sa}`.`{}`", f.name())).collect::<Vec<_>>().join(", ") })
                 }
@@ -147,14 +158,14 @@ impl Engine {
         for clause in m.clauses {
             let pred = clause.predicate.as_deref().map(|p| self.expression(x, p, &both)).transpose()?;
             let pairs = |sets: &[(String, String)]| -> Result<Vec<(String, Expr)>, SqlError> {
-                sets.iter().map(|(c, e)| Ok((c.clone(), self.expression(x, e, &both)?))).collect()
+                sets.iter().map(|(c, e)| Ok((target_column(&target, c)?, self.expression(x, e, &both)?))).collect()
             };
             b = match (clause.kind, clause.action) {
                 (MatchKind::Matched, MergeAction::Update(sets)) => {
                     let sets = pairs(&sets)?;
                     b.when_matched_update(|mut u| {
                         if let Some(p) = pred { u = u.predicate(p) }
-                        for (c, e) in sets { u = u.update(c.as_str(), e) }
+                        for (c, e) in sets { u = u.update(Column::new_unqualified(c), e) }
                         u
                     })?
                 }
@@ -162,7 +173,7 @@ impl Engine {
                     let sets = pairs(&star()?)?;
                     b.when_matched_update(|mut u| {
                         if let Some(p) = pred { u = u.predicate(p) }
-                        for (c, e) in sets { u = u.update(c.as_str(), e) }
+                        for (c, e) in sets { u = u.update(Column::new_unqualified(c), e) }
                         u
                     })?
                 }
@@ -174,7 +185,7 @@ impl Engine {
                     let sets = pairs(&cols.into_iter().zip(vals).collect::<Vec<_>>())?;
                     b.when_not_matched_insert(|mut i| {
                         if let Some(p) = pred { i = i.predicate(p) }
-                        for (c, e) in sets { i = i.set(c.as_str(), e) }
+                        for (c, e) in sets { i = i.set(Column::new_unqualified(c), e) }
                         i
                     })?
                 }
@@ -182,7 +193,7 @@ impl Engine {
                     let sets = pairs(&star()?)?;
                     b.when_not_matched_insert(|mut i| {
                         if let Some(p) = pred { i = i.predicate(p) }
-                        for (c, e) in sets { i = i.set(c.as_str(), e) }
+                        for (c, e) in sets { i = i.set(Column::new_unqualified(c), e) }
                         i
                     })?
                 }
@@ -190,7 +201,7 @@ impl Engine {
                     let sets = pairs(&sets)?;
                     b.when_not_matched_by_source_update(|mut u| {
                         if let Some(p) = pred { u = u.predicate(p) }
-                        for (c, e) in sets { u = u.update(c.as_str(), e) }
+                        for (c, e) in sets { u = u.update(Column::new_unqualified(c), e) }
                         u
                     })?
                 }
@@ -228,10 +239,8 @@ impl Engine {
             b = b.with_predicate(self.expression(x, &unq(&p), &schema)?);
         }
         for (c, e) in assignments {
-            if !target.fields().iter().any(|f| f.name() == &c) {
-                return Err(SqlError::UnresolvedColumn { name: format!("`{c}`"), suggestions: target.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ") });
-            }
-            b = b.with_update(c.as_str(), self.expression(x, &unq(&e), &schema)?);
+            let c = target_column(&target, &c)?;
+            b = b.with_update(Column::new_unqualified(c), self.expression(x, &unq(&e), &schema)?);
         }
         let (_table, m) = b.await?;
         Ok(counts(&[("num_affected_rows", m.num_updated_rows as i64)]))

@@ -252,6 +252,29 @@ pub fn render(tokens: &[Token]) -> String {
         match t {
             Token::Whitespace(Whitespace::SingleLineComment { .. }) | Token::Whitespace(Whitespace::MultiLineComment(_)) => out.push(' '),
             Token::EOF => {}
+            // quoted identifiers re-escaped (Token's Display does not double an inner quote)
+            Token::Word(w) if w.quote_style.is_some() => {
+                let q = w.quote_style.unwrap_or('`');
+                let close = if q == '[' { ']' } else { q };
+                out.push(q);
+                out.push_str(&w.value.replace(close, &format!("{close}{close}")));
+                out.push(close);
+            }
+            // string literals re-escaped (an inner quote doubled; backslashes are kept as written)
+            Token::SingleQuotedString(v) | Token::DoubleQuotedString(v) => {
+                let q = if matches!(t, Token::SingleQuotedString(_)) { '\'' } else { '"' };
+                out.push(q);
+                for c in v.chars() {
+                    match c {
+                        c if c == q => {
+                            out.push(q);
+                            out.push(q);
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push(q);
+            }
             t => out.push_str(&t.to_string()),
         }
     }
@@ -874,6 +897,7 @@ mod tests {
         assert_eq!(parse("VACUUM t RETAIN 0 HOURS").unwrap(), Stmt::Vacuum { table: Name(vec!["t".into()]), retain_hours: Some(0.0), dry_run: false });
         assert_eq!(parse("DESCRIBE HISTORY `t` LIMIT 2").unwrap(), Stmt::DescribeHistory { table: Name(vec!["t".into()]), limit: Some(2) });
         assert!(matches!(parse("INSER INTO x"), Err(SqlError::Syntax { .. })));
+        assert_eq!(render(&tokenize(r"SELECT 'it''s \\ x', `a``b`").unwrap()), r"SELECT 'it''s \\ x', `a``b`");
         let c = parse("CREATE TABLE IF NOT EXISTS a.b.c (id BIGINT NOT NULL, amount DECIMAL(10, 2), d DATE, s ARRAY<STRUCT<a: INT, b: STRING>>, m MAP<STRING, INT>) USING DELTA PARTITIONED BY (d)").unwrap();
         let Stmt::CreateTable { columns, partitioned_by, .. } = c else { panic!() };
         assert_eq!(columns[1].type_text, "DECIMAL(10, 2)");
