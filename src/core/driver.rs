@@ -484,6 +484,17 @@ impl Cursor {
                         )
                     });
                 }
+                // Still refused after refreshing: the storage keeps rejecting presigned links
+                // (expired again, clock skew, a storage firewall) — not a missing grant.
+                Err(mut e) if e.http_status.is_some_and(|st| (400..500).contains(&st)) => {
+                    e.kind = ErrorKind::Server;
+                    e.message = format!(
+                        "external link of chunk {} still rejected after {refreshes} refreshes: {}",
+                        link.chunk_index.map_or("?".into(), |i| i.to_string()),
+                        e.message
+                    );
+                    return Err(e.with_statement(Some(&self.statement_id)));
+                }
                 Err(e) => return Err(e.with_statement(Some(&self.statement_id))),
             }
         }

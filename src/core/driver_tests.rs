@@ -1435,3 +1435,48 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
     assert!(e.message.contains("the batch did commit"), "{}", e.message);
     assert!(!e.outcome_unknown);
 }
+
+#[test]
+fn a_link_still_refused_after_refreshes_is_a_server_error() {
+    let mut cfg = input();
+    cfg.external_links = true;
+    cfg.max_attempts = Some(2);
+    let mut s = session_with(cfg);
+    let links = |n: u32| {
+        format!(
+            r#"{{"chunk_index":0,"row_count":1,"external_links":[{{"chunk_index":0,"row_count":1,"external_link":"https://storage.example/x{n}"}}]}}"#
+        )
+    };
+    let first = format!(
+        r#"{{"statement_id":"l1","status":{{"state":"SUCCEEDED"}},"manifest":{{"schema":{{"column_count":1,"columns":[{{"name":"a","type_name":"INT","position":0}}]}},"total_row_count":1}},"result":{}}}"#,
+        links(0)
+    );
+    s.transport
+        .on(Method::Post, STMTS, 200, &first)
+        .on(
+            Method::Get,
+            "storage.example/x0",
+            403,
+            "<Error>AccessDenied</Error>",
+        )
+        .on(
+            Method::Get,
+            "/statements/l1/result/chunks/0",
+            200,
+            &links(1),
+        )
+        .on(
+            Method::Get,
+            "storage.example/x1",
+            403,
+            "<Error>AccessDenied</Error>",
+        );
+    let e = ops::read_all(&mut s, "SELECT a", &[]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Server, "{e:?}");
+    assert_eq!(e.http_status, Some(403));
+    assert!(
+        e.message.contains("still rejected after 1 refreshes"),
+        "{}",
+        e.message
+    );
+}
