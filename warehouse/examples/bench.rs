@@ -12,7 +12,11 @@ use warehouse::{Config, DEFAULT_TOKEN, DEFAULT_WAREHOUSE_ID};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Client {
@@ -24,13 +28,31 @@ impl Client {
     fn run(&self, sql: &str, params: Value, external: bool) -> Value {
         let disposition = if external { "EXTERNAL_LINKS" } else { "INLINE" };
         let body = json!({"statement": sql, "warehouse_id": DEFAULT_WAREHOUSE_ID, "parameters": params, "wait_timeout": "10s", "disposition": disposition, "format": "JSON_ARRAY"});
-        let mut r: Value = self.http.post(format!("{}/api/2.0/sql/statements", self.base)).bearer_auth(DEFAULT_TOKEN).json(&body).send().unwrap().json().unwrap();
+        let mut r: Value = self
+            .http
+            .post(format!("{}/api/2.0/sql/statements", self.base))
+            .bearer_auth(DEFAULT_TOKEN)
+            .json(&body)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         let id = r["statement_id"].as_str().unwrap().to_string();
         let mut backoff = Duration::from_millis(50);
-        while matches!(r["status"]["state"].as_str(), Some("PENDING") | Some("RUNNING")) {
+        while matches!(
+            r["status"]["state"].as_str(),
+            Some("PENDING") | Some("RUNNING")
+        ) {
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(Duration::from_secs(1));
-            r = self.http.get(format!("{}/api/2.0/sql/statements/{id}", self.base)).bearer_auth(DEFAULT_TOKEN).send().unwrap().json().unwrap();
+            r = self
+                .http
+                .get(format!("{}/api/2.0/sql/statements/{id}", self.base))
+                .bearer_auth(DEFAULT_TOKEN)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
         }
         assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
         r
@@ -42,8 +64,17 @@ impl Client {
         let mut res = first["result"].clone();
         loop {
             rows += res["data_array"].as_array().map(|a| a.len()).unwrap_or(0);
-            let Some(link) = res["next_chunk_internal_link"].as_str() else { break };
-            res = self.http.get(format!("{}{link}", self.base)).bearer_auth(DEFAULT_TOKEN).send().unwrap().json().unwrap();
+            let Some(link) = res["next_chunk_internal_link"].as_str() else {
+                break;
+            };
+            res = self
+                .http
+                .get(format!("{}{link}", self.base))
+                .bearer_auth(DEFAULT_TOKEN)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
         }
         rows
     }
@@ -54,10 +85,25 @@ impl Client {
         let mut res = first["result"].clone();
         loop {
             let link = &res["external_links"][0];
-            let data: Vec<Value> = self.http.get(link["external_link"].as_str().unwrap()).send().unwrap().json().unwrap();
+            let data: Vec<Value> = self
+                .http
+                .get(link["external_link"].as_str().unwrap())
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
             rows += data.len();
-            let Some(next) = link["next_chunk_internal_link"].as_str() else { break };
-            res = self.http.get(format!("{}{next}", self.base)).bearer_auth(DEFAULT_TOKEN).send().unwrap().json().unwrap();
+            let Some(next) = link["next_chunk_internal_link"].as_str() else {
+                break;
+            };
+            res = self
+                .http
+                .get(format!("{}{next}", self.base))
+                .bearer_auth(DEFAULT_TOKEN)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
         }
         rows
     }
@@ -68,8 +114,19 @@ fn main() -> anyhow::Result<()> {
     let insert_rows = arg("--insert-rows", 100_000);
     let dir = std::env::temp_dir().join(format!("wh-bench-{}", std::process::id()));
     let bg = warehouse::spawn_background(Config::new(&dir))?;
-    let c = Client { http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?, base: bg.url().to_string() };
-    println!("machine: {} logical CPUs; warehouse at {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), bg.url());
+    let c = Client {
+        http: reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(600))
+            .build()?,
+        base: bg.url().to_string(),
+    };
+    println!(
+        "machine: {} logical CPUs; warehouse at {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        bg.url()
+    );
 
     // SELECT 1M rows, INLINE JSON_ARRAY (one BIGINT column: the whole result must stay under the
     // 25 MiB INLINE limit, as on the service)
@@ -80,21 +137,38 @@ fn main() -> anyhow::Result<()> {
         let got = c.drain(&r);
         let dt = t0.elapsed();
         assert_eq!(got, rows);
-        println!("select INLINE json_array round {round}: {rows} rows x 1 col in {:.3} s = {:.0} rows/s ({} chunks)", dt.as_secs_f64(), rows as f64 / dt.as_secs_f64(), r["manifest"]["total_chunk_count"]);
+        println!(
+            "select INLINE json_array round {round}: {rows} rows x 1 col in {:.3} s = {:.0} rows/s ({} chunks)",
+            dt.as_secs_f64(),
+            rows as f64 / dt.as_secs_f64(),
+            r["manifest"]["total_chunk_count"]
+        );
     }
     // SELECT 1M rows x 4 columns, EXTERNAL_LINKS JSON_ARRAY (links fetched without Authorization)
-    let sql = format!("SELECT id, concat('name-', CAST(id AS STRING)) AS name, CAST(id AS DECIMAL(18,2)) / 100 AS amount, CAST(id AS TIMESTAMP) AS ts FROM range({rows})");
+    let sql = format!(
+        "SELECT id, concat('name-', CAST(id AS STRING)) AS name, CAST(id AS DECIMAL(18,2)) / 100 AS amount, CAST(id AS TIMESTAMP) AS ts FROM range({rows})"
+    );
     for round in 0..2 {
         let t0 = Instant::now();
         let r = c.run(&sql, json!([]), true);
         let got = c.drain_links(&r);
         let dt = t0.elapsed();
         assert_eq!(got, rows);
-        println!("select EXTERNAL_LINKS json_array round {round}: {rows} rows x 4 cols in {:.3} s = {:.0} rows/s ({} chunks, {} bytes)", dt.as_secs_f64(), rows as f64 / dt.as_secs_f64(), r["manifest"]["total_chunk_count"], r["manifest"]["total_byte_count"]);
+        println!(
+            "select EXTERNAL_LINKS json_array round {round}: {rows} rows x 4 cols in {:.3} s = {:.0} rows/s ({} chunks, {} bytes)",
+            dt.as_secs_f64(),
+            rows as f64 / dt.as_secs_f64(),
+            r["manifest"]["total_chunk_count"],
+            r["manifest"]["total_byte_count"]
+        );
     }
 
     // INSERT through inline(from_json(:rows)) in batches under 900 000 bytes
-    c.run("CREATE TABLE IF NOT EXISTS bench_ins (id BIGINT, name STRING, amount DECIMAL(18,2))", json!([]), false);
+    c.run(
+        "CREATE TABLE IF NOT EXISTS bench_ins (id BIGINT, name STRING, amount DECIMAL(18,2))",
+        json!([]),
+        false,
+    );
     let t0 = Instant::now();
     let mut done = 0;
     let mut statements = 0;
@@ -103,7 +177,11 @@ fn main() -> anyhow::Result<()> {
         let mut n = 0;
         while done + n < insert_rows {
             let i = done + n;
-            let row = format!("{{\"c0\":{i},\"c1\":\"name-{i}\",\"c2\":{}.{:02}}}", i / 100, i % 100);
+            let row = format!(
+                "{{\"c0\":{i},\"c1\":\"name-{i}\",\"c2\":{}.{:02}}}",
+                i / 100,
+                i % 100
+            );
             if batch.len() + row.len() + 2 > 900_000 {
                 break;
             }
@@ -124,9 +202,16 @@ fn main() -> anyhow::Result<()> {
         statements += 1;
     }
     let dt = t0.elapsed();
-    println!("insert inline(from_json): {insert_rows} rows x 3 cols in {statements} statements ({statements} Delta commits) in {:.3} s = {:.0} rows/s", dt.as_secs_f64(), insert_rows as f64 / dt.as_secs_f64());
+    println!(
+        "insert inline(from_json): {insert_rows} rows x 3 cols in {statements} statements ({statements} Delta commits) in {:.3} s = {:.0} rows/s",
+        dt.as_secs_f64(),
+        insert_rows as f64 / dt.as_secs_f64()
+    );
     let r = c.run("SELECT count(*) FROM bench_ins", json!([]), false);
-    assert_eq!(r["result"]["data_array"][0][0], json!(insert_rows.to_string()));
+    assert_eq!(
+        r["result"]["data_array"][0][0],
+        json!(insert_rows.to_string())
+    );
     drop(bg);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

@@ -61,7 +61,12 @@ pub struct Principal {
 impl Principal {
     /// A principal with no tokens and no grants.
     pub fn new(name: impl Into<String>) -> Self {
-        Principal { name: name.into(), tokens: Vec::new(), admin: false, grants: Vec::new() }
+        Principal {
+            name: name.into(),
+            tokens: Vec::new(),
+            admin: false,
+            grants: Vec::new(),
+        }
     }
 
     /// An admin principal (all privileges) authenticated by `token`.
@@ -83,13 +88,22 @@ impl Principal {
 
     /// Grants `privilege` on `on` (`catalog`, `catalog.schema` or `catalog.schema.table`).
     pub fn grant(mut self, privilege: Privilege, on: impl Into<String>) -> Self {
-        self.grants.push(Grant { privilege, on: on.into() });
+        self.grants.push(Grant {
+            privilege,
+            on: on.into(),
+        });
         self
     }
 
     /// Whether this principal holds `wanted` on the table `catalog.schema.table`
     /// (pass `table = None` for a schema-level check).
-    pub fn allows(&self, wanted: Privilege, catalog: &str, schema: &str, table: Option<&str>) -> bool {
+    pub fn allows(
+        &self,
+        wanted: Privilege,
+        catalog: &str,
+        schema: &str,
+        table: Option<&str>,
+    ) -> bool {
         if self.admin {
             return true;
         }
@@ -203,7 +217,12 @@ fn one() -> f64 {
 impl FaultRule {
     /// A rule that hits every matching request (`rate` 1.0, unbounded).
     pub fn new(endpoint: Endpoint, kind: FaultKind) -> Self {
-        FaultRule { endpoint, kind, rate: 1.0, times: None }
+        FaultRule {
+            endpoint,
+            kind,
+            rate: 1.0,
+            times: None,
+        }
     }
 
     /// Sets the probability.
@@ -228,26 +247,40 @@ impl FaultRule {
         let mut retry_after = 1;
         let mut millis = 1000;
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').ok_or_else(|| format!("expected key=value in {part:?}"))?;
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("expected key=value in {part:?}"))?;
             match k {
-                "endpoint" => endpoint = Endpoint::parse(v).ok_or_else(|| format!("unknown endpoint {v:?}"))?,
+                "endpoint" => {
+                    endpoint =
+                        Endpoint::parse(v).ok_or_else(|| format!("unknown endpoint {v:?}"))?
+                }
                 "kind" => kind = Some(v.to_string()),
                 "rate" => rate = v.parse().map_err(|_| format!("bad rate {v:?}"))?,
                 "times" => times = Some(v.parse().map_err(|_| format!("bad times {v:?}"))?),
-                "retry_after" | "retry-after" => retry_after = v.parse().map_err(|_| format!("bad retry_after {v:?}"))?,
+                "retry_after" | "retry-after" => {
+                    retry_after = v.parse().map_err(|_| format!("bad retry_after {v:?}"))?
+                }
                 "millis" | "ms" => millis = v.parse().map_err(|_| format!("bad millis {v:?}"))?,
                 _ => return Err(format!("unknown fault key {k:?}")),
             }
         }
         let kind = match kind.as_deref() {
-            Some("429") => FaultKind::TooManyRequests { retry_after_secs: retry_after },
+            Some("429") => FaultKind::TooManyRequests {
+                retry_after_secs: retry_after,
+            },
             Some("503") => FaultKind::Unavailable,
             Some("drop") => FaultKind::DropConnection,
             Some("delay") => FaultKind::Delay { millis },
             Some("expired-links") => FaultKind::ExpiredLinks,
             other => return Err(format!("unknown or missing fault kind {other:?}")),
         };
-        Ok(FaultRule { endpoint, kind, rate, times })
+        Ok(FaultRule {
+            endpoint,
+            kind,
+            rate,
+            times,
+        })
     }
 }
 
@@ -334,8 +367,17 @@ impl Config {
     }
 
     /// Adds an OAuth client whose tokens act as the principal named `principal`.
-    pub fn oauth_client(mut self, id: impl Into<String>, secret: impl Into<String>, principal: impl Into<String>) -> Self {
-        self.oauth_clients.push(OAuthClient { client_id: id.into(), client_secret: secret.into(), principal: principal.into() });
+    pub fn oauth_client(
+        mut self,
+        id: impl Into<String>,
+        secret: impl Into<String>,
+        principal: impl Into<String>,
+    ) -> Self {
+        self.oauth_clients.push(OAuthClient {
+            client_id: id.into(),
+            client_secret: secret.into(),
+            principal: principal.into(),
+        });
         self
     }
 
@@ -394,9 +436,15 @@ mod tests {
 
     #[test]
     fn fault_spec_parses() {
-        let r = FaultRule::parse("endpoint=statements,kind=429,retry_after=2,rate=0.5,times=3").unwrap();
+        let r = FaultRule::parse("endpoint=statements,kind=429,retry_after=2,rate=0.5,times=3")
+            .unwrap();
         assert_eq!(r.endpoint, Endpoint::ExecuteStatement);
-        assert_eq!(r.kind, FaultKind::TooManyRequests { retry_after_secs: 2 });
+        assert_eq!(
+            r.kind,
+            FaultKind::TooManyRequests {
+                retry_after_secs: 2
+            }
+        );
         assert_eq!(r.times, Some(3));
         assert!(FaultRule::parse("kind=nope").is_err());
     }

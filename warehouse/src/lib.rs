@@ -25,7 +25,9 @@ pub mod volumes;
 use std::sync::Arc;
 
 pub use api::app;
-pub use config::{Config, Endpoint, FaultKind, FaultRule, Grant, GrantsFile, OAuthClient, Principal, Privilege};
+pub use config::{
+    Config, Endpoint, FaultKind, FaultRule, Grant, GrantsFile, OAuthClient, Principal, Privilege,
+};
 
 /// The admin token of a default configuration (all privileges everywhere).
 pub const DEFAULT_TOKEN: &str = "dapi0000000000000000000000000000local";
@@ -79,7 +81,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
-    let engine = Arc::new(engine::Engine::new(&config.data_dir, config.retention_duration_check)?);
+    let engine = Arc::new(engine::Engine::new(
+        &config.data_dir,
+        config.retention_duration_check,
+    )?);
     let state = api::AppState {
         auth: Arc::new(api::Auth::new(&config)),
         faults: Arc::new(api::Faults::new(&config.faults, config.fault_seed)),
@@ -91,15 +96,22 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let router = api::app(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let server = axum::serve(listener, router.into_make_service()).with_graceful_shutdown(async move {
-            let _ = rx.await;
-        });
+        let server =
+            axum::serve(listener, router.into_make_service()).with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
         if let Err(e) = server.await {
             tracing::error!(error = %e, "warehouse server stopped with an error");
         }
     });
     tracing::info!(%url, warehouse_id = %config.warehouse_id, "warehouse listening");
-    Ok(Running { url, warehouse_id: config.warehouse_id.clone(), addr, stop: Some(tx), task: Some(task) })
+    Ok(Running {
+        url,
+        warehouse_id: config.warehouse_id.clone(),
+        addr,
+        stop: Some(tx),
+        task: Some(task),
+    })
 }
 
 /// A server with its own runtime on a background thread, for synchronous callers (tests
@@ -129,7 +141,14 @@ impl Drop for Background {
 
 /// Starts a server on a new multi-threaded runtime (2 workers) and returns without blocking.
 pub fn spawn_background(config: Config) -> anyhow::Result<Background> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().thread_name("warehouse").build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("warehouse")
+        .build()?;
     let running = runtime.block_on(spawn(config))?;
-    Ok(Background { running, runtime: Some(runtime) })
+    Ok(Background {
+        running,
+        runtime: Some(runtime),
+    })
 }

@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 use warehouse::{Config, FaultRule, GrantsFile, Principal};
 
 #[derive(Parser)]
-#[command(name = "warehouse", about = "Local Databricks SQL Statement Execution API 2.0 over Delta tables")]
+#[command(
+    name = "warehouse",
+    about = "Local Databricks SQL Statement Execution API 2.0 over Delta tables"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -54,12 +57,25 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve { listen, data, tokens, grants, warehouse_id, chunk_rows, faults, oauth_token_ttl, link_ttl, no_retention_check } => {
+        Cmd::Serve {
+            listen,
+            data,
+            tokens,
+            grants,
+            warehouse_id,
+            chunk_rows,
+            faults,
+            oauth_token_ttl,
+            link_ttl,
+            no_retention_check,
+        } => {
             let mut config = Config::new(data)
                 .listen(listen)
                 .warehouse_id(warehouse_id)

@@ -161,15 +161,34 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Registry {
     /// An empty registry keeping finished results for `ttl`.
     pub fn new(ttl: Duration) -> Registry {
-        Registry { entries: Mutex::new(HashMap::new()), done: Mutex::new(HashMap::new()), links: Mutex::new(HashMap::new()), ttl }
+        Registry {
+            entries: Mutex::new(HashMap::new()),
+            done: Mutex::new(HashMap::new()),
+            links: Mutex::new(HashMap::new()),
+            ttl,
+        }
     }
 
     /// Starts a statement in the background; returns its id.
-    pub fn submit(self: &Arc<Self>, engine: Arc<Engine>, req: ExecRequest, opts: ResultOpts) -> String {
+    pub fn submit(
+        self: &Arc<Self>,
+        engine: Arc<Engine>,
+        req: ExecRequest,
+        opts: ResultOpts,
+    ) -> String {
         self.sweep();
         let id = new_statement_id();
         let (tx, rx) = watch::channel(false);
-        let entry = Arc::new(Mutex::new(Entry { id: id.clone(), owner: req.principal.name.clone(), state: State::Pending, error: None, results: None, opts, abort: None, finished: None }));
+        let entry = Arc::new(Mutex::new(Entry {
+            id: id.clone(),
+            owner: req.principal.name.clone(),
+            state: State::Pending,
+            error: None,
+            results: None,
+            opts,
+            abort: None,
+            finished: None,
+        }));
         lock(&self.entries).insert(id.clone(), entry.clone());
         lock(&self.done).insert(id.clone(), rx);
         let task_entry = entry.clone();
@@ -184,7 +203,9 @@ impl Registry {
             }
             let outcome = engine.execute(&req).await;
             let prepared = match outcome {
-                Ok(o) => tokio::task::spawn_blocking(move || prepare(o, opts)).await.unwrap_or_else(|e| Err(SqlError::Internal(e.to_string()))),
+                Ok(o) => tokio::task::spawn_blocking(move || prepare(o, opts))
+                    .await
+                    .unwrap_or_else(|e| Err(SqlError::Internal(e.to_string()))),
                 Err(e) => Err(e),
             };
             let mut e = lock(&task_entry);
@@ -218,11 +239,16 @@ impl Registry {
 
     /// Waits until the statement finishes or `timeout` passes; true when finished.
     pub async fn wait(&self, id: &str, timeout: Duration) -> bool {
-        let Some(mut rx) = lock(&self.done).get(id).cloned() else { return true };
+        let Some(mut rx) = lock(&self.done).get(id).cloned() else {
+            return true;
+        };
         if *rx.borrow() {
             return true;
         }
-        matches!(tokio::time::timeout(timeout, rx.wait_for(|d| *d)).await, Ok(Ok(_)))
+        matches!(
+            tokio::time::timeout(timeout, rx.wait_for(|d| *d)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Cancels a running statement (no-op when finished).
@@ -253,8 +279,19 @@ impl Registry {
 
     /// Issues a link token for a chunk.
     pub fn grant_link(&self, statement_id: &str, chunk: usize, expires: SystemTime) -> String {
-        let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        lock(&self.links).insert(token.clone(), LinkGrant { statement_id: statement_id.into(), chunk, expires });
+        let token = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        lock(&self.links).insert(
+            token.clone(),
+            LinkGrant {
+                statement_id: statement_id.into(),
+                chunk,
+                expires,
+            },
+        );
         token
     }
 
@@ -291,13 +328,28 @@ impl Registry {
 /// Statement ids look like the service's (`01ef9de3-4558-1916-bf71-5f936821c39d`).
 fn new_statement_id() -> String {
     let u = uuid::Uuid::new_v4().simple().to_string();
-    format!("01f0{}-{}-{}-{}-{}", &u[0..4], &u[4..8], &u[8..12], &u[12..16], &u[16..28])
+    format!(
+        "01f0{}-{}-{}-{}-{}",
+        &u[0..4],
+        &u[4..8],
+        &u[8..12],
+        &u[12..16],
+        &u[16..28]
+    )
 }
 
 /// Cuts and renders a result.
 pub fn prepare(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlError> {
     let rs = match outcome {
-        Outcome::Empty => return Ok(Results { schema: None, chunks: Vec::new(), total_rows: 0, truncated: false, opts }),
+        Outcome::Empty => {
+            return Ok(Results {
+                schema: None,
+                chunks: Vec::new(),
+                total_rows: 0,
+                truncated: false,
+                opts,
+            });
+        }
         Outcome::Rows(rs) => rs,
     };
     let ResultSet { schema, batches } = rs;
@@ -313,7 +365,8 @@ pub fn prepare(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlError> 
     let all = if batches.is_empty() {
         RecordBatch::new_empty(schema.clone())
     } else {
-        deltalake::arrow::compute::concat_batches(&schema, &batches).map_err(|e| SqlError::Internal(e.to_string()))?
+        deltalake::arrow::compute::concat_batches(&schema, &batches)
+            .map_err(|e| SqlError::Internal(e.to_string()))?
     };
     let mut chunks = Vec::new();
     let mut offset = 0;
@@ -328,7 +381,11 @@ pub fn prepare(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlError> 
                 let per_row = (bytes.len() / n).max(1);
                 let fit = limit.saturating_sub(bytes_total) / per_row;
                 n = if fit >= n { n - 1 } else { fit };
-                bytes = if n > 0 { render(&all.slice(offset, n), opts.format)? } else { Vec::new() };
+                bytes = if n > 0 {
+                    render(&all.slice(offset, n), opts.format)?
+                } else {
+                    Vec::new()
+                };
             }
             if n == 0 {
                 break;
@@ -338,13 +395,23 @@ pub fn prepare(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlError> 
         if !opts.external && bytes_total > INLINE_LIMIT {
             return Err(SqlError::InlineTooLarge);
         }
-        chunks.push(Chunk { row_offset: offset, row_count: n, bytes: Arc::new(bytes) });
+        chunks.push(Chunk {
+            row_offset: offset,
+            row_count: n,
+            bytes: Arc::new(bytes),
+        });
         offset += n;
         if truncated && opts.byte_limit.is_some() && n < step.min(keep - (offset - n)) {
             break;
         }
     }
-    Ok(Results { schema: Some(schema), chunks, total_rows: offset, truncated, opts })
+    Ok(Results {
+        schema: Some(schema),
+        chunks,
+        total_rows: offset,
+        truncated,
+        opts,
+    })
 }
 
 fn render(batch: &RecordBatch, format: Format) -> Result<Vec<u8>, SqlError> {
@@ -354,7 +421,9 @@ fn render(batch: &RecordBatch, format: Format) -> Result<Vec<u8>, SqlError> {
         Format::ArrowStream => {
             let mut out = Vec::new();
             {
-                let mut w = deltalake::arrow::ipc::writer::StreamWriter::try_new(&mut out, &batch.schema()).map_err(err)?;
+                let mut w =
+                    deltalake::arrow::ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())
+                        .map_err(err)?;
                 w.write(batch).map_err(err)?;
                 w.finish().map_err(err)?;
             }
@@ -363,7 +432,9 @@ fn render(batch: &RecordBatch, format: Format) -> Result<Vec<u8>, SqlError> {
         Format::Csv => {
             let mut out = Vec::new();
             {
-                let mut w = deltalake::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+                let mut w = deltalake::arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut out);
                 w.write(batch).map_err(err)?;
             }
             Ok(out)

@@ -25,10 +25,14 @@ impl VolumeRef {
 /// outside a volume.
 pub fn resolve(root: &Path, path: &str) -> Result<(VolumeRef, PathBuf), String> {
     let p = path.trim_start_matches("dbfs:");
-    let rest = p.strip_prefix("/Volumes/").ok_or_else(|| format!("Path {path} is not under /Volumes/"))?;
+    let rest = p
+        .strip_prefix("/Volumes/")
+        .ok_or_else(|| format!("Path {path} is not under /Volumes/"))?;
     let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     if parts.len() < 3 {
-        return Err(format!("Path {path} does not name a volume (/Volumes/<catalog>/<schema>/<volume>/...)"));
+        return Err(format!(
+            "Path {path} does not name a volume (/Volumes/<catalog>/<schema>/<volume>/...)"
+        ));
     }
     for part in &parts {
         let c: Vec<Component> = Path::new(part).components().collect();
@@ -36,8 +40,16 @@ pub fn resolve(root: &Path, path: &str) -> Result<(VolumeRef, PathBuf), String> 
             return Err(format!("Invalid path {path}"));
         }
     }
-    let v = VolumeRef { catalog: parts[0].to_ascii_lowercase(), schema: parts[1].to_ascii_lowercase(), volume: parts[2].to_ascii_lowercase() };
-    let mut local = root.join(".volumes").join(&v.catalog).join(&v.schema).join(&v.volume);
+    let v = VolumeRef {
+        catalog: parts[0].to_ascii_lowercase(),
+        schema: parts[1].to_ascii_lowercase(),
+        volume: parts[2].to_ascii_lowercase(),
+    };
+    let mut local = root
+        .join(".volumes")
+        .join(&v.catalog)
+        .join(&v.schema)
+        .join(&v.volume);
     for part in &parts[3..] {
         local.push(part);
     }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
-use warehouse::{DEFAULT_TOKEN, DEFAULT_WAREHOUSE_ID, Endpoint, FaultKind, FaultRule, Principal, Privilege};
+use warehouse::{
+    DEFAULT_TOKEN, DEFAULT_WAREHOUSE_ID, Endpoint, FaultKind, FaultRule, Principal, Privilege,
+};
 
 const T: &str = "`main`.`default`.`t`";
 
@@ -26,15 +28,46 @@ fn select_types_and_manifest() {
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let cols = r["manifest"]["schema"]["columns"].as_array().unwrap();
     assert_eq!(r["manifest"]["schema"]["column_count"], 9);
-    let names: Vec<(&str, &str)> = cols.iter().map(|c| (c["type_name"].as_str().unwrap(), c["type_text"].as_str().unwrap())).collect();
+    let names: Vec<(&str, &str)> = cols
+        .iter()
+        .map(|c| {
+            (
+                c["type_name"].as_str().unwrap(),
+                c["type_text"].as_str().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
         names,
-        vec![("INT", "INT"), ("LONG", "BIGINT"), ("DECIMAL", "DECIMAL(10,2)"), ("STRING", "STRING"), ("BOOLEAN", "BOOLEAN"), ("DATE", "DATE"), ("TIMESTAMP", "TIMESTAMP"), ("DOUBLE", "DOUBLE"), ("STRING", "STRING")]
+        vec![
+            ("INT", "INT"),
+            ("LONG", "BIGINT"),
+            ("DECIMAL", "DECIMAL(10,2)"),
+            ("STRING", "STRING"),
+            ("BOOLEAN", "BOOLEAN"),
+            ("DATE", "DATE"),
+            ("TIMESTAMP", "TIMESTAMP"),
+            ("DOUBLE", "DOUBLE"),
+            ("STRING", "STRING")
+        ]
     );
     assert_eq!(cols[2]["type_precision"], 10);
     assert_eq!(cols[2]["type_scale"], 2);
     assert_eq!(cols[0]["position"], 0);
-    assert_eq!(r["result"]["data_array"], json!([["1", "2", "12.50", "x\"y", "true", "2021-01-01", "2021-01-01T10:00:00.000Z", "1.5", null]]));
+    assert_eq!(
+        r["result"]["data_array"],
+        json!([[
+            "1",
+            "2",
+            "12.50",
+            "x\"y",
+            "true",
+            "2021-01-01",
+            "2021-01-01T10:00:00.000Z",
+            "1.5",
+            null
+        ]])
+    );
     assert_eq!(r["manifest"]["total_row_count"], 1);
     assert_eq!(r["manifest"]["truncated"], false);
     assert!(r["manifest"].get("total_byte_count").is_none());
@@ -61,8 +94,21 @@ fn typed_parameters_are_bound_not_spliced() {
             {"name": "e", "value": "2024-02-29", "type": "DATE"}
         ]),
     );
-    assert_eq!(rows, vec![vec![s("42"), s("x'); DROP TABLE t; --"), Value::Null, s("12.50"), s("2024-02-29")]]);
-    let (state, msg) = w.fails_as(DEFAULT_TOKEN, "SELECT :a", json!([{"name": "a", "value": "abc", "type": "INT"}]));
+    assert_eq!(
+        rows,
+        vec![vec![
+            s("42"),
+            s("x'); DROP TABLE t; --"),
+            Value::Null,
+            s("12.50"),
+            s("2024-02-29")
+        ]]
+    );
+    let (state, msg) = w.fails_as(
+        DEFAULT_TOKEN,
+        "SELECT :a",
+        json!([{"name": "a", "value": "abc", "type": "INT"}]),
+    );
     assert_eq!(state, "22018", "{msg}");
 }
 
@@ -76,8 +122,15 @@ fn ddl_and_wire_writes() {
     assert_eq!(st, "42P07", "{msg}");
     assert!(msg.starts_with("[TABLE_OR_VIEW_ALREADY_EXISTS]"));
     // INSERT VALUES
-    let r = w.run(&format!("INSERT INTO {T} (id, name, amount) VALUES (1, 'a', 1.10), (2, 'b', 2.20)"));
-    let cols: Vec<&str> = r["manifest"]["schema"]["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let r = w.run(&format!(
+        "INSERT INTO {T} (id, name, amount) VALUES (1, 'a', 1.10), (2, 'b', 2.20)"
+    ));
+    let cols: Vec<&str> = r["manifest"]["schema"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(cols, vec!["num_affected_rows", "num_inserted_rows"]);
     assert_eq!(r["manifest"]["schema"]["columns"][0]["type_name"], "LONG");
     assert_eq!(r["manifest"]["schema"]["columns"][0]["type_text"], "BIGINT");
@@ -90,14 +143,29 @@ fn ddl_and_wire_writes() {
     );
     assert_eq!(r["result"]["data_array"], json!([["2", "2"]]), "{r}");
     // wire: update-records
-    let upd = json!([{"c0": 1, "c1": "A"}, {"c0": 3, "c1": "C"}, {"c0": 99, "c1": "nobody"}]).to_string();
+    let upd =
+        json!([{"c0": 1, "c1": "A"}, {"c0": 3, "c1": "C"}, {"c0": 99, "c1": "nobody"}]).to_string();
     let r = w.run_p(
         &format!("MERGE INTO {T} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1"),
         json!([{"name": "rows", "value": upd, "type": "STRING"}]),
     );
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
-    let cols: Vec<&str> = r["manifest"]["schema"]["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(cols, vec!["num_affected_rows", "num_updated_rows", "num_deleted_rows", "num_inserted_rows"], "{r}");
+    let cols: Vec<&str> = r["manifest"]["schema"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cols,
+        vec![
+            "num_affected_rows",
+            "num_updated_rows",
+            "num_deleted_rows",
+            "num_inserted_rows"
+        ],
+        "{r}"
+    );
     assert_eq!(r["result"]["data_array"], json!([["2", "2", "0", "0"]]));
     // wire: delete-records
     let del = json!([{"c0": 2}]).to_string();
@@ -105,7 +173,11 @@ fn ddl_and_wire_writes() {
         &format!("MERGE INTO {T} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"),
         json!([{"name": "rows", "value": del, "type": "STRING"}]),
     );
-    assert_eq!(r["result"]["data_array"], json!([["1", "0", "1", "0"]]), "{r}");
+    assert_eq!(
+        r["result"]["data_array"],
+        json!([["1", "0", "1", "0"]]),
+        "{r}"
+    );
     let rows = w.rows(&format!("SELECT id, name, amount, ts FROM {T} ORDER BY id"));
     assert_eq!(
         rows,
@@ -118,21 +190,36 @@ fn ddl_and_wire_writes() {
     // UPDATE / DELETE statements
     let r = w.run(&format!("UPDATE {T} SET amount = amount * 2 WHERE id >= 3"));
     assert_eq!(r["result"]["data_array"], json!([["2"]]), "{r}");
-    let r = w.run_p(&format!("DELETE FROM {T} WHERE id = :id"), json!([{"name": "id", "value": "4", "type": "BIGINT"}]));
+    let r = w.run_p(
+        &format!("DELETE FROM {T} WHERE id = :id"),
+        json!([{"name": "id", "value": "4", "type": "BIGINT"}]),
+    );
     assert_eq!(r["result"]["data_array"], json!([["1"]]), "{r}");
-    assert_eq!(w.rows(&format!("SELECT id, amount FROM {T} ORDER BY id")), vec![vec![s("1"), s("1.10")], vec![s("3"), s("6.60")]]);
+    assert_eq!(
+        w.rows(&format!("SELECT id, amount FROM {T} ORDER BY id")),
+        vec![vec![s("1"), s("1.10")], vec![s("3"), s("6.60")]]
+    );
     // MERGE with *, not matched insert, matched delete with condition
     w.run("CREATE TABLE src (id BIGINT NOT NULL, name STRING, amount DECIMAL(10,2), ts TIMESTAMP, d DATE)");
     w.run("INSERT INTO src VALUES (1, 'one', 9.99, NULL, NULL), (3, 'gone', 0, NULL, NULL), (7, 'seven', 7.00, NULL, DATE'2020-02-02')");
     let r = w.run(&format!("MERGE INTO {T} t USING src s ON t.id = s.id WHEN MATCHED AND s.name = 'gone' THEN DELETE WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"));
-    assert_eq!(r["result"]["data_array"], json!([["3", "1", "1", "1"]]), "{r}");
+    assert_eq!(
+        r["result"]["data_array"],
+        json!([["3", "1", "1", "1"]]),
+        "{r}"
+    );
     assert_eq!(
         w.rows(&format!("SELECT id, name, amount, d FROM {T} ORDER BY id")),
-        vec![vec![s("1"), s("one"), s("9.99"), Value::Null], vec![s("7"), s("seven"), s("7.00"), s("2020-02-02")]]
+        vec![
+            vec![s("1"), s("one"), s("9.99"), Value::Null],
+            vec![s("7"), s("seven"), s("7.00"), s("2020-02-02")]
+        ]
     );
     // a failing write changes nothing
     let before = w.rows(&format!("SELECT count(*) FROM {T}"));
-    let (st, msg) = w.fails(&format!("INSERT INTO {T} (id, name) VALUES (10, 'x'), (NULL, 'y')"));
+    let (st, msg) = w.fails(&format!(
+        "INSERT INTO {T} (id, name) VALUES (10, 'x'), (NULL, 'y')"
+    ));
     assert_eq!(st, "23502", "{msg}");
     // an unbound marker
     let (st, msg) = w.fails("SELECT :nope");
@@ -149,15 +236,31 @@ fn ddl_and_wire_writes() {
 #[test]
 fn catalogs_schemas_show_describe() {
     let w = start();
-    assert_eq!(w.run("CREATE CATALOG IF NOT EXISTS sales")["status"]["state"], "SUCCEEDED");
-    assert_eq!(w.run("CREATE SCHEMA IF NOT EXISTS sales.eu")["status"]["state"], "SUCCEEDED");
+    assert_eq!(
+        w.run("CREATE CATALOG IF NOT EXISTS sales")["status"]["state"],
+        "SUCCEEDED"
+    );
+    assert_eq!(
+        w.run("CREATE SCHEMA IF NOT EXISTS sales.eu")["status"]["state"],
+        "SUCCEEDED"
+    );
     assert_eq!(w.run("USE CATALOG sales")["status"]["state"], "SUCCEEDED");
     w.run("CREATE TABLE sales.eu.orders (id BIGINT, region STRING, day DATE) USING DELTA PARTITIONED BY (day)");
-    w.run("INSERT INTO sales.eu.orders VALUES (1, 'x', DATE'2024-01-01'), (2, 'y', DATE'2024-01-02')");
+    w.run(
+        "INSERT INTO sales.eu.orders VALUES (1, 'x', DATE'2024-01-01'), (2, 'y', DATE'2024-01-02')",
+    );
     // defaults from the request
-    let r = w.run_as(DEFAULT_TOKEN, "SELECT count(*) FROM orders", json!([]), json!({"catalog": "sales", "schema": "eu"}));
+    let r = w.run_as(
+        DEFAULT_TOKEN,
+        "SELECT count(*) FROM orders",
+        json!([]),
+        json!({"catalog": "sales", "schema": "eu"}),
+    );
     assert_eq!(w.all_rows(&r), vec![vec![s("2")]]);
-    assert_eq!(w.rows("SHOW TABLES IN sales.eu"), vec![vec![s("eu"), s("orders"), s("false")]]);
+    assert_eq!(
+        w.rows("SHOW TABLES IN sales.eu"),
+        vec![vec![s("eu"), s("orders"), s("false")]]
+    );
     let d = w.rows("DESCRIBE TABLE sales.eu.orders");
     assert_eq!(d[0][..2], [s("id"), s("bigint")]);
     assert!(d.iter().any(|r| r[0] == s("# Partition Information")));
@@ -168,8 +271,16 @@ fn catalogs_schemas_show_describe() {
     assert_eq!(st, "42704", "{msg}");
     let (st, msg) = w.fails("SELECT * FROM main.default.nope");
     assert_eq!(st, "42P01", "{msg}");
-    assert!(msg.contains("[TABLE_OR_VIEW_NOT_FOUND]") && msg.contains("SQLSTATE: 42P01"), "{msg}");
-    let r = w.run_as(DEFAULT_TOKEN, "SELECT 1", json!([]), json!({"schema": "nope"}));
+    assert!(
+        msg.contains("[TABLE_OR_VIEW_NOT_FOUND]") && msg.contains("SQLSTATE: 42P01"),
+        "{msg}"
+    );
+    let r = w.run_as(
+        DEFAULT_TOKEN,
+        "SELECT 1",
+        json!([]),
+        json!({"schema": "nope"}),
+    );
     assert_eq!(r["status"]["sql_state"], "42704");
     // persisted as directories
     assert!(w.dir.join("sales/eu/orders/_delta_log").is_dir());
@@ -180,7 +291,10 @@ fn errors_and_auth() {
     let w = start();
     let (st, msg) = w.fails("INSER INTO x VALUES (1)");
     assert_eq!(st, "42601");
-    assert!(msg.starts_with("[PARSE_SYNTAX_ERROR] Syntax error at or near 'INSER'"), "{msg}");
+    assert!(
+        msg.starts_with("[PARSE_SYNTAX_ERROR] Syntax error at or near 'INSER'"),
+        "{msg}"
+    );
     assert!(msg.ends_with("SQLSTATE: 42601"));
     let (st, msg) = w.fails("SELECT nope FROM range(1)");
     assert_eq!(st, "42703", "{msg}");
@@ -196,35 +310,73 @@ fn errors_and_auth() {
     let (s401, body) = w.get_as("wrong-token", "/api/2.0/sql/warehouses");
     assert_eq!((s401, body), (401, expected));
     // request validation
-    let (code, body) = w.post("/api/2.0/sql/statements", &json!({"statement": "SELECT 1", "warehouse_id": ""}));
+    let (code, body) = w.post(
+        "/api/2.0/sql/statements",
+        &json!({"statement": "SELECT 1", "warehouse_id": ""}),
+    );
     assert_eq!(code, 400, "{body}");
-    let (code, body) = w.post("/api/2.0/sql/statements", &json!({"statement": "SELECT 1", "warehouse_id": "0123456789abcdef"}));
+    let (code, body) = w.post(
+        "/api/2.0/sql/statements",
+        &json!({"statement": "SELECT 1", "warehouse_id": "0123456789abcdef"}),
+    );
     assert_eq!(code, 404, "{body}");
     let (code, body) = w.post("/api/2.0/sql/statements", &json!({"statement": "SELECT 1", "warehouse_id": DEFAULT_WAREHOUSE_ID, "wait_timeout": "3s"}));
-    assert_eq!((code, body["error_code"].clone()), (400, json!("INVALID_PARAMETER_VALUE")));
+    assert_eq!(
+        (code, body["error_code"].clone()),
+        (400, json!("INVALID_PARAMETER_VALUE"))
+    );
     let (code, _) = w.post("/api/2.0/sql/statements", &json!({"statement": "SELECT 1", "warehouse_id": DEFAULT_WAREHOUSE_ID, "format": "ARROW_STREAM"}));
     assert_eq!(code, 400);
     let (code, body) = w.get("/api/2.0/sql/statements/nope");
     assert_eq!(code, 404, "{body}");
     let (code, body) = w.get("/api/2.0/sql/nothing-here");
-    assert_eq!((code, body["error_code"].clone()), (404, json!("ENDPOINT_NOT_FOUND")));
+    assert_eq!(
+        (code, body["error_code"].clone()),
+        (404, json!("ENDPOINT_NOT_FOUND"))
+    );
 }
 
 #[test]
 fn permissions() {
     let w = start_with(|c| {
-        c.principal(Principal::new("reader").token("reader-token").grant(Privilege::Select, "main.default"))
-            .principal(Principal::new("writer").token("writer-token").grant(Privilege::Select, "main.default.t").grant(Privilege::Modify, "main.default.t"))
+        c.principal(
+            Principal::new("reader")
+                .token("reader-token")
+                .grant(Privilege::Select, "main.default"),
+        )
+        .principal(
+            Principal::new("writer")
+                .token("writer-token")
+                .grant(Privilege::Select, "main.default.t")
+                .grant(Privilege::Modify, "main.default.t"),
+        )
     });
     make_t(&w);
     w.run("CREATE TABLE other (x INT)");
     w.run(&format!("INSERT INTO {T} (id) VALUES (1)"));
-    let r = w.run_as("reader-token", &format!("SELECT id FROM {T}"), json!([]), json!({}));
+    let r = w.run_as(
+        "reader-token",
+        &format!("SELECT id FROM {T}"),
+        json!([]),
+        json!({}),
+    );
     assert_eq!(w.all_rows(&r), vec![vec![s("1")]]);
-    let (st, msg) = w.fails_as("reader-token", &format!("INSERT INTO {T} (id) VALUES (2)"), json!([]));
+    let (st, msg) = w.fails_as(
+        "reader-token",
+        &format!("INSERT INTO {T} (id) VALUES (2)"),
+        json!([]),
+    );
     assert_eq!(st, "42501");
-    assert!(msg.starts_with("[INSUFFICIENT_PERMISSIONS]") && msg.contains("MODIFY"), "{msg}");
-    let r = w.run_as("writer-token", &format!("INSERT INTO {T} (id) VALUES (2)"), json!([]), json!({}));
+    assert!(
+        msg.starts_with("[INSUFFICIENT_PERMISSIONS]") && msg.contains("MODIFY"),
+        "{msg}"
+    );
+    let r = w.run_as(
+        "writer-token",
+        &format!("INSERT INTO {T} (id) VALUES (2)"),
+        json!([]),
+        json!({}),
+    );
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let (st, msg) = w.fails_as("writer-token", "SELECT * FROM other", json!([]));
     assert_eq!(st, "42501", "{msg}");
@@ -242,10 +394,18 @@ fn chunks_links_and_limits() {
     let w = start_with(|c| c.chunk_rows(3));
     let r = w.run("SELECT id FROM range(10) ORDER BY id");
     assert_eq!(r["manifest"]["total_chunk_count"], 4);
-    assert_eq!(r["manifest"]["chunks"][1], json!({"chunk_index": 1, "row_offset": 3, "row_count": 3}));
+    assert_eq!(
+        r["manifest"]["chunks"][1],
+        json!({"chunk_index": 1, "row_offset": 3, "row_count": 3})
+    );
     assert_eq!(r["result"]["next_chunk_index"], 1);
     let id = r["statement_id"].as_str().unwrap().to_string();
-    assert_eq!(r["result"]["next_chunk_internal_link"], json!(format!("/api/2.0/sql/statements/{id}/result/chunks/1?row_offset=3")));
+    assert_eq!(
+        r["result"]["next_chunk_internal_link"],
+        json!(format!(
+            "/api/2.0/sql/statements/{id}/result/chunks/1?row_offset=3"
+        ))
+    );
     let all = w.all_rows(&r);
     assert_eq!(all.len(), 10);
     assert_eq!(all[9], vec![s("9")]);
@@ -257,11 +417,21 @@ fn chunks_links_and_limits() {
     let (code, _) = w.get(&format!("/api/2.0/sql/statements/{id}/result/chunks/4"));
     assert_eq!(code, 400);
     // row_limit
-    let r = w.run_as(DEFAULT_TOKEN, "SELECT id FROM range(10)", json!([]), json!({"row_limit": 4}));
+    let r = w.run_as(
+        DEFAULT_TOKEN,
+        "SELECT id FROM range(10)",
+        json!([]),
+        json!({"row_limit": 4}),
+    );
     assert_eq!(r["manifest"]["total_row_count"], 4);
     assert_eq!(r["manifest"]["truncated"], true);
     // byte_limit
-    let r = w.run_as(DEFAULT_TOKEN, "SELECT id FROM range(100)", json!([]), json!({"byte_limit": 30}));
+    let r = w.run_as(
+        DEFAULT_TOKEN,
+        "SELECT id FROM range(100)",
+        json!([]),
+        json!({"byte_limit": 30}),
+    );
     assert_eq!(r["manifest"]["truncated"], true, "{r}");
     assert!(r["manifest"]["total_row_count"].as_u64().unwrap() < 100);
 }
@@ -286,16 +456,31 @@ fn async_lifecycle_cancel_close() {
     }
     assert_eq!(r["result"]["data_array"], json!([["3000000"]]));
     // DELETE -> CLOSED
-    let (code, body) = w.http.delete(w.url(&format!("/api/2.0/sql/statements/{id}"))).bearer_auth(DEFAULT_TOKEN).send().map(|r| (r.status().as_u16(), r.text().unwrap())).unwrap();
+    let (code, body) = w
+        .http
+        .delete(w.url(&format!("/api/2.0/sql/statements/{id}")))
+        .bearer_auth(DEFAULT_TOKEN)
+        .send()
+        .map(|r| (r.status().as_u16(), r.text().unwrap()))
+        .unwrap();
     assert_eq!((code, body.as_str()), (200, "{}"));
-    assert_eq!(w.get(&format!("/api/2.0/sql/statements/{id}")).1["status"]["state"], "CLOSED");
+    assert_eq!(
+        w.get(&format!("/api/2.0/sql/statements/{id}")).1["status"]["state"],
+        "CLOSED"
+    );
     // cancel a long statement
     let slow = "SELECT sum(a.id * b.id) FROM range(30000) a CROSS JOIN range(30000) b";
-    let (_, r) = w.post("/api/2.0/sql/statements", &json!({"statement": slow, "warehouse_id": DEFAULT_WAREHOUSE_ID, "wait_timeout": "0s"}));
+    let (_, r) = w.post(
+        "/api/2.0/sql/statements",
+        &json!({"statement": slow, "warehouse_id": DEFAULT_WAREHOUSE_ID, "wait_timeout": "0s"}),
+    );
     let id = r["statement_id"].as_str().unwrap().to_string();
     let (code, body) = w.post(&format!("/api/2.0/sql/statements/{id}/cancel"), &json!({}));
     assert_eq!((code, body), (200, json!({})));
-    assert_eq!(w.get(&format!("/api/2.0/sql/statements/{id}")).1["status"]["state"], "CANCELED");
+    assert_eq!(
+        w.get(&format!("/api/2.0/sql/statements/{id}")).1["status"]["state"],
+        "CANCELED"
+    );
     // on_wait_timeout CANCEL
     let (_, r) = w.post("/api/2.0/sql/statements", &json!({"statement": slow, "warehouse_id": DEFAULT_WAREHOUSE_ID, "wait_timeout": "5s", "on_wait_timeout": "CANCEL"}));
     assert_eq!(r["status"]["state"], "CANCELED", "{r}");
@@ -310,11 +495,23 @@ fn warehouses_and_metadata() {
     assert_eq!(r["warehouses"][0]["state"], "RUNNING");
     let (code, r) = w.get(&format!("/api/2.0/sql/warehouses/{DEFAULT_WAREHOUSE_ID}/"));
     assert_eq!(code, 200);
-    assert_eq!(r["odbc_params"]["path"], format!("/sql/1.0/warehouses/{DEFAULT_WAREHOUSE_ID}"));
-    let (code, r) = w.post(&format!("/api/2.0/sql/warehouses/{DEFAULT_WAREHOUSE_ID}/start"), &json!({}));
+    assert_eq!(
+        r["odbc_params"]["path"],
+        format!("/sql/1.0/warehouses/{DEFAULT_WAREHOUSE_ID}")
+    );
+    let (code, r) = w.post(
+        &format!("/api/2.0/sql/warehouses/{DEFAULT_WAREHOUSE_ID}/start"),
+        &json!({}),
+    );
     assert_eq!((code, r), (200, json!({})));
     assert_eq!(w.get("/api/2.0/sql/warehouses/ffffffffffffffff").0, 404);
-    let r: Value = w.http.get(w.url("/.well-known/databricks-config")).send().unwrap().json().unwrap();
+    let r: Value = w
+        .http
+        .get(w.url("/.well-known/databricks-config"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert!(r["oidc_endpoint"].as_str().unwrap().ends_with("/oidc"));
 }
 
@@ -329,8 +526,12 @@ fn maintenance_and_history() {
     let r = w.run(&format!("OPTIMIZE {T}"));
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     assert_eq!(r["manifest"]["schema"]["columns"][1]["type_name"], "STRUCT");
-    let metrics: Value = serde_json::from_str(r["result"]["data_array"][0][1].as_str().unwrap()).unwrap();
-    assert!(metrics["numFilesRemoved"].as_u64().unwrap() >= 2, "{metrics}");
+    let metrics: Value =
+        serde_json::from_str(r["result"]["data_array"][0][1].as_str().unwrap()).unwrap();
+    assert!(
+        metrics["numFilesRemoved"].as_u64().unwrap() >= 2,
+        "{metrics}"
+    );
     let r = w.run(&format!("OPTIMIZE {T} ZORDER BY (id)"));
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let (st, msg) = w.fails(&format!("VACUUM {T} RETAIN 0 HOURS"));
@@ -340,79 +541,210 @@ fn maintenance_and_history() {
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let r = w.run(&format!("DESCRIBE HISTORY {T}"));
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
-    let cols: Vec<&str> = r["manifest"]["schema"]["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(cols[..6], ["version", "timestamp", "userId", "userName", "operation", "operationParameters"]);
+    let cols: Vec<&str> = r["manifest"]["schema"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cols[..6],
+        [
+            "version",
+            "timestamp",
+            "userId",
+            "userName",
+            "operation",
+            "operationParameters"
+        ]
+    );
     assert_eq!(cols.len(), 15);
     let rows = w.all_rows(&r);
-    let ops: Vec<String> = rows.iter().map(|r| r[4].as_str().unwrap().to_string()).collect();
+    let ops: Vec<String> = rows
+        .iter()
+        .map(|r| r[4].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ops.last().unwrap(), "CREATE TABLE", "{ops:?}");
-    assert!(ops.contains(&"DELETE".to_string()) && ops.contains(&"OPTIMIZE".to_string()) && ops.contains(&"WRITE".to_string()), "{ops:?}");
-    let versions: Vec<i64> = rows.iter().map(|r| r[0].as_str().unwrap().parse().unwrap()).collect();
+    assert!(
+        ops.contains(&"DELETE".to_string())
+            && ops.contains(&"OPTIMIZE".to_string())
+            && ops.contains(&"WRITE".to_string()),
+        "{ops:?}"
+    );
+    let versions: Vec<i64> = rows
+        .iter()
+        .map(|r| r[0].as_str().unwrap().parse().unwrap())
+        .collect();
     assert_eq!(*versions.last().unwrap(), 0);
-    assert!(versions.windows(2).all(|p| p[0] == p[1] + 1), "{versions:?}");
+    assert!(
+        versions.windows(2).all(|p| p[0] == p[1] + 1),
+        "{versions:?}"
+    );
     assert_eq!(rows[rows.len() - 1][3], s("admin"));
     let r = w.run(&format!("DESCRIBE HISTORY {T} LIMIT 1"));
     assert_eq!(w.all_rows(&r).len(), 1);
     let delete_row = rows.iter().find(|r| r[4] == s("DELETE")).unwrap();
     let m: Value = serde_json::from_str(delete_row[12].as_str().unwrap()).unwrap();
-    assert!(m.as_object().unwrap().keys().all(|k| !k.contains('_')), "{m}");
+    assert!(
+        m.as_object().unwrap().keys().all(|k| !k.contains('_')),
+        "{m}"
+    );
     // retention check disabled
     let w2 = start_with(|c| c.retention_duration_check(false));
     make_t(&w2);
-    assert_eq!(w2.run(&format!("VACUUM {T} RETAIN 0 HOURS"))["status"]["state"], "SUCCEEDED");
+    assert_eq!(
+        w2.run(&format!("VACUUM {T} RETAIN 0 HOURS"))["status"]["state"],
+        "SUCCEEDED"
+    );
 }
 
 #[test]
 fn external_links_json_and_arrow() {
     let w = start_with(|c| c.chunk_rows(4));
-    let r = w.run_as(DEFAULT_TOKEN, "SELECT id FROM range(10) ORDER BY id", json!([]), json!({"disposition": "EXTERNAL_LINKS", "format": "JSON_ARRAY"}));
+    let r = w.run_as(
+        DEFAULT_TOKEN,
+        "SELECT id FROM range(10) ORDER BY id",
+        json!([]),
+        json!({"disposition": "EXTERNAL_LINKS", "format": "JSON_ARRAY"}),
+    );
     assert_eq!(r["manifest"]["total_chunk_count"], 3, "{r}");
     assert!(r["manifest"]["total_byte_count"].as_u64().unwrap() > 0);
     let link = &r["result"]["external_links"][0];
-    assert_eq!(link["next_chunk_internal_link"], json!(format!("/api/2.0/sql/statements/{}/result/chunks/1", r["statement_id"].as_str().unwrap())));
+    assert_eq!(
+        link["next_chunk_internal_link"],
+        json!(format!(
+            "/api/2.0/sql/statements/{}/result/chunks/1",
+            r["statement_id"].as_str().unwrap()
+        ))
+    );
     assert!(link["expiration"].as_str().unwrap().ends_with('Z'));
-    let body: Value = reqwest::blocking::get(link["external_link"].as_str().unwrap()).unwrap().json().unwrap();
+    let body: Value = reqwest::blocking::get(link["external_link"].as_str().unwrap())
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(body, json!([["0"], ["1"], ["2"], ["3"]]));
     let (_, c2) = w.get(link["next_chunk_internal_link"].as_str().unwrap());
-    let body: Value = reqwest::blocking::get(c2["external_links"][0]["external_link"].as_str().unwrap()).unwrap().json().unwrap();
+    let body: Value =
+        reqwest::blocking::get(c2["external_links"][0]["external_link"].as_str().unwrap())
+            .unwrap()
+            .json()
+            .unwrap();
     assert_eq!(body, json!([["4"], ["5"], ["6"], ["7"]]));
     // arrow stream
-    let r = w.run_as(DEFAULT_TOKEN, "SELECT id FROM range(10) ORDER BY id", json!([]), json!({"disposition": "EXTERNAL_LINKS", "format": "ARROW_STREAM"}));
-    let bytes = reqwest::blocking::get(r["result"]["external_links"][0]["external_link"].as_str().unwrap()).unwrap().bytes().unwrap();
-    let reader = deltalake::arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).unwrap();
+    let r = w.run_as(
+        DEFAULT_TOKEN,
+        "SELECT id FROM range(10) ORDER BY id",
+        json!([]),
+        json!({"disposition": "EXTERNAL_LINKS", "format": "ARROW_STREAM"}),
+    );
+    let bytes = reqwest::blocking::get(
+        r["result"]["external_links"][0]["external_link"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap()
+    .bytes()
+    .unwrap();
+    let reader = deltalake::arrow::ipc::reader::StreamReader::try_new(
+        std::io::Cursor::new(bytes.to_vec()),
+        None,
+    )
+    .unwrap();
     let n: usize = reader.map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(n, 4);
     // expired links
-    let w = start_with(|c| c.fault(FaultRule::new(Endpoint::ExternalLink, FaultKind::ExpiredLinks).times(1)));
-    let r = w.run_as(DEFAULT_TOKEN, "SELECT 1", json!([]), json!({"disposition": "EXTERNAL_LINKS"}));
-    let resp = reqwest::blocking::get(r["result"]["external_links"][0]["external_link"].as_str().unwrap()).unwrap();
+    let w = start_with(|c| {
+        c.fault(FaultRule::new(Endpoint::ExternalLink, FaultKind::ExpiredLinks).times(1))
+    });
+    let r = w.run_as(
+        DEFAULT_TOKEN,
+        "SELECT 1",
+        json!([]),
+        json!({"disposition": "EXTERNAL_LINKS"}),
+    );
+    let resp = reqwest::blocking::get(
+        r["result"]["external_links"][0]["external_link"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
     // re-reading the chunk refreshes the link
-    let (_, c0) = w.get(&format!("/api/2.0/sql/statements/{}/result/chunks/0", r["statement_id"].as_str().unwrap()));
-    let body: Value = reqwest::blocking::get(c0["external_links"][0]["external_link"].as_str().unwrap()).unwrap().json().unwrap();
+    let (_, c0) = w.get(&format!(
+        "/api/2.0/sql/statements/{}/result/chunks/0",
+        r["statement_id"].as_str().unwrap()
+    ));
+    let body: Value =
+        reqwest::blocking::get(c0["external_links"][0]["external_link"].as_str().unwrap())
+            .unwrap()
+            .json()
+            .unwrap();
     assert_eq!(body, json!([["1"]]));
 }
 
 #[test]
 fn files_api_and_copy_into() {
     let w = start();
-    let put = |path: &str, body: Vec<u8>| w.http.put(w.url(&format!("/api/2.0/fs/files{path}?overwrite=true"))).bearer_auth(DEFAULT_TOKEN).body(body).send().unwrap().status().as_u16();
-    assert_eq!(put("/Volumes/main/default/landing/a.json", b"{\"id\": 1, \"name\": \"x\"}\n{\"id\": 2, \"name\": \"y\"}\n".to_vec()), 204);
-    assert_eq!(put("/Volumes/main/default/landing/b.csv", b"id,name\n3,z\n".to_vec()), 204);
-    let got = w.http.get(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv")).bearer_auth(DEFAULT_TOKEN).send().unwrap();
+    let put = |path: &str, body: Vec<u8>| {
+        w.http
+            .put(w.url(&format!("/api/2.0/fs/files{path}?overwrite=true")))
+            .bearer_auth(DEFAULT_TOKEN)
+            .body(body)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        put(
+            "/Volumes/main/default/landing/a.json",
+            b"{\"id\": 1, \"name\": \"x\"}\n{\"id\": 2, \"name\": \"y\"}\n".to_vec()
+        ),
+        204
+    );
+    assert_eq!(
+        put(
+            "/Volumes/main/default/landing/b.csv",
+            b"id,name\n3,z\n".to_vec()
+        ),
+        204
+    );
+    let got = w
+        .http
+        .get(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .send()
+        .unwrap();
     assert_eq!(got.status().as_u16(), 200);
     assert_eq!(got.text().unwrap(), "id,name\n3,z\n");
-    let no = w.http.put(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv")).bearer_auth(DEFAULT_TOKEN).body("x").send().unwrap();
+    let no = w
+        .http
+        .put(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .body("x")
+        .send()
+        .unwrap();
     assert_eq!(no.status().as_u16(), 409);
     // parquet
     {
         use deltalake::arrow::array::{Int64Array, RecordBatch, StringArray};
         use deltalake::arrow::datatypes::{DataType, Field, Schema};
         use std::sync::Arc;
-        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("name", DataType::Utf8, true)]));
-        let b = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![4])), Arc::new(StringArray::from(vec!["p"]))]).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let b = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(vec![4])),
+                Arc::new(StringArray::from(vec!["p"])),
+            ],
+        )
+        .unwrap();
         let mut buf = Vec::new();
-        let mut wr = deltalake::parquet::arrow::ArrowWriter::try_new(&mut buf, schema, None).unwrap();
+        let mut wr =
+            deltalake::parquet::arrow::ArrowWriter::try_new(&mut buf, schema, None).unwrap();
         wr.write(&b).unwrap();
         wr.close().unwrap();
         assert_eq!(put("/Volumes/main/default/landing/c.parquet", buf), 204);
@@ -423,12 +755,32 @@ fn files_api_and_copy_into() {
     assert_eq!(r["result"]["data_array"][0][0], "2");
     let r = w.run("COPY INTO loaded FROM '/Volumes/main/default/landing/b.csv' FILEFORMAT = CSV FORMAT_OPTIONS ('header' = 'true')");
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
-    let r = w.run("COPY INTO loaded FROM '/Volumes/main/default/landing/c.parquet' FILEFORMAT = PARQUET");
+    let r = w.run(
+        "COPY INTO loaded FROM '/Volumes/main/default/landing/c.parquet' FILEFORMAT = PARQUET",
+    );
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
-    assert_eq!(w.rows("SELECT id, name FROM loaded ORDER BY id"), vec![vec![s("1"), s("x")], vec![s("2"), s("y")], vec![s("3"), s("z")], vec![s("4"), s("p")]]);
-    let del = w.http.delete(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv")).bearer_auth(DEFAULT_TOKEN).send().unwrap();
+    assert_eq!(
+        w.rows("SELECT id, name FROM loaded ORDER BY id"),
+        vec![
+            vec![s("1"), s("x")],
+            vec![s("2"), s("y")],
+            vec![s("3"), s("z")],
+            vec![s("4"), s("p")]
+        ]
+    );
+    let del = w
+        .http
+        .delete(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .send()
+        .unwrap();
     assert_eq!(del.status().as_u16(), 204);
-    let gone = w.http.get(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv")).bearer_auth(DEFAULT_TOKEN).send().unwrap();
+    let gone = w
+        .http
+        .get(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .send()
+        .unwrap();
     assert_eq!(gone.status().as_u16(), 404);
     assert_eq!(put("/Volumes/nocat/default/v/x", b"1".to_vec()), 404);
 }
@@ -436,13 +788,42 @@ fn files_api_and_copy_into() {
 #[test]
 fn oauth_client_credentials() {
     let w = start_with(|c| {
-        c.principal(Principal::new("sp").grant(Privilege::All, "main.default")).oauth_client("client-1", "s3cret", "sp").oauth_token_ttl(Duration::from_secs(2))
+        c.principal(Principal::new("sp").grant(Privilege::All, "main.default"))
+            .oauth_client("client-1", "s3cret", "sp")
+            .oauth_token_ttl(Duration::from_secs(2))
     });
-    let meta: Value = w.http.get(w.url("/oidc/.well-known/oauth-authorization-server")).send().unwrap().json().unwrap();
-    assert!(meta["token_endpoint"].as_str().unwrap().ends_with("/oidc/v1/token"));
-    let bad = w.http.post(w.url("/oidc/v1/token")).basic_auth("client-1", Some("wrong")).header("content-type", "application/x-www-form-urlencoded").body("grant_type=client_credentials&scope=all-apis").send().unwrap();
+    let meta: Value = w
+        .http
+        .get(w.url("/oidc/.well-known/oauth-authorization-server"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        meta["token_endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("/oidc/v1/token")
+    );
+    let bad = w
+        .http
+        .post(w.url("/oidc/v1/token"))
+        .basic_auth("client-1", Some("wrong"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=all-apis")
+        .send()
+        .unwrap();
     assert_eq!(bad.status().as_u16(), 401);
-    let tok: Value = w.http.post(w.url("/oidc/v1/token")).basic_auth("client-1", Some("s3cret")).header("content-type", "application/x-www-form-urlencoded").body("grant_type=client_credentials&scope=all-apis").send().unwrap().json().unwrap();
+    let tok: Value = w
+        .http
+        .post(w.url("/oidc/v1/token"))
+        .basic_auth("client-1", Some("s3cret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=all-apis")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(tok["token_type"], "Bearer");
     assert_eq!(tok["expires_in"], 2);
     let access = tok["access_token"].as_str().unwrap();
@@ -450,32 +831,71 @@ fn oauth_client_credentials() {
     assert_eq!(r["status"]["state"], "SUCCEEDED");
     std::thread::sleep(Duration::from_millis(2200));
     let (code, body) = w.get_as(access, "/api/2.0/sql/warehouses");
-    assert_eq!((code, body), (403, json!({"error_code": 403, "message": "Invalid access token."})));
+    assert_eq!(
+        (code, body),
+        (
+            403,
+            json!({"error_code": 403, "message": "Invalid access token."})
+        )
+    );
 }
 
 #[test]
 fn fault_injection() {
     let w = start_with(|c| {
-        c.fault(FaultRule::new(Endpoint::ExecuteStatement, FaultKind::TooManyRequests { retry_after_secs: 3 }).times(1))
-            .fault(FaultRule::new(Endpoint::Warehouses, FaultKind::Unavailable).times(1))
-            .fault(FaultRule::new(Endpoint::GetStatement, FaultKind::DropConnection).times(1))
-            .fault(FaultRule::new(Endpoint::Files, FaultKind::Delay { millis: 300 }).times(1))
+        c.fault(
+            FaultRule::new(
+                Endpoint::ExecuteStatement,
+                FaultKind::TooManyRequests {
+                    retry_after_secs: 3,
+                },
+            )
+            .times(1),
+        )
+        .fault(FaultRule::new(Endpoint::Warehouses, FaultKind::Unavailable).times(1))
+        .fault(FaultRule::new(Endpoint::GetStatement, FaultKind::DropConnection).times(1))
+        .fault(FaultRule::new(Endpoint::Files, FaultKind::Delay { millis: 300 }).times(1))
     });
-    let resp = w.http.post(w.url("/api/2.0/sql/statements")).bearer_auth(DEFAULT_TOKEN).json(&json!({"statement": "SELECT 1", "warehouse_id": DEFAULT_WAREHOUSE_ID})).send().unwrap();
+    let resp = w
+        .http
+        .post(w.url("/api/2.0/sql/statements"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .json(&json!({"statement": "SELECT 1", "warehouse_id": DEFAULT_WAREHOUSE_ID}))
+        .send()
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 429);
     assert_eq!(resp.headers()["retry-after"], "3");
-    assert_eq!(resp.json::<Value>().unwrap()["error_code"], "REQUEST_LIMIT_EXCEEDED");
-    let (code, r) = w.post("/api/2.0/sql/statements", &json!({"statement": "SELECT 1", "warehouse_id": DEFAULT_WAREHOUSE_ID}));
+    assert_eq!(
+        resp.json::<Value>().unwrap()["error_code"],
+        "REQUEST_LIMIT_EXCEEDED"
+    );
+    let (code, r) = w.post(
+        "/api/2.0/sql/statements",
+        &json!({"statement": "SELECT 1", "warehouse_id": DEFAULT_WAREHOUSE_ID}),
+    );
     assert_eq!(code, 200, "{r}");
     let (code, body) = w.get("/api/2.0/sql/warehouses");
-    assert_eq!((code, body["error_code"].clone()), (503, json!("TEMPORARILY_UNAVAILABLE")));
+    assert_eq!(
+        (code, body["error_code"].clone()),
+        (503, json!("TEMPORARILY_UNAVAILABLE"))
+    );
     assert_eq!(w.get("/api/2.0/sql/warehouses").0, 200);
     let id = r["statement_id"].as_str().unwrap();
-    let dropped = w.http.get(w.url(&format!("/api/2.0/sql/statements/{id}"))).bearer_auth(DEFAULT_TOKEN).send().and_then(|r| r.text());
+    let dropped = w
+        .http
+        .get(w.url(&format!("/api/2.0/sql/statements/{id}")))
+        .bearer_auth(DEFAULT_TOKEN)
+        .send()
+        .and_then(|r| r.text());
     assert!(dropped.is_err(), "{dropped:?}");
     assert_eq!(w.get(&format!("/api/2.0/sql/statements/{id}")).0, 200);
     let t0 = std::time::Instant::now();
-    let _ = w.http.get(w.url("/api/2.0/fs/files/Volumes/main/default/v/x")).bearer_auth(DEFAULT_TOKEN).send().unwrap();
+    let _ = w
+        .http
+        .get(w.url("/api/2.0/fs/files/Volumes/main/default/v/x"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .send()
+        .unwrap();
     assert!(t0.elapsed() >= Duration::from_millis(300));
 }
 
@@ -506,9 +926,15 @@ fn concurrent_writers_never_lose_updates() {
         }));
     }
     let ok: i64 = hs.into_iter().map(|h| h.join().unwrap()).sum();
-    assert_eq!(w.rows("SELECT n FROM counter"), vec![vec![s(&ok.to_string())]]);
+    assert_eq!(
+        w.rows("SELECT n FROM counter"),
+        vec![vec![s(&ok.to_string())]]
+    );
     assert_eq!(ok, 20);
-    assert_eq!(w.rows("SELECT count(DISTINCT id) FROM ev"), vec![vec![s("20")]]);
+    assert_eq!(
+        w.rows("SELECT count(DISTINCT id) FROM ev"),
+        vec![vec![s("20")]]
+    );
 }
 
 #[test]
@@ -521,7 +947,10 @@ fn tables_persist_across_restart() {
     }
     std::thread::sleep(Duration::from_millis(200));
     let w = start_in(dir, |c| c);
-    assert_eq!(w.rows(&format!("SELECT id, name FROM {T}")), vec![vec![s("5"), s("kept")]]);
+    assert_eq!(
+        w.rows(&format!("SELECT id, name FROM {T}")),
+        vec![vec![s("5"), s("kept")]]
+    );
 }
 
 #[test]
@@ -536,13 +965,27 @@ fn cli_prints_listening_line() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap().to_string();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     let http = reqwest::blocking::Client::new();
-    let r = http.get(format!("{url}/api/2.0/sql/warehouses")).bearer_auth("cli-token").send().unwrap();
+    let r = http
+        .get(format!("{url}/api/2.0/sql/warehouses"))
+        .bearer_auth("cli-token")
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let r = http.get(format!("{url}/api/2.0/sql/warehouses")).bearer_auth(DEFAULT_TOKEN).send().unwrap();
+    let r = http
+        .get(format!("{url}/api/2.0/sql/warehouses"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     child.kill().unwrap();
     let _ = child.wait();
@@ -552,9 +995,13 @@ fn cli_prints_listening_line() {
 fn databricks_sdk_py_unmodified() {
     let Ok(python) = std::env::var("OPENMATCH_SDK_PYTHON") else {
         if std::env::var("OPENMATCH_REQUIRE_SDK").as_deref() == Ok("1") {
-            panic!("OPENMATCH_REQUIRE_SDK=1 but OPENMATCH_SDK_PYTHON is not set (run warehouse/scripts/sdk-venv.sh)");
+            panic!(
+                "OPENMATCH_REQUIRE_SDK=1 but OPENMATCH_SDK_PYTHON is not set (run warehouse/scripts/sdk-venv.sh)"
+            );
         }
-        println!("SKIP databricks_sdk_py_unmodified: OPENMATCH_SDK_PYTHON is not set (run warehouse/scripts/sdk-venv.sh)");
+        println!(
+            "SKIP databricks_sdk_py_unmodified: OPENMATCH_SDK_PYTHON is not set (run warehouse/scripts/sdk-venv.sh)"
+        );
         return;
     };
     let w = start_with(|c| c.chunk_rows(1000));
@@ -570,8 +1017,14 @@ fn databricks_sdk_py_unmodified() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "sdk client failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("SDK OK rows=2500 sum=31237.50"), "{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "sdk client failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("SDK OK rows=2500 sum=31237.50"),
+        "{stdout}\n{stderr}"
+    );
 }
 
 #[test]
@@ -590,28 +1043,81 @@ fn all_value_types_round_trip() {
     );
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let r = w.run("SELECT tiny, small, i, f, dbl, b, ntz, ts, ok FROM ty ORDER BY tiny NULLS LAST");
-    let names: Vec<&str> = r["manifest"]["schema"]["columns"].as_array().unwrap().iter().map(|c| c["type_name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["BYTE", "SHORT", "INT", "FLOAT", "DOUBLE", "BINARY", "TIMESTAMP_NTZ", "TIMESTAMP", "BOOLEAN"]);
+    let names: Vec<&str> = r["manifest"]["schema"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "BYTE",
+            "SHORT",
+            "INT",
+            "FLOAT",
+            "DOUBLE",
+            "BINARY",
+            "TIMESTAMP_NTZ",
+            "TIMESTAMP",
+            "BOOLEAN"
+        ]
+    );
     assert_eq!(
         w.all_rows(&r),
         vec![
-            vec![s("1"), s("2"), s("3"), s("NaN"), s("-Infinity"), s("AQID"), s("2021-01-01T10:00:00.123456"), s("2021-01-01T10:00:00.000Z"), s("true")],
-            vec![Value::Null, Value::Null, Value::Null, s("1.5"), s("0.1"), Value::Null, Value::Null, Value::Null, Value::Null]
+            vec![
+                s("1"),
+                s("2"),
+                s("3"),
+                s("NaN"),
+                s("-Infinity"),
+                s("AQID"),
+                s("2021-01-01T10:00:00.123456"),
+                s("2021-01-01T10:00:00.000Z"),
+                s("true")
+            ],
+            vec![
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                s("1.5"),
+                s("0.1"),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null
+            ]
         ]
     );
     // binary parameters as the connector sends them
-    let r = w.run_p("SELECT unhex(:p) AS b", json!([{"name": "p", "value": "48656C6C6F", "type": "STRING"}]));
+    let r = w.run_p(
+        "SELECT unhex(:p) AS b",
+        json!([{"name": "p", "value": "48656C6C6F", "type": "STRING"}]),
+    );
     assert_eq!(r["manifest"]["schema"]["columns"][0]["type_name"], "BINARY");
     assert_eq!(r["result"]["data_array"], json!([["SGVsbG8="]]));
     // complex values as JSON text
     let r = w.run("SELECT make_array(1, 2) AS arr, named_struct('a', 1, 'b', 'x') AS st");
-    assert_eq!(r["manifest"]["schema"]["columns"][0]["type_text"], "ARRAY<BIGINT>", "{r}");
+    assert_eq!(
+        r["manifest"]["schema"]["columns"][0]["type_text"], "ARRAY<BIGINT>",
+        "{r}"
+    );
     assert_eq!(r["manifest"]["schema"]["columns"][1]["type_name"], "STRUCT");
-    assert_eq!(r["result"]["data_array"], json!([["[1,2]", "{\"a\":1,\"b\":\"x\"}"]]));
+    assert_eq!(
+        r["result"]["data_array"],
+        json!([["[1,2]", "{\"a\":1,\"b\":\"x\"}"]])
+    );
     // interval and null columns
     let r = w.run("SELECT INTERVAL 3 DAYS AS iv, NULL AS n");
-    assert_eq!(r["manifest"]["schema"]["columns"][0]["type_name"], "INTERVAL", "{r}");
-    assert_eq!(r["result"]["data_array"], json!([["3 00:00:00.000000000", null]]));
+    assert_eq!(
+        r["manifest"]["schema"]["columns"][0]["type_name"], "INTERVAL",
+        "{r}"
+    );
+    assert_eq!(
+        r["result"]["data_array"],
+        json!([["3 00:00:00.000000000", null]])
+    );
     assert_eq!(r["manifest"]["schema"]["columns"][1]["type_name"], "NULL");
     assert_eq!(r["manifest"]["schema"]["columns"][1]["type_text"], "VOID");
 }
@@ -632,10 +1138,17 @@ fn awkward_identifiers() {
         "MERGE INTO `main`.`default`.`Odd Table` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`my col` = s.c0 WHEN MATCHED THEN UPDATE SET t.`a.b` = s.c1",
         json!([{"name": "rows", "value": upd}]),
     );
-    assert_eq!(r["result"]["data_array"], json!([["1", "1", "0", "0"]]), "{r}");
+    assert_eq!(
+        r["result"]["data_array"],
+        json!([["1", "1", "0", "0"]]),
+        "{r}"
+    );
     let r = w.run("UPDATE `Odd Table` SET `Tick``s` = `Tick``s` + 1 WHERE `my col` = 1");
     assert_eq!(r["result"]["data_array"], json!([["1"]]), "{r}");
-    assert_eq!(w.rows("SELECT `my col`, `a.b`, `Tick``s` FROM `odd table`"), vec![vec![s("1"), s("y"), s("6")]]);
+    assert_eq!(
+        w.rows("SELECT `my col`, `a.b`, `Tick``s` FROM `odd table`"),
+        vec![vec![s("1"), s("y"), s("6")]]
+    );
     let r = w.run("UPDATE `Odd Table` SET `a.b` = 'O''Brien -- \\ \"x\"' WHERE `a.b` = 'y'");
     assert_eq!(r["result"]["data_array"], json!([["1"]]), "{r}");
     let r = w.run("DELETE FROM `Odd Table` WHERE `a.b` = 'O''Brien -- \\ \"x\"'");

@@ -44,7 +44,13 @@ impl Auth {
             }
             by_name.insert(p.name.clone(), p);
         }
-        Auth { pats, by_name, clients: config.oauth_clients.clone(), issued: Mutex::new(HashMap::new()), ttl: config.oauth_token_ttl }
+        Auth {
+            pats,
+            by_name,
+            clients: config.oauth_clients.clone(),
+            issued: Mutex::new(HashMap::new()),
+            ttl: config.oauth_token_ttl,
+        }
     }
 
     /// Resolves a bearer token.
@@ -62,9 +68,16 @@ impl Auth {
 
     /// Client-credentials grant: a new token for the client's principal, or None.
     pub fn issue(&self, client_id: &str, secret: &str) -> Option<(String, Duration)> {
-        let c = self.clients.iter().find(|c| c.client_id == client_id && c.client_secret == secret)?;
+        let c = self
+            .clients
+            .iter()
+            .find(|c| c.client_id == client_id && c.client_secret == secret)?;
         let p = self.by_name.get(&c.principal)?.clone();
-        let token = format!("eyJ{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let token = format!(
+            "eyJ{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         issued.retain(|_, (_, exp)| *exp > now);
@@ -83,8 +96,16 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     if !needs_auth(req.uri().path()) {
         return next.run(req).await;
     }
-    let header = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim).unwrap_or("");
+    let header = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .unwrap_or("");
     if token.is_empty() {
         return ApiError::unauthenticated().into_response();
     }

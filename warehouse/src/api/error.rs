@@ -22,17 +22,32 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a string code.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: Value::String(code.into()), message: message.into(), retry_after: None }
+        ApiError {
+            status,
+            code: Value::String(code.into()),
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     /// 401 as the service answers a missing or unsupported credential.
     pub fn unauthenticated() -> ApiError {
-        ApiError { status: StatusCode::UNAUTHORIZED, code: json!(401), message: "Credential was not sent or was of an unsupported type for this API.".into(), retry_after: None }
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: json!(401),
+            message: "Credential was not sent or was of an unsupported type for this API.".into(),
+            retry_after: None,
+        }
     }
 
     /// 403 as the service answers an invalid (e.g. expired OAuth) token.
     pub fn invalid_token() -> ApiError {
-        ApiError { status: StatusCode::FORBIDDEN, code: json!(403), message: "Invalid access token.".into(), retry_after: None }
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: json!(403),
+            message: "Invalid access token.".into(),
+            retry_after: None,
+        }
     }
 
     /// 400 INVALID_PARAMETER_VALUE.
@@ -58,7 +73,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, Json(json!({"error_code": self.code, "message": self.message}))).into_response();
+        let mut resp = (
+            self.status,
+            Json(json!({"error_code": self.code, "message": self.message})),
+        )
+            .into_response();
         if let Some(s) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
                 resp.headers_mut().insert("retry-after", v);

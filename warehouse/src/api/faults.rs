@@ -24,7 +24,13 @@ pub struct Faults {
 impl Faults {
     /// From configured rules.
     pub fn new(rules: &[FaultRule], seed: u64) -> Faults {
-        Faults { rules: rules.iter().map(|r| (r.clone(), AtomicU64::new(0))).collect(), rng: Mutex::new(seed | 1) }
+        Faults {
+            rules: rules
+                .iter()
+                .map(|r| (r.clone(), AtomicU64::new(0)))
+                .collect(),
+            rng: Mutex::new(seed | 1),
+        }
     }
 
     fn roll(&self) -> f64 {
@@ -55,7 +61,10 @@ impl Faults {
 
     /// Whether links issued now should be already expired.
     pub fn expire_links(&self) -> bool {
-        self.pick(Endpoint::ExternalLink, |k| matches!(k, FaultKind::ExpiredLinks)).is_some()
+        self.pick(Endpoint::ExternalLink, |k| {
+            matches!(k, FaultKind::ExpiredLinks)
+        })
+        .is_some()
     }
 }
 
@@ -88,7 +97,9 @@ pub fn classify(method: &Method, path: &str) -> Endpoint {
 /// Middleware applying the rules.
 pub async fn inject(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let ep = classify(req.method(), req.uri().path());
-    let kind = st.faults.pick(ep, |k| !matches!(k, FaultKind::ExpiredLinks));
+    let kind = st
+        .faults
+        .pick(ep, |k| !matches!(k, FaultKind::ExpiredLinks));
     match kind {
         None => next.run(req).await,
         Some(FaultKind::Delay { millis }) => {
@@ -97,18 +108,35 @@ pub async fn inject(State(st): State<AppState>, req: Request, next: Next) -> Res
         }
         Some(FaultKind::TooManyRequests { retry_after_secs }) => {
             tracing::debug!(endpoint = ?ep, "fault: 429");
-            let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "REQUEST_LIMIT_EXCEEDED", "The request rate limit has been exceeded. Please try again later.");
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "REQUEST_LIMIT_EXCEEDED",
+                "The request rate limit has been exceeded. Please try again later.",
+            );
             e.retry_after = Some(retry_after_secs);
             e.into_response()
         }
         Some(FaultKind::Unavailable) => {
             tracing::debug!(endpoint = ?ep, "fault: 503");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE", "The service is temporarily unavailable. Please try again later.").into_response()
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TEMPORARILY_UNAVAILABLE",
+                "The service is temporarily unavailable. Please try again later.",
+            )
+            .into_response()
         }
         Some(FaultKind::DropConnection) => {
             tracing::debug!(endpoint = ?ep, "fault: dropped connection");
-            let stream = futures::stream::once(async { Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("injected fault: connection dropped")) });
-            Response::builder().status(StatusCode::OK).header("content-length", "1024").body(Body::from_stream(stream)).unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+            let stream = futures::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+                    "injected fault: connection dropped",
+                ))
+            });
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("content-length", "1024")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         Some(FaultKind::ExpiredLinks) => next.run(req).await,
     }

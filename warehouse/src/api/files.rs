@@ -14,21 +14,41 @@ use super::{ApiError, AppState};
 use crate::config::{Principal, Privilege};
 use crate::volumes::{VolumeRef, resolve};
 
-fn locate(st: &AppState, p: &Arc<Principal>, path: &str, privilege: Privilege) -> Result<(VolumeRef, PathBuf), ApiError> {
+fn locate(
+    st: &AppState,
+    p: &Arc<Principal>,
+    path: &str,
+    privilege: Privilege,
+) -> Result<(VolumeRef, PathBuf), ApiError> {
     let full = format!("/{}", path.trim_start_matches('/'));
     let (v, local) = resolve(st.engine.root(), &full).map_err(ApiError::invalid)?;
     if !st.engine.root().join(&v.catalog).join(&v.schema).is_dir() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("Volume '{}' does not exist.", v.full())));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("Volume '{}' does not exist.", v.full()),
+        ));
     }
     if !p.allows(privilege, &v.catalog, &v.schema, None) {
-        let what = if privilege == Privilege::Select { "READ VOLUME" } else { "WRITE VOLUME" };
-        return Err(ApiError::denied(format!("User does not have {what} on Volume '{}'.", v.full())));
+        let what = if privilege == Privilege::Select {
+            "READ VOLUME"
+        } else {
+            "WRITE VOLUME"
+        };
+        return Err(ApiError::denied(format!(
+            "User does not have {what} on Volume '{}'.",
+            v.full()
+        )));
     }
     Ok((v, local))
 }
 
 fn missing() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "The file being accessed is not found.")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "The file being accessed is not found.",
+    )
 }
 
 /// Uploads a file.
@@ -42,22 +62,52 @@ pub async fn put_file(
     let (_v, local) = locate(&st, &p, &path, Privilege::Modify)?;
     let overwrite = q.get("overwrite").map(|v| v == "true").unwrap_or(false);
     if local.is_dir() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "ALREADY_EXISTS", "A directory exists at the path of the file being created."));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "ALREADY_EXISTS",
+            "A directory exists at the path of the file being created.",
+        ));
     }
     if local.exists() && !overwrite {
-        return Err(ApiError::new(StatusCode::CONFLICT, "ALREADY_EXISTS", "The file being created already exists."));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "ALREADY_EXISTS",
+            "The file being created already exists.",
+        ));
     }
     if let Some(parent) = local.parent() {
-        tokio::fs::create_dir_all(parent).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", e.to_string()))?;
+        tokio::fs::create_dir_all(parent).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                e.to_string(),
+            )
+        })?;
     }
     let tmp = local.with_extension(format!("upload-{}", uuid::Uuid::new_v4().simple()));
-    tokio::fs::write(&tmp, &body).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", e.to_string()))?;
-    tokio::fs::rename(&tmp, &local).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", e.to_string()))?;
+    tokio::fs::write(&tmp, &body).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            e.to_string(),
+        )
+    })?;
+    tokio::fs::rename(&tmp, &local).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            e.to_string(),
+        )
+    })?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Downloads a file.
-pub async fn get_file(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, Path(path): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_file(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
     let (_v, local) = locate(&st, &p, &path, Privilege::Select)?;
     if !local.is_file() {
         return Err(missing());
@@ -72,7 +122,11 @@ pub async fn get_file(State(st): State<AppState>, Extension(p): Extension<Arc<Pr
 }
 
 /// File metadata.
-pub async fn head_file(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, Path(path): Path<String>) -> Result<Response, ApiError> {
+pub async fn head_file(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
     let (_v, local) = locate(&st, &p, &path, Privilege::Select)?;
     let meta = tokio::fs::metadata(&local).await.map_err(|_| missing())?;
     if !meta.is_file() {
@@ -87,11 +141,17 @@ pub async fn head_file(State(st): State<AppState>, Extension(p): Extension<Arc<P
 }
 
 /// Deletes a file.
-pub async fn delete_file(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, Path(path): Path<String>) -> Result<Response, ApiError> {
+pub async fn delete_file(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
     let (_v, local) = locate(&st, &p, &path, Privilege::Modify)?;
     if !local.is_file() {
         return Err(missing());
     }
-    tokio::fs::remove_file(&local).await.map_err(|_| missing())?;
+    tokio::fs::remove_file(&local)
+        .await
+        .map_err(|_| missing())?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -12,7 +12,10 @@ use super::{ApiError, AppState};
 
 fn warehouse_json(st: &AppState) -> Value {
     let host = st.base_url.trim_start_matches("http://").to_string();
-    let (hostname, port) = host.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap_or(80))).unwrap_or((host.clone(), 80));
+    let (hostname, port) = host
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap_or(80)))
+        .unwrap_or((host.clone(), 80));
     let id = &st.config.warehouse_id;
     json!({
         "id": id,
@@ -42,7 +45,9 @@ fn check_id(st: &AppState, id: &str) -> Result<(), ApiError> {
     if id == st.config.warehouse_id {
         Ok(())
     } else {
-        Err(ApiError::not_found(format!("Warehouse {id} does not exist.")))
+        Err(ApiError::not_found(format!(
+            "Warehouse {id} does not exist."
+        )))
     }
 }
 
@@ -52,13 +57,19 @@ pub async fn list_warehouses(State(st): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /api/2.0/sql/warehouses/{id}`.
-pub async fn get_warehouse(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_warehouse(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     check_id(&st, &id)?;
     Ok(Json(warehouse_json(&st)))
 }
 
 /// `POST /api/2.0/sql/warehouses/{id}/start` (the local warehouse is always running).
-pub async fn start_warehouse(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn start_warehouse(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     check_id(&st, &id)?;
     Ok(Json(json!({})))
 }
@@ -82,7 +93,11 @@ pub async fn oauth_metadata(State(st): State<AppState>) -> Json<Value> {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({"error": error, "error_description": description}))).into_response()
+    (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
 }
 
 /// `POST /oidc/v1/token`: client credentials (HTTP Basic or form fields).
@@ -90,18 +105,36 @@ pub async fn oauth_token(State(st): State<AppState>, headers: HeaderMap, body: B
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     if field("grant_type").as_deref() != Some("client_credentials") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Only grant_type=client_credentials is supported.",
+        );
     }
     let basic = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())));
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        });
     let creds = basic.or_else(|| Some((field("client_id")?, field("client_secret")?)));
     let Some((id, secret)) = creds else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed.");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed.",
+        );
     };
     match st.auth.issue(&id, &secret) {
         Some((token, ttl)) => Json(json!({
@@ -111,11 +144,23 @@ pub async fn oauth_token(State(st): State<AppState>, headers: HeaderMap, body: B
             "scope": field("scope").unwrap_or_else(|| "all-apis".into()),
         }))
         .into_response(),
-        None => oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed."),
+        None => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed.",
+        ),
     }
 }
 
 /// Unknown paths, as the service answers them.
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND", format!("No API found for '{} {}'", method, uri.path().trim_start_matches("/api/2.0")))
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "ENDPOINT_NOT_FOUND",
+        format!(
+            "No API found for '{} {}'",
+            method,
+            uri.path().trim_start_matches("/api/2.0")
+        ),
+    )
 }

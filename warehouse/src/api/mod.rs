@@ -41,10 +41,17 @@ pub struct AppState {
 
 /// Access log at debug level: method, path (link tokens redacted), status, duration.
 /// Credentials are never logged.
-async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn access_log(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let path = if path.starts_with("/ext/results/") { "/ext/results/<redacted>".to_string() } else { path };
+    let path = if path.starts_with("/ext/results/") {
+        "/ext/results/<redacted>".to_string()
+    } else {
+        path
+    };
     let t0 = std::time::Instant::now();
     let resp = next.run(req).await;
     tracing::debug!(%method, %path, status = resp.status().as_u16(), duration_ms = t0.elapsed().as_millis() as u64, "request");
@@ -52,31 +59,70 @@ async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -
 }
 
 fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
-    router.route(path, handler.clone()).route(&format!("{path}/"), handler)
+    router
+        .route(path, handler.clone())
+        .route(&format!("{path}/"), handler)
 }
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let mut r = Router::new();
     r = both(r, "/api/2.0/sql/statements", post(statements::execute));
-    r = both(r, "/api/2.0/sql/statements/{id}", get(statements::get_statement).delete(statements::close));
-    r = both(r, "/api/2.0/sql/statements/{id}/cancel", post(statements::cancel));
-    r = both(r, "/api/2.0/sql/statements/{id}/result/chunks/{n}", get(statements::get_chunk));
+    r = both(
+        r,
+        "/api/2.0/sql/statements/{id}",
+        get(statements::get_statement).delete(statements::close),
+    );
+    r = both(
+        r,
+        "/api/2.0/sql/statements/{id}/cancel",
+        post(statements::cancel),
+    );
+    r = both(
+        r,
+        "/api/2.0/sql/statements/{id}/result/chunks/{n}",
+        get(statements::get_chunk),
+    );
     r = both(r, "/api/2.0/sql/warehouses", get(misc::list_warehouses));
     r = both(r, "/api/2.0/sql/warehouses/{id}", get(misc::get_warehouse));
-    r = both(r, "/api/2.0/sql/warehouses/{id}/start", post(misc::start_warehouse));
-    r = both(r, "/api/2.0/sql/warehouses/{id}/stop", post(misc::start_warehouse));
+    r = both(
+        r,
+        "/api/2.0/sql/warehouses/{id}/start",
+        post(misc::start_warehouse),
+    );
+    r = both(
+        r,
+        "/api/2.0/sql/warehouses/{id}/stop",
+        post(misc::start_warehouse),
+    );
     r = r.route(
         "/api/2.0/fs/files/{*path}",
-        get(files::get_file).head(files::head_file).put(files::put_file).delete(files::delete_file),
+        get(files::get_file)
+            .head(files::head_file)
+            .put(files::put_file)
+            .delete(files::delete_file),
     );
-    r = both(r, "/.well-known/databricks-config", get(misc::databricks_config));
-    r = both(r, "/oidc/.well-known/oauth-authorization-server", get(misc::oauth_metadata));
+    r = both(
+        r,
+        "/.well-known/databricks-config",
+        get(misc::databricks_config),
+    );
+    r = both(
+        r,
+        "/oidc/.well-known/oauth-authorization-server",
+        get(misc::oauth_metadata),
+    );
     r = both(r, "/oidc/v1/token", post(misc::oauth_token));
     r = r.route("/ext/results/{token}", get(statements::external_download));
     r.fallback(misc::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), faults::inject))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ))
         .layer(axum::middleware::from_fn(access_log))
         .layer(DefaultBodyLimit::max(512 * 1024 * 1024))
         .with_state(state)

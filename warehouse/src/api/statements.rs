@@ -74,13 +74,23 @@ const DATA_MARKER: &str = "\u{1}openmatch-data-array\u{1}";
 fn json_response<T: Serialize>(value: &T, raw: Option<&[u8]>) -> Response {
     let skeleton = match serde_json::to_vec(value) {
         Ok(s) => s,
-        Err(e) => return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", e.to_string()).into_response(),
+        Err(e) => {
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                e.to_string(),
+            )
+            .into_response();
+        }
     };
     let body = match raw {
         None => skeleton,
         Some(raw) => {
             let marker = serde_json::to_vec(DATA_MARKER).unwrap_or_default();
-            match skeleton.windows(marker.len()).position(|w| w == marker.as_slice()) {
+            match skeleton
+                .windows(marker.len())
+                .position(|w| w == marker.as_slice())
+            {
                 Some(at) => {
                     let mut out = Vec::with_capacity(skeleton.len() + raw.len());
                     out.extend_from_slice(&skeleton[..at]);
@@ -108,27 +118,48 @@ struct StatementResponse {
 
 fn parse_wait(s: Option<&str>) -> Result<Duration, ApiError> {
     let s = s.unwrap_or("10s").trim();
-    let n: u64 = s.strip_suffix('s').and_then(|n| n.parse().ok()).ok_or_else(|| ApiError::invalid(format!("wait_timeout must be \"0s\" or between \"5s\" and \"50s\", got \"{s}\".")))?;
+    let n: u64 = s
+        .strip_suffix('s')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "wait_timeout must be \"0s\" or between \"5s\" and \"50s\", got \"{s}\"."
+            ))
+        })?;
     if n == 0 || (5..=50).contains(&n) {
         Ok(Duration::from_secs(n))
     } else {
-        Err(ApiError::invalid(format!("wait_timeout must be 0 seconds, or between 5 seconds and 50 seconds, got {n} seconds.")))
+        Err(ApiError::invalid(format!(
+            "wait_timeout must be 0 seconds, or between 5 seconds and 50 seconds, got {n} seconds."
+        )))
     }
 }
 
 /// `POST /api/2.0/sql/statements`.
-pub async fn execute(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, body: Bytes) -> Result<Response, ApiError> {
-    let b: ExecuteBody = serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("Could not parse request object: {e}")))?;
-    let statement = b.statement.filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::invalid("statement is required."))?;
+pub async fn execute(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: ExecuteBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::malformed(format!("Could not parse request object: {e}")))?;
+    let statement = b
+        .statement
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid("statement is required."))?;
     if statement.len() > 16 * 1024 * 1024 {
-        return Err(ApiError::invalid("The statement exceeds the maximum size of 16 MiB."));
+        return Err(ApiError::invalid(
+            "The statement exceeds the maximum size of 16 MiB.",
+        ));
     }
     let wid = b.warehouse_id.unwrap_or_default();
     if wid.is_empty() {
         return Err(ApiError::invalid(" is not a valid endpoint id."));
     }
     if wid != st.config.warehouse_id {
-        return Err(ApiError::not_found(format!("Warehouse {wid} does not exist.")));
+        return Err(ApiError::not_found(format!(
+            "Warehouse {wid} does not exist."
+        )));
     }
     let external = match b.disposition.as_deref().unwrap_or("INLINE") {
         "INLINE" => false,
@@ -142,13 +173,20 @@ pub async fn execute(State(st): State<AppState>, Extension(p): Extension<Arc<Pri
         other => return Err(ApiError::invalid(format!("Invalid format: {other}."))),
     };
     if !external && format != Format::JsonArray {
-        return Err(ApiError::invalid(format!("The INLINE disposition only supports JSON_ARRAY format, got {}.", format.as_str())));
+        return Err(ApiError::invalid(format!(
+            "The INLINE disposition only supports JSON_ARRAY format, got {}.",
+            format.as_str()
+        )));
     }
     let wait = parse_wait(b.wait_timeout.as_deref())?;
     let cancel_on_timeout = match b.on_wait_timeout.as_deref().unwrap_or("CONTINUE") {
         "CONTINUE" => false,
         "CANCEL" => true,
-        other => return Err(ApiError::invalid(format!("Invalid on_wait_timeout: {other}."))),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Invalid on_wait_timeout: {other}."
+            )));
+        }
     };
     let row_limit = match b.row_limit {
         Some(n) if n < 0 => return Err(ApiError::invalid("row_limit must be non-negative.")),
@@ -158,8 +196,20 @@ pub async fn execute(State(st): State<AppState>, Extension(p): Extension<Arc<Pri
         Some(n) if n < 0 => return Err(ApiError::invalid("byte_limit must be non-negative.")),
         n => n.map(|n| n as usize),
     };
-    let opts = ResultOpts { external, format, row_limit, byte_limit, chunk_rows: st.config.chunk_rows };
-    let req = ExecRequest { sql: statement, params: b.parameters, catalog: b.catalog, schema: b.schema, principal: p };
+    let opts = ResultOpts {
+        external,
+        format,
+        row_limit,
+        byte_limit,
+        chunk_rows: st.config.chunk_rows,
+    };
+    let req = ExecRequest {
+        sql: statement,
+        params: b.parameters,
+        catalog: b.catalog,
+        schema: b.schema,
+        principal: p,
+    };
     let id = st.registry.submit(st.engine.clone(), req, opts);
     if !wait.is_zero() && !st.registry.wait(&id, wait).await && cancel_on_timeout {
         st.registry.cancel(&id);
@@ -168,37 +218,56 @@ pub async fn execute(State(st): State<AppState>, Extension(p): Extension<Arc<Pri
 }
 
 fn entry(st: &AppState, id: &str, p: &Principal) -> Result<Arc<std::sync::Mutex<Entry>>, ApiError> {
-    let e = st.registry.get(id).ok_or_else(|| ApiError::not_found(format!("The statement {id} was not found.")))?;
+    let e = st
+        .registry
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(format!("The statement {id} was not found.")))?;
     let owner = e.lock().map(|e| e.owner.clone()).unwrap_or_default();
     if owner != p.name && !p.admin {
-        return Err(ApiError::not_found(format!("The statement {id} was not found.")));
+        return Err(ApiError::not_found(format!(
+            "The statement {id} was not found."
+        )));
     }
     Ok(e)
 }
 
 fn respond(st: &AppState, id: &str) -> Result<Response, ApiError> {
-    let e = st.registry.get(id).ok_or_else(|| ApiError::not_found(format!("The statement {id} was not found.")))?;
+    let e = st
+        .registry
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(format!("The statement {id} was not found.")))?;
     let (state, error, results) = {
-        let e = e.lock().map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "lock"))?;
+        let e = e.lock().map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "lock")
+        })?;
         (e.state, e.error.clone(), e.results.clone())
     };
     let mut resp = StatementResponse {
         statement_id: id.to_string(),
-        status: StatusJson { state: state.as_str(), error: None, sql_state: None },
+        status: StatusJson {
+            state: state.as_str(),
+            error: None,
+            sql_state: None,
+        },
         manifest: None,
         result: None,
     };
     match state {
         StmtState::Failed => {
             if let Some(err) = error {
-                resp.status.error = Some(json!({"error_code": err.error_code(), "message": err.to_string()}));
+                resp.status.error =
+                    Some(json!({"error_code": err.error_code(), "message": err.to_string()}));
                 resp.status.sql_state = Some(err.sql_state().to_string());
             }
         }
         StmtState::Succeeded => {
             if let Some(r) = results {
                 resp.manifest = Some(manifest(&r));
-                resp.result = Some(if r.chunks.is_empty() { ResultJson::default() } else { chunk_json(st, id, &r, 0)? });
+                resp.result = Some(if r.chunks.is_empty() {
+                    ResultJson::default()
+                } else {
+                    chunk_json(st, id, &r, 0)?
+                });
             }
         }
         _ => {}
@@ -209,9 +278,13 @@ fn respond(st: &AppState, id: &str) -> Result<Response, ApiError> {
 
 fn column_json(i: usize, name: &str, dt: &DataType) -> Value {
     let (type_name, type_text) = type_names(dt);
-    let mut c = json!({"name": name, "type_text": type_text, "type_name": type_name, "position": i});
+    let mut c =
+        json!({"name": name, "type_text": type_text, "type_name": type_name, "position": i});
     match dt {
-        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) | DataType::Decimal64(p, s) | DataType::Decimal32(p, s) => {
+        DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal32(p, s) => {
             c["type_precision"] = json!(p);
             c["type_scale"] = json!(s);
         }
@@ -267,7 +340,12 @@ fn rfc3339_millis(t: SystemTime) -> String {
 }
 
 fn chunk_json(st: &AppState, id: &str, r: &Results, n: usize) -> Result<ResultJson, ApiError> {
-    let c = r.chunks.get(n).ok_or_else(|| ApiError::invalid(format!("Chunk index {n} is out of range; the result has {} chunks.", r.chunks.len())))?;
+    let c = r.chunks.get(n).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "Chunk index {n} is out of range; the result has {} chunks.",
+            r.chunks.len()
+        ))
+    })?;
     let next = (n + 1 < r.chunks.len()).then_some(n + 1);
     if r.opts.external {
         let expires = if st.faults.expire_links() {
@@ -286,9 +364,13 @@ fn chunk_json(st: &AppState, id: &str, r: &Results, n: usize) -> Result<ResultJs
         });
         if let Some(nx) = next {
             link["next_chunk_index"] = json!(nx);
-            link["next_chunk_internal_link"] = json!(format!("/api/2.0/sql/statements/{id}/result/chunks/{nx}"));
+            link["next_chunk_internal_link"] =
+                json!(format!("/api/2.0/sql/statements/{id}/result/chunks/{nx}"));
         }
-        return Ok(ResultJson { external_links: Some(vec![link]), ..Default::default() });
+        return Ok(ResultJson {
+            external_links: Some(vec![link]),
+            ..Default::default()
+        });
     }
     Ok(ResultJson {
         chunk_index: Some(n),
@@ -298,22 +380,39 @@ fn chunk_json(st: &AppState, id: &str, r: &Results, n: usize) -> Result<ResultJs
         raw: Some(c.bytes.clone()),
         external_links: None,
         next_chunk_index: next,
-        next_chunk_internal_link: next.map(|nx| format!("/api/2.0/sql/statements/{id}/result/chunks/{nx}?row_offset={}", r.chunks[nx].row_offset)),
+        next_chunk_internal_link: next.map(|nx| {
+            format!(
+                "/api/2.0/sql/statements/{id}/result/chunks/{nx}?row_offset={}",
+                r.chunks[nx].row_offset
+            )
+        }),
     })
 }
 
 /// `GET /api/2.0/sql/statements/{id}`.
-pub async fn get_statement(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_statement(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     entry(&st, &id, &p)?;
     respond(&st, &id)
 }
 
 /// `GET /api/2.0/sql/statements/{id}/result/chunks/{n}`.
-pub async fn get_chunk(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, Path((id, n)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn get_chunk(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let e = entry(&st, &id, &p)?;
-    let n: usize = n.parse().map_err(|_| ApiError::invalid(format!("Invalid chunk index: {n}.")))?;
+    let n: usize = n
+        .parse()
+        .map_err(|_| ApiError::invalid(format!("Invalid chunk index: {n}.")))?;
     let (state, results) = {
-        let e = e.lock().map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "lock"))?;
+        let e = e.lock().map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "lock")
+        })?;
         (e.state, e.results.clone())
     };
     match (state, results) {
@@ -321,40 +420,74 @@ pub async fn get_chunk(State(st): State<AppState>, Extension(p): Extension<Arc<P
             let c = chunk_json(&st, &id, &r, n)?;
             Ok(json_response(&c, c.raw.as_deref().map(|v| v.as_slice())))
         }
-        (StmtState::Closed, _) => Err(ApiError::new(StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", format!("The statement {id} is closed; its results are no longer available."))),
-        (s, _) => Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_STATE", format!("The statement {id} is in state {}; results are only available for SUCCEEDED statements.", s.as_str()))),
+        (StmtState::Closed, _) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_DOES_NOT_EXIST",
+            format!("The statement {id} is closed; its results are no longer available."),
+        )),
+        (s, _) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_STATE",
+            format!(
+                "The statement {id} is in state {}; results are only available for SUCCEEDED statements.",
+                s.as_str()
+            ),
+        )),
     }
 }
 
 /// `POST /api/2.0/sql/statements/{id}/cancel`.
-pub async fn cancel(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn cancel(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     entry(&st, &id, &p)?;
     st.registry.cancel(&id);
     Ok(axum::Json(json!({})).into_response())
 }
 
 /// `DELETE /api/2.0/sql/statements/{id}`: CLOSED.
-pub async fn close(State(st): State<AppState>, Extension(p): Extension<Arc<Principal>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn close(
+    State(st): State<AppState>,
+    Extension(p): Extension<Arc<Principal>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     entry(&st, &id, &p)?;
     st.registry.close(&id);
     Ok(axum::Json(json!({})).into_response())
 }
 
 fn s3_error(code: &str, message: &str) -> Response {
-    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>");
-    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/xml")],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /ext/results/{token}` (no Authorization; the token is the signature).
 pub async fn external_download(State(st): State<AppState>, Path(token): Path<String>) -> Response {
-    let Some(g) = st.registry.link(&token) else { return s3_error("AccessDenied", "Access Denied") };
+    let Some(g) = st.registry.link(&token) else {
+        return s3_error("AccessDenied", "Access Denied");
+    };
     if g.expires <= SystemTime::now() {
         return s3_error("AccessDenied", "Request has expired");
     }
-    let Some(e) = st.registry.get(&g.statement_id) else { return s3_error("NoSuchKey", "The specified key does not exist.") };
+    let Some(e) = st.registry.get(&g.statement_id) else {
+        return s3_error("NoSuchKey", "The specified key does not exist.");
+    };
     let results = e.lock().ok().and_then(|e| e.results.clone());
-    let Some(r) = results else { return s3_error("NoSuchKey", "The specified key does not exist.") };
-    let Some(c) = r.chunks.get(g.chunk) else { return s3_error("NoSuchKey", "The specified key does not exist.") };
+    let Some(r) = results else {
+        return s3_error("NoSuchKey", "The specified key does not exist.");
+    };
+    let Some(c) = r.chunks.get(g.chunk) else {
+        return s3_error("NoSuchKey", "The specified key does not exist.");
+    };
     let ctype = match r.opts.format {
         Format::JsonArray => "application/json",
         Format::ArrowStream => "application/vnd.apache.arrow.stream",

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use deltalake::DeltaTable;
-use deltalake::datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider, TableProvider};
+use deltalake::datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, SchemaProvider, TableProvider,
+};
 use deltalake::datafusion::error::{DataFusionError, Result as DfResult};
 
 use super::error::{SqlError, quote_name};
@@ -16,7 +18,9 @@ use crate::config::{Principal, Privilege};
 
 /// The directory of a table.
 pub fn table_dir(root: &Path, catalog: &str, schema: &str, table: &str) -> PathBuf {
-    root.join(catalog.to_ascii_lowercase()).join(schema.to_ascii_lowercase()).join(table.to_ascii_lowercase())
+    root.join(catalog.to_ascii_lowercase())
+        .join(schema.to_ascii_lowercase())
+        .join(table.to_ascii_lowercase())
 }
 
 /// Whether `dir` holds a Delta table.
@@ -41,7 +45,8 @@ pub fn list_dirs(dir: &Path) -> Vec<String> {
 
 /// Opens the Delta table in `dir` at its latest version.
 pub async fn open_table(dir: &Path) -> Result<DeltaTable, SqlError> {
-    let url = url::Url::from_directory_path(dir).map_err(|_| SqlError::Internal(format!("bad table path {}", dir.display())))?;
+    let url = url::Url::from_directory_path(dir)
+        .map_err(|_| SqlError::Internal(format!("bad table path {}", dir.display())))?;
     DeltaTable::try_from_url(url).await.map_err(SqlError::from)
 }
 
@@ -56,7 +61,11 @@ pub struct Tree {
 impl Tree {
     /// A tree over `root` seen by `principal`.
     pub fn new(root: PathBuf, principal: Arc<Principal>) -> Arc<Tree> {
-        Arc::new(Tree { root, principal, temp: Mutex::new(HashMap::new()) })
+        Arc::new(Tree {
+            root,
+            principal,
+            temp: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Registers a statement-local table visible under any schema.
@@ -72,7 +81,11 @@ impl Tree {
 pub struct DirCatalogList(pub Arc<Tree>);
 
 impl CatalogProviderList for DirCatalogList {
-    fn register_catalog(&self, _name: String, _catalog: Arc<dyn CatalogProvider>) -> Option<Arc<dyn CatalogProvider>> {
+    fn register_catalog(
+        &self,
+        _name: String,
+        _catalog: Arc<dyn CatalogProvider>,
+    ) -> Option<Arc<dyn CatalogProvider>> {
         None
     }
 
@@ -82,7 +95,12 @@ impl CatalogProviderList for DirCatalogList {
 
     fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
         let name = name.to_ascii_lowercase();
-        self.0.root.join(&name).is_dir().then(|| Arc::new(DirCatalog { tree: self.0.clone(), name }) as _)
+        self.0.root.join(&name).is_dir().then(|| {
+            Arc::new(DirCatalog {
+                tree: self.0.clone(),
+                name,
+            }) as _
+        })
     }
 }
 
@@ -100,9 +118,18 @@ impl CatalogProvider for DirCatalog {
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         let name = name.to_ascii_lowercase();
-        self.tree.root.join(&self.name).join(&name).is_dir().then(|| {
-            Arc::new(DirSchema { tree: self.tree.clone(), catalog: self.name.clone(), name }) as _
-        })
+        self.tree
+            .root
+            .join(&self.name)
+            .join(&name)
+            .is_dir()
+            .then(|| {
+                Arc::new(DirSchema {
+                    tree: self.tree.clone(),
+                    catalog: self.name.clone(),
+                    name,
+                }) as _
+            })
     }
 }
 
@@ -124,21 +151,38 @@ impl SchemaProvider for DirSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        if let Some(t) = self.tree.temp.lock().ok().and_then(|m| m.get(name).cloned()) {
+        if let Some(t) = self
+            .tree
+            .temp
+            .lock()
+            .ok()
+            .and_then(|m| m.get(name).cloned())
+        {
             return Ok(Some(t));
         }
         let dir = table_dir(&self.tree.root, &self.catalog, &self.name, name);
         if !is_table(&dir) {
             return Ok(None);
         }
-        if !self.tree.principal.allows(Privilege::Select, &self.catalog, &self.name, Some(name)) {
+        if !self
+            .tree
+            .principal
+            .allows(Privilege::Select, &self.catalog, &self.name, Some(name))
+        {
             return Err(DataFusionError::External(Box::new(SqlError::Permission {
                 privilege: "SELECT".into(),
                 kind: "Table".into(),
-                securable: format!("{}.{}.{}", self.catalog, self.name, name.to_ascii_lowercase()),
+                securable: format!(
+                    "{}.{}.{}",
+                    self.catalog,
+                    self.name,
+                    name.to_ascii_lowercase()
+                ),
             })));
         }
-        let table = open_table(&dir).await.map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let table = open_table(&dir)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let provider = table.table_provider().await?;
         Ok(Some(provider))
     }

@@ -16,11 +16,21 @@ use super::{Engine, Outcome, Stmtx, collect, commit_props};
 use crate::config::Privilege;
 
 impl Engine {
-    fn require_admin(&self, x: &Stmtx, privilege: &str, kind: &str, name: &str) -> Result<(), SqlError> {
+    fn require_admin(
+        &self,
+        x: &Stmtx,
+        privilege: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<(), SqlError> {
         if x.principal.admin {
             Ok(())
         } else {
-            Err(SqlError::Permission { privilege: privilege.into(), kind: kind.into(), securable: name.into() })
+            Err(SqlError::Permission {
+                privilege: privilege.into(),
+                kind: kind.into(),
+                securable: name.into(),
+            })
         }
     }
 
@@ -37,14 +47,25 @@ impl Engine {
     ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         if !self.root().join(&t.catalog).is_dir() {
-            return Err(SqlError::CatalogNotFound { name: t.catalog.clone() });
+            return Err(SqlError::CatalogNotFound {
+                name: t.catalog.clone(),
+            });
         }
         let sdir = self.root().join(&t.catalog).join(&t.schema);
         if !sdir.is_dir() {
-            return Err(SqlError::SchemaNotFound { name: quote_name(&[&t.catalog, &t.schema]) });
+            return Err(SqlError::SchemaNotFound {
+                name: quote_name(&[&t.catalog, &t.schema]),
+            });
         }
-        if !x.principal.allows(Privilege::Modify, &t.catalog, &t.schema, None) {
-            return Err(SqlError::Permission { privilege: "CREATE TABLE".into(), kind: "Schema".into(), securable: format!("{}.{}", t.catalog, t.schema) });
+        if !x
+            .principal
+            .allows(Privilege::Modify, &t.catalog, &t.schema, None)
+        {
+            return Err(SqlError::Permission {
+                privilege: "CREATE TABLE".into(),
+                kind: "Schema".into(),
+                securable: format!("{}.{}", t.catalog, t.schema),
+            });
         }
         let dir = table_dir(self.root(), &t.catalog, &t.schema, &t.table);
         let _guard = self.lock(&dir).await;
@@ -59,24 +80,48 @@ impl Engine {
             Some(q) => {
                 let df = self.query(x, &q).await?;
                 let rs = collect(df).await?;
-                let fields: Vec<Field> = rs.schema.fields().iter().map(|f| {
-                    let dt = match f.data_type() {
-                        deltalake::arrow::datatypes::DataType::Utf8View | deltalake::arrow::datatypes::DataType::LargeUtf8 => deltalake::arrow::datatypes::DataType::Utf8,
-                        deltalake::arrow::datatypes::DataType::BinaryView | deltalake::arrow::datatypes::DataType::LargeBinary => deltalake::arrow::datatypes::DataType::Binary,
-                        deltalake::arrow::datatypes::DataType::Timestamp(_, tz) => deltalake::arrow::datatypes::DataType::Timestamp(deltalake::arrow::datatypes::TimeUnit::Microsecond, tz.clone()),
-                        other => other.clone(),
-                    };
-                    Field::new(f.name(), dt, true)
-                }).collect();
+                let fields: Vec<Field> = rs
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        let dt = match f.data_type() {
+                            deltalake::arrow::datatypes::DataType::Utf8View
+                            | deltalake::arrow::datatypes::DataType::LargeUtf8 => {
+                                deltalake::arrow::datatypes::DataType::Utf8
+                            }
+                            deltalake::arrow::datatypes::DataType::BinaryView
+                            | deltalake::arrow::datatypes::DataType::LargeBinary => {
+                                deltalake::arrow::datatypes::DataType::Binary
+                            }
+                            deltalake::arrow::datatypes::DataType::Timestamp(_, tz) => {
+                                deltalake::arrow::datatypes::DataType::Timestamp(
+                                    deltalake::arrow::datatypes::TimeUnit::Microsecond,
+                                    tz.clone(),
+                                )
+                            }
+                            other => other.clone(),
+                        };
+                        Field::new(f.name(), dt, true)
+                    })
+                    .collect();
                 (fields, Some(rs))
             }
             None => {
                 let mut fields = Vec::new();
                 for c in &columns {
-                    let dt = parse_type(&c.type_text).map_err(|e| SqlError::analysis("UNSUPPORTED_DATATYPE", format!("Unsupported data type \"{}\": {e}.", c.type_text), "0A000"))?;
+                    let dt = parse_type(&c.type_text).map_err(|e| {
+                        SqlError::analysis(
+                            "UNSUPPORTED_DATATYPE",
+                            format!("Unsupported data type \"{}\": {e}.", c.type_text),
+                            "0A000",
+                        )
+                    })?;
                     let mut f = Field::new(&c.name, dt, !c.not_null);
                     if let Some(cm) = &c.comment {
-                        f = f.with_metadata([("comment".to_string(), cm.clone())].into_iter().collect());
+                        f = f.with_metadata(
+                            [("comment".to_string(), cm.clone())].into_iter().collect(),
+                        );
                     }
                     fields.push(f);
                 }
@@ -85,12 +130,21 @@ impl Engine {
         };
         for p in &partitioned_by {
             if !fields.iter().any(|f| f.name() == p) {
-                return Err(SqlError::UnresolvedColumn { name: format!("`{p}`"), suggestions: fields.iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ") });
+                return Err(SqlError::UnresolvedColumn {
+                    name: format!("`{p}`"),
+                    suggestions: fields
+                        .iter()
+                        .map(|f| format!("`{}`", f.name()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
             }
         }
         let mut struct_fields = Vec::new();
         for f in &fields {
-            let sf: StructField = (&*f).try_into_kernel().map_err(|e| SqlError::Unsupported(format!("column type of `{}`: {e}", f.name())))?;
+            let sf: StructField = (&*f).try_into_kernel().map_err(|e| {
+                SqlError::Unsupported(format!("column type of `{}`: {e}", f.name()))
+            })?;
             let sf = match f.metadata().get("comment") {
                 Some(c) => sf.with_metadata([("comment".to_string(), c.clone())]),
                 None => sf,
@@ -98,13 +152,18 @@ impl Engine {
             struct_fields.push(sf);
         }
         std::fs::create_dir_all(&dir).map_err(|e| SqlError::Internal(e.to_string()))?;
-        let url = url::Url::from_directory_path(&dir).map_err(|_| SqlError::Internal("bad path".into()))?;
+        let url = url::Url::from_directory_path(&dir)
+            .map_err(|_| SqlError::Internal("bad path".into()))?;
         let table = deltalake::DeltaTableBuilder::from_url(url)?.build()?;
         let mut b = table
             .create()
             .with_table_name(t.table.clone())
             .with_columns(struct_fields)
-            .with_save_mode(if or_replace { SaveMode::Overwrite } else { SaveMode::ErrorIfExists })
+            .with_save_mode(if or_replace {
+                SaveMode::Overwrite
+            } else {
+                SaveMode::ErrorIfExists
+            })
             .with_commit_properties(commit_props(x));
         if !partitioned_by.is_empty() {
             b = b.with_partition_columns(partitioned_by);
@@ -125,40 +184,76 @@ impl Engine {
                 let df = ctx.read_batches(rs.batches)?;
                 let df = super::dml::conform(df, &schema, None, &t.quoted())?;
                 let batches = df.collect().await?;
-                table.write(batches).with_save_mode(SaveMode::Append).with_commit_properties(commit_props(x)).await?;
+                table
+                    .write(batches)
+                    .with_save_mode(SaveMode::Append)
+                    .with_commit_properties(commit_props(x))
+                    .await?;
             }
         }
         Ok(Outcome::Empty)
     }
 
-    pub(crate) async fn drop_table(&self, x: &Stmtx, name: &Name, if_exists: bool) -> Result<Outcome, SqlError> {
+    pub(crate) async fn drop_table(
+        &self,
+        x: &Stmtx,
+        name: &Name,
+        if_exists: bool,
+    ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = match self.existing(&t) {
             Ok(d) => d,
             Err(SqlError::TableNotFound { .. }) if if_exists => return Ok(Outcome::Empty),
             Err(e) => return Err(e),
         };
-        if !x.principal.allows(Privilege::Modify, &t.catalog, &t.schema, None) && !x.principal.allows(Privilege::All, &t.catalog, &t.schema, Some(&t.table)) {
-            return Err(SqlError::Permission { privilege: "MANAGE".into(), kind: "Table".into(), securable: t.full() });
+        if !x
+            .principal
+            .allows(Privilege::Modify, &t.catalog, &t.schema, None)
+            && !x
+                .principal
+                .allows(Privilege::All, &t.catalog, &t.schema, Some(&t.table))
+        {
+            return Err(SqlError::Permission {
+                privilege: "MANAGE".into(),
+                kind: "Table".into(),
+                securable: t.full(),
+            });
         }
         let _guard = self.lock(&dir).await;
         std::fs::remove_dir_all(&dir).map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
     }
 
-    pub(crate) fn create_catalog(&self, x: &Stmtx, name: &str, if_not_exists: bool) -> Result<Outcome, SqlError> {
+    pub(crate) fn create_catalog(
+        &self,
+        x: &Stmtx,
+        name: &str,
+        if_not_exists: bool,
+    ) -> Result<Outcome, SqlError> {
         let name = name.to_ascii_lowercase();
         self.require_admin(x, "CREATE CATALOG", "Metastore", "metastore")?;
         valid_ident(&name)?;
         let dir = self.root().join(&name);
         if dir.is_dir() {
-            return if if_not_exists { Ok(Outcome::Empty) } else { Err(SqlError::CatalogExists { name: format!("`{name}`") }) };
+            return if if_not_exists {
+                Ok(Outcome::Empty)
+            } else {
+                Err(SqlError::CatalogExists {
+                    name: format!("`{name}`"),
+                })
+            };
         }
-        std::fs::create_dir_all(dir.join("default")).map_err(|e| SqlError::Internal(e.to_string()))?;
+        std::fs::create_dir_all(dir.join("default"))
+            .map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
     }
 
-    pub(crate) fn create_schema(&self, x: &Stmtx, name: &Name, if_not_exists: bool) -> Result<Outcome, SqlError> {
+    pub(crate) fn create_schema(
+        &self,
+        x: &Stmtx,
+        name: &Name,
+        if_not_exists: bool,
+    ) -> Result<Outcome, SqlError> {
         let (cat, sch) = match name.0.as_slice() {
             [s] => (x.catalog.clone(), s.to_ascii_lowercase()),
             [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
@@ -169,17 +264,33 @@ impl Engine {
             return Err(SqlError::CatalogNotFound { name: cat });
         }
         if !x.principal.admin && !x.principal.allows(Privilege::All, &cat, "", None) {
-            return Err(SqlError::Permission { privilege: "CREATE SCHEMA".into(), kind: "Catalog".into(), securable: cat });
+            return Err(SqlError::Permission {
+                privilege: "CREATE SCHEMA".into(),
+                kind: "Catalog".into(),
+                securable: cat,
+            });
         }
         let dir = self.root().join(&cat).join(&sch);
         if dir.is_dir() {
-            return if if_not_exists { Ok(Outcome::Empty) } else { Err(SqlError::SchemaExists { name: quote_name(&[&cat, &sch]) }) };
+            return if if_not_exists {
+                Ok(Outcome::Empty)
+            } else {
+                Err(SqlError::SchemaExists {
+                    name: quote_name(&[&cat, &sch]),
+                })
+            };
         }
         std::fs::create_dir_all(dir).map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
     }
 
-    pub(crate) fn drop_schema(&self, x: &Stmtx, name: &Name, if_exists: bool, cascade: bool) -> Result<Outcome, SqlError> {
+    pub(crate) fn drop_schema(
+        &self,
+        x: &Stmtx,
+        name: &Name,
+        if_exists: bool,
+        cascade: bool,
+    ) -> Result<Outcome, SqlError> {
         let (cat, sch) = match name.0.as_slice() {
             [s] => (x.catalog.clone(), s.to_ascii_lowercase()),
             [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
@@ -187,11 +298,24 @@ impl Engine {
         };
         let dir = self.root().join(&cat).join(&sch);
         if !dir.is_dir() {
-            return if if_exists { Ok(Outcome::Empty) } else { Err(SqlError::SchemaNotFound { name: quote_name(&[&cat, &sch]) }) };
+            return if if_exists {
+                Ok(Outcome::Empty)
+            } else {
+                Err(SqlError::SchemaNotFound {
+                    name: quote_name(&[&cat, &sch]),
+                })
+            };
         }
         self.require_admin(x, "MANAGE", "Schema", &format!("{cat}.{sch}"))?;
         if !cascade && !list_dirs(&dir).is_empty() {
-            return Err(SqlError::analysis("SCHEMA_NOT_EMPTY", format!("Cannot drop a schema {} because it contains objects.\nUse DROP SCHEMA ... CASCADE to drop the schema and all its objects.", quote_name(&[&cat, &sch])), "2BP01"));
+            return Err(SqlError::analysis(
+                "SCHEMA_NOT_EMPTY",
+                format!(
+                    "Cannot drop a schema {} because it contains objects.\nUse DROP SCHEMA ... CASCADE to drop the schema and all its objects.",
+                    quote_name(&[&cat, &sch])
+                ),
+                "2BP01",
+            ));
         }
         std::fs::remove_dir_all(dir).map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
@@ -199,7 +323,12 @@ impl Engine {
 
     /// `USE`: validates the name. The Statement Execution API has no session here, so the
     /// effect ends with the statement (use the request's `catalog`/`schema` fields instead).
-    pub(crate) fn use_(&self, x: &Stmtx, kind: Option<&str>, name: &Name) -> Result<Outcome, SqlError> {
+    pub(crate) fn use_(
+        &self,
+        x: &Stmtx,
+        kind: Option<&str>,
+        name: &Name,
+    ) -> Result<Outcome, SqlError> {
         let parts: Vec<String> = name.0.iter().map(|p| p.to_ascii_lowercase()).collect();
         match (kind, parts.as_slice()) {
             (Some("CATALOG"), [c]) => {
@@ -213,12 +342,16 @@ impl Engine {
                     if kind.is_none() && self.root().join(s).is_dir() {
                         return Ok(Outcome::Empty);
                     }
-                    return Err(SqlError::SchemaNotFound { name: quote_name(&[&x.catalog, s]) });
+                    return Err(SqlError::SchemaNotFound {
+                        name: quote_name(&[&x.catalog, s]),
+                    });
                 }
             }
             (_, [c, s]) => {
                 if !self.root().join(c).join(s).is_dir() {
-                    return Err(SqlError::SchemaNotFound { name: quote_name(&[c, s]) });
+                    return Err(SqlError::SchemaNotFound {
+                        name: quote_name(&[c, s]),
+                    });
                 }
             }
             _ => return Err(SqlError::syntax(".")),
@@ -226,7 +359,12 @@ impl Engine {
         Ok(Outcome::Empty)
     }
 
-    pub(crate) fn show_tables(&self, x: &Stmtx, schema: Option<Name>, like: Option<String>) -> Result<Outcome, SqlError> {
+    pub(crate) fn show_tables(
+        &self,
+        x: &Stmtx,
+        schema: Option<Name>,
+        like: Option<String>,
+    ) -> Result<Outcome, SqlError> {
         let (cat, sch) = match schema.as_ref().map(|n| n.0.as_slice()) {
             None => (x.catalog.clone(), x.schema.clone()),
             Some([s]) => (x.catalog.clone(), s.to_ascii_lowercase()),
@@ -235,38 +373,72 @@ impl Engine {
         };
         let dir = self.root().join(&cat).join(&sch);
         if !dir.is_dir() {
-            return Err(SqlError::SchemaNotFound { name: quote_name(&[&cat, &sch]) });
+            return Err(SqlError::SchemaNotFound {
+                name: quote_name(&[&cat, &sch]),
+            });
         }
         let pat = like.map(|p| p.to_ascii_lowercase());
         let out: Vec<serde_json::Value> = list_dirs(&dir)
             .into_iter()
             .filter(|t| is_table(&dir.join(t)))
             .filter(|t| pat.as_deref().is_none_or(|p| like_match(p, t)))
-            .filter(|t| x.principal.allows(Privilege::Select, &cat, &sch, Some(t)) || x.principal.allows(Privilege::Modify, &cat, &sch, Some(t)))
+            .filter(|t| {
+                x.principal.allows(Privilege::Select, &cat, &sch, Some(t))
+                    || x.principal.allows(Privilege::Modify, &cat, &sch, Some(t))
+            })
             .map(|t| json!({"database": sch, "tableName": t, "isTemporary": false}))
             .collect();
-        rows(&[("database", "STRING"), ("tableName", "STRING"), ("isTemporary", "BOOLEAN")], out)
+        rows(
+            &[
+                ("database", "STRING"),
+                ("tableName", "STRING"),
+                ("isTemporary", "BOOLEAN"),
+            ],
+            out,
+        )
     }
 
-    pub(crate) fn show_schemas(&self, x: &Stmtx, catalog: Option<String>) -> Result<Outcome, SqlError> {
-        let cat = catalog.map(|c| c.to_ascii_lowercase()).unwrap_or_else(|| x.catalog.clone());
+    pub(crate) fn show_schemas(
+        &self,
+        x: &Stmtx,
+        catalog: Option<String>,
+    ) -> Result<Outcome, SqlError> {
+        let cat = catalog
+            .map(|c| c.to_ascii_lowercase())
+            .unwrap_or_else(|| x.catalog.clone());
         if !self.root().join(&cat).is_dir() {
             return Err(SqlError::CatalogNotFound { name: cat });
         }
-        let out = list_dirs(&self.root().join(&cat)).into_iter().map(|s| json!({"databaseName": s})).collect();
+        let out = list_dirs(&self.root().join(&cat))
+            .into_iter()
+            .map(|s| json!({"databaseName": s}))
+            .collect();
         rows(&[("databaseName", "STRING")], out)
     }
 
     pub(crate) fn show_catalogs(&self) -> Result<Outcome, SqlError> {
-        let out = list_dirs(self.root()).into_iter().map(|c| json!({"catalog": c})).collect();
+        let out = list_dirs(self.root())
+            .into_iter()
+            .map(|c| json!({"catalog": c}))
+            .collect();
         rows(&[("catalog", "STRING")], out)
     }
 
     pub(crate) async fn describe_table(&self, x: &Stmtx, name: &Name) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
-        if !x.principal.allows(Privilege::Select, &t.catalog, &t.schema, Some(&t.table)) && !x.principal.allows(Privilege::Modify, &t.catalog, &t.schema, Some(&t.table)) {
-            return Err(SqlError::Permission { privilege: "SELECT".into(), kind: "Table".into(), securable: t.full() });
+        if !x
+            .principal
+            .allows(Privilege::Select, &t.catalog, &t.schema, Some(&t.table))
+            && !x
+                .principal
+                .allows(Privilege::Modify, &t.catalog, &t.schema, Some(&t.table))
+        {
+            return Err(SqlError::Permission {
+                privilege: "SELECT".into(),
+                kind: "Table".into(),
+                securable: t.full(),
+            });
         }
         let table = open_table(&dir).await?;
         let snap = table.snapshot()?.snapshot();
@@ -278,28 +450,46 @@ impl Engine {
             out.push(json!({"col_name": f.name(), "data_type": type_names(f.data_type()).1.to_ascii_lowercase(), "comment": comment}));
         }
         if !parts.is_empty() {
-            out.push(json!({"col_name": "# Partition Information", "data_type": "", "comment": ""}));
-            out.push(json!({"col_name": "# col_name", "data_type": "data_type", "comment": "comment"}));
+            out.push(
+                json!({"col_name": "# Partition Information", "data_type": "", "comment": ""}),
+            );
+            out.push(
+                json!({"col_name": "# col_name", "data_type": "data_type", "comment": "comment"}),
+            );
             for p in parts {
                 if let Some(f) = schema.fields().iter().find(|f| f.name() == &p) {
                     out.push(json!({"col_name": p, "data_type": type_names(f.data_type()).1.to_ascii_lowercase(), "comment": null}));
                 }
             }
         }
-        rows(&[("col_name", "STRING"), ("data_type", "STRING"), ("comment", "STRING")], out)
+        rows(
+            &[
+                ("col_name", "STRING"),
+                ("data_type", "STRING"),
+                ("comment", "STRING"),
+            ],
+            out,
+        )
     }
 }
 
 fn valid_ident(name: &str) -> Result<(), SqlError> {
     if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\', '\0']) {
-        return Err(SqlError::analysis("INVALID_SCHEMA_OR_RELATION_NAME", format!("`{name}` is not a valid name for tables/schemas. Valid names only contain alphabet characters, numbers and _."), "42602"));
+        return Err(SqlError::analysis(
+            "INVALID_SCHEMA_OR_RELATION_NAME",
+            format!(
+                "`{name}` is not a valid name for tables/schemas. Valid names only contain alphabet characters, numbers and _."
+            ),
+            "42602",
+        ));
     }
     Ok(())
 }
 
 /// SQL LIKE / Databricks SHOW pattern (`*` and `%` any, `_` one, `|` alternatives).
 fn like_match(pat: &str, s: &str) -> bool {
-    pat.split('|').any(|p| glob(p.trim().as_bytes(), s.as_bytes()))
+    pat.split('|')
+        .any(|p| glob(p.trim().as_bytes(), s.as_bytes()))
 }
 
 fn glob(p: &[u8], s: &[u8]) -> bool {

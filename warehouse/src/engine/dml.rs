@@ -6,7 +6,9 @@ use deltalake::arrow::datatypes::{Schema, SchemaRef};
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::{Column, DFSchema, ScalarValue};
 use deltalake::datafusion::logical_expr::{Expr, ExprSchemable, cast, lit};
-use deltalake::datafusion::prelude::{CsvReadOptions, DataFrame, JsonReadOptions, ParquetReadOptions};
+use deltalake::datafusion::prelude::{
+    CsvReadOptions, DataFrame, JsonReadOptions, ParquetReadOptions,
+};
 use deltalake::kernel::EagerSnapshot;
 use deltalake::protocol::SaveMode;
 
@@ -23,20 +25,42 @@ fn arrow_schema(table: &deltalake::DeltaTable) -> Result<SchemaRef, SqlError> {
 
 /// Projects `df` onto the table schema: by position (or through `columns`), cast to the column
 /// types; columns not listed become NULL.
-pub(crate) fn conform(df: DataFrame, target: &Schema, columns: Option<&[String]>, table: &str) -> Result<DataFrame, SqlError> {
-    let src: Vec<Expr> = df.schema().iter().map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name()))).collect();
+pub(crate) fn conform(
+    df: DataFrame,
+    target: &Schema,
+    columns: Option<&[String]>,
+    table: &str,
+) -> Result<DataFrame, SqlError> {
+    let src: Vec<Expr> = df
+        .schema()
+        .iter()
+        .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
+        .collect();
     let names: Vec<String> = match columns {
         Some(c) => c.to_vec(),
         None => target.fields().iter().map(|f| f.name().clone()).collect(),
     };
     if names.len() != src.len() {
-        let (class, what) = if src.len() < names.len() { ("NOT_ENOUGH_DATA_COLUMNS", "not enough") } else { ("TOO_MANY_DATA_COLUMNS", "too many") };
+        let (class, what) = if src.len() < names.len() {
+            ("NOT_ENOUGH_DATA_COLUMNS", "not enough")
+        } else {
+            ("TOO_MANY_DATA_COLUMNS", "too many")
+        };
         return Err(SqlError::analysis(
             &format!("INSERT_COLUMN_ARITY_MISMATCH.{class}"),
             format!(
                 "Cannot write to {table}, the reason is {what} data columns:\nTable columns: {}.\nData columns: {}.",
-                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
-                df.schema().fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ")
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                df.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| format!("`{}`", f.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             "21S01",
         ));
@@ -46,15 +70,25 @@ pub(crate) fn conform(df: DataFrame, target: &Schema, columns: Option<&[String]>
         let pos = names.iter().position(|n| n.eq_ignore_ascii_case(f.name()));
         let e = match pos {
             Some(i) => cast(src[i].clone(), f.data_type().clone()),
-            None => lit(ScalarValue::try_from(f.data_type()).map_err(|e| SqlError::Internal(e.to_string()))?),
+            None => lit(ScalarValue::try_from(f.data_type())
+                .map_err(|e| SqlError::Internal(e.to_string()))?),
         };
         exprs.push(e.alias(f.name()));
     }
     for n in &names {
-        if !target.fields().iter().any(|f| f.name().eq_ignore_ascii_case(n)) {
+        if !target
+            .fields()
+            .iter()
+            .any(|f| f.name().eq_ignore_ascii_case(n))
+        {
             return Err(SqlError::UnresolvedColumn {
                 name: format!("`{n}`"),
-                suggestions: target.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", "),
+                suggestions: target
+                    .fields()
+                    .iter()
+                    .map(|f| format!("`{}`", f.name()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
@@ -67,16 +101,40 @@ fn target_column(target: &Schema, name: &str) -> Result<String, SqlError> {
         .fields()
         .iter()
         .find(|f| f.name() == name)
-        .or_else(|| target.fields().iter().find(|f| f.name().eq_ignore_ascii_case(name)))
+        .or_else(|| {
+            target
+                .fields()
+                .iter()
+                .find(|f| f.name().eq_ignore_ascii_case(name))
+        })
         .map(|f| f.name().clone())
-        .ok_or_else(|| SqlError::UnresolvedColumn { name: format!("`{name}`"), suggestions: target.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ") })
+        .ok_or_else(|| SqlError::UnresolvedColumn {
+            name: format!("`{name}`"),
+            suggestions: target
+                .fields()
+                .iter()
+                .map(|f| format!("`{}`", f.name()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// Refuses NULLs in NOT NULL columns before anything is written.
-fn check_not_null(target: &Schema, batches: &[deltalake::arrow::array::RecordBatch]) -> Result<(), SqlError> {
+fn check_not_null(
+    target: &Schema,
+    batches: &[deltalake::arrow::array::RecordBatch],
+) -> Result<(), SqlError> {
     for (i, f) in target.fields().iter().enumerate() {
-        if !f.is_nullable() && batches.iter().any(|b| b.num_columns() > i && b.column(i).null_count() > 0) {
-            return Err(SqlError::analysis("DELTA_NOT_NULL_CONSTRAINT_VIOLATED", format!("NOT NULL constraint violated for column: {}.", f.name()), "23502"));
+        if !f.is_nullable()
+            && batches
+                .iter()
+                .any(|b| b.num_columns() > i && b.column(i).null_count() > 0)
+        {
+            return Err(SqlError::analysis(
+                "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
+                format!("NOT NULL constraint violated for column: {}.", f.name()),
+                "23502",
+            ));
         }
     }
     Ok(())
@@ -93,7 +151,11 @@ impl Engine {
                     let name = p.id.trim_start_matches([':', '$']);
                     match x.bound.values.get(name) {
                         Some(v) => Ok(Transformed::yes(Expr::Literal(v.clone(), None))),
-                        None => Err(deltalake::datafusion::error::DataFusionError::External(Box::new(SqlError::UnboundParameter { name: name.to_string() }))),
+                        None => Err(deltalake::datafusion::error::DataFusionError::External(
+                            Box::new(SqlError::UnboundParameter {
+                                name: name.to_string(),
+                            }),
+                        )),
                     }
                 } else {
                     Ok(Transformed::no(e))
@@ -105,7 +167,14 @@ impl Engine {
         Ok(bound)
     }
 
-    pub(crate) async fn insert(&self, x: &mut Stmtx, name: &Name, overwrite: bool, columns: Option<Vec<String>>, source: &str) -> Result<Outcome, SqlError> {
+    pub(crate) async fn insert(
+        &self,
+        x: &mut Stmtx,
+        name: &Name,
+        overwrite: bool,
+        columns: Option<Vec<String>>,
+        source: &str,
+    ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
         self.check(x, &t, Privilege::Modify)?;
@@ -117,9 +186,20 @@ impl Engine {
         let batches = df.collect().await?;
         check_not_null(&target, &batches)?;
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
-        let mode = if overwrite { SaveMode::Overwrite } else { SaveMode::Append };
-        table.write(batches).with_save_mode(mode).with_commit_properties(commit_props(x)).await?;
-        Ok(counts(&[("num_affected_rows", n as i64), ("num_inserted_rows", n as i64)]))
+        let mode = if overwrite {
+            SaveMode::Overwrite
+        } else {
+            SaveMode::Append
+        };
+        table
+            .write(batches)
+            .with_save_mode(mode)
+            .with_commit_properties(commit_props(x))
+            .await?;
+        Ok(counts(&[
+            ("num_affected_rows", n as i64),
+            ("num_inserted_rows", n as i64),
+        ]))
     }
 
     pub(crate) async fn merge(&self, x: &mut Stmtx, m: Merge) -> Result<Outcome, SqlError> {
@@ -130,7 +210,11 @@ impl Engine {
             MergeSource::Query(q) => (self.query(x, q).await?, "__source".to_string()),
             MergeSource::Table(n) => {
                 let st = self.resolve(x, n)?;
-                (self.query(x, &format!("SELECT * FROM {}", st.quoted())).await?, st.table.clone())
+                (
+                    self.query(x, &format!("SELECT * FROM {}", st.quoted()))
+                        .await?,
+                    st.table.clone(),
+                )
             }
         };
         let sa = m.source_alias.clone().unwrap_or(default_alias);
@@ -139,90 +223,154 @@ impl Engine {
         let _guard = self.lock(&dir).await;
         let table = open_table(&dir).await?;
         let target = arrow_schema(&table)?;
-        let both = DFSchema::try_from_qualified_schema(ta.as_str(), &target)?.join(&DFSchema::try_from_qualified_schema(sa.as_str(), &source_schema)?)?;
+        let both = DFSchema::try_from_qualified_schema(ta.as_str(), &target)?.join(
+            &DFSchema::try_from_qualified_schema(sa.as_str(), &source_schema)?,
+        )?;
         let on = self.expression(x, &m.on, &both)?;
-        let mut b = table.merge(source_df, on).with_source_alias(sa.clone()).with_target_alias(ta.clone()).with_commit_properties(commit_props(x));
+        let mut b = table
+            .merge(source_df, on)
+            .with_source_alias(sa.clone())
+            .with_target_alias(ta.clone())
+            .with_commit_properties(commit_props(x));
         let tcols: Vec<String> = target.fields().iter().map(|f| f.name().clone()).collect();
         let star = || -> Result<Vec<(String, String)>, SqlError> {
             tcols
-            .iter()
-            .map(|c| {
-                if source_schema.fields().iter().any(|f| f.name() == c) {
-                    Ok((c.clone(), format!("`{}`.`{}`", sa.replace('`', "``"), c.replace('`', "``"))))
-                } else {
-                    Err(SqlError::UnresolvedColumn { name: format!("`{sa}`.`{c}`"), suggestions: source_schema.fields().iter().map(|f| format!("`{sa}`.`{}`", f.name())).collect::<Vec<_>>().join(", ") })
-                }
-            })
-            .collect::<Result<_, _>>()
+                .iter()
+                .map(|c| {
+                    if source_schema.fields().iter().any(|f| f.name() == c) {
+                        Ok((
+                            c.clone(),
+                            format!("`{}`.`{}`", sa.replace('`', "``"), c.replace('`', "``")),
+                        ))
+                    } else {
+                        Err(SqlError::UnresolvedColumn {
+                            name: format!("`{sa}`.`{c}`"),
+                            suggestions: source_schema
+                                .fields()
+                                .iter()
+                                .map(|f| format!("`{sa}`.`{}`", f.name()))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        })
+                    }
+                })
+                .collect::<Result<_, _>>()
         };
         for clause in m.clauses {
-            let pred = clause.predicate.as_deref().map(|p| self.expression(x, p, &both)).transpose()?;
+            let pred = clause
+                .predicate
+                .as_deref()
+                .map(|p| self.expression(x, p, &both))
+                .transpose()?;
             let pairs = |sets: &[(String, String)]| -> Result<Vec<(String, Expr)>, SqlError> {
-                sets.iter().map(|(c, e)| Ok((target_column(&target, c)?, self.expression(x, e, &both)?))).collect()
+                sets.iter()
+                    .map(|(c, e)| Ok((target_column(&target, c)?, self.expression(x, e, &both)?)))
+                    .collect()
             };
             b = match (clause.kind, clause.action) {
                 (MatchKind::Matched, MergeAction::Update(sets)) => {
                     let sets = pairs(&sets)?;
                     b.when_matched_update(|mut u| {
-                        if let Some(p) = pred { u = u.predicate(p) }
-                        for (c, e) in sets { u = u.update(Column::new_unqualified(c), e) }
+                        if let Some(p) = pred {
+                            u = u.predicate(p)
+                        }
+                        for (c, e) in sets {
+                            u = u.update(Column::new_unqualified(c), e)
+                        }
                         u
                     })?
                 }
                 (MatchKind::Matched, MergeAction::UpdateStar) => {
                     let sets = pairs(&star()?)?;
                     b.when_matched_update(|mut u| {
-                        if let Some(p) = pred { u = u.predicate(p) }
-                        for (c, e) in sets { u = u.update(Column::new_unqualified(c), e) }
+                        if let Some(p) = pred {
+                            u = u.predicate(p)
+                        }
+                        for (c, e) in sets {
+                            u = u.update(Column::new_unqualified(c), e)
+                        }
                         u
                     })?
                 }
                 (MatchKind::Matched, MergeAction::Delete) => b.when_matched_delete(|mut d| {
-                    if let Some(p) = pred { d = d.predicate(p) }
+                    if let Some(p) = pred {
+                        d = d.predicate(p)
+                    }
                     d
                 })?,
                 (MatchKind::NotMatched, MergeAction::Insert(cols, vals)) => {
                     let sets = pairs(&cols.into_iter().zip(vals).collect::<Vec<_>>())?;
                     b.when_not_matched_insert(|mut i| {
-                        if let Some(p) = pred { i = i.predicate(p) }
-                        for (c, e) in sets { i = i.set(Column::new_unqualified(c), e) }
+                        if let Some(p) = pred {
+                            i = i.predicate(p)
+                        }
+                        for (c, e) in sets {
+                            i = i.set(Column::new_unqualified(c), e)
+                        }
                         i
                     })?
                 }
                 (MatchKind::NotMatched, MergeAction::InsertStar) => {
                     let sets = pairs(&star()?)?;
                     b.when_not_matched_insert(|mut i| {
-                        if let Some(p) = pred { i = i.predicate(p) }
-                        for (c, e) in sets { i = i.set(Column::new_unqualified(c), e) }
+                        if let Some(p) = pred {
+                            i = i.predicate(p)
+                        }
+                        for (c, e) in sets {
+                            i = i.set(Column::new_unqualified(c), e)
+                        }
                         i
                     })?
                 }
                 (MatchKind::NotMatchedBySource, MergeAction::Update(sets)) => {
                     let sets = pairs(&sets)?;
                     b.when_not_matched_by_source_update(|mut u| {
-                        if let Some(p) = pred { u = u.predicate(p) }
-                        for (c, e) in sets { u = u.update(Column::new_unqualified(c), e) }
+                        if let Some(p) = pred {
+                            u = u.predicate(p)
+                        }
+                        for (c, e) in sets {
+                            u = u.update(Column::new_unqualified(c), e)
+                        }
                         u
                     })?
                 }
-                (MatchKind::NotMatchedBySource, MergeAction::Delete) => b.when_not_matched_by_source_delete(|mut d| {
-                    if let Some(p) = pred { d = d.predicate(p) }
-                    d
-                })?,
+                (MatchKind::NotMatchedBySource, MergeAction::Delete) => b
+                    .when_not_matched_by_source_delete(|mut d| {
+                        if let Some(p) = pred {
+                            d = d.predicate(p)
+                        }
+                        d
+                    })?,
                 (kind, action) => {
                     return Err(SqlError::syntax(match (kind, action) {
                         (MatchKind::Matched, _) => "INSERT",
                         _ => "UPDATE",
-                    }))
+                    }));
                 }
             };
         }
         let (_table, mm) = b.await?;
-        let (u, d, i) = (mm.num_target_rows_updated as i64, mm.num_target_rows_deleted as i64, mm.num_target_rows_inserted as i64);
-        Ok(counts(&[("num_affected_rows", u + d + i), ("num_updated_rows", u), ("num_deleted_rows", d), ("num_inserted_rows", i)]))
+        let (u, d, i) = (
+            mm.num_target_rows_updated as i64,
+            mm.num_target_rows_deleted as i64,
+            mm.num_target_rows_inserted as i64,
+        );
+        Ok(counts(&[
+            ("num_affected_rows", u + d + i),
+            ("num_updated_rows", u),
+            ("num_deleted_rows", d),
+            ("num_inserted_rows", i),
+        ]))
     }
 
-    pub(crate) async fn update(&self, x: &mut Stmtx, name: &Name, alias: Option<String>, assignments: Vec<(String, String)>, predicate: Option<String>) -> Result<Outcome, SqlError> {
+    pub(crate) async fn update(
+        &self,
+        x: &mut Stmtx,
+        name: &Name,
+        alias: Option<String>,
+        assignments: Vec<(String, String)>,
+        predicate: Option<String>,
+    ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
         self.check(x, &t, Privilege::Modify)?;
@@ -231,7 +379,10 @@ impl Engine {
         let target = arrow_schema(&table)?;
         let schema = DFSchema::try_from(target.as_ref().clone())?;
         let unq = |s: &str| {
-            let s = alias.as_deref().map(|a| super::rewrite::strip_qualifier(s, a)).unwrap_or_else(|| s.to_string());
+            let s = alias
+                .as_deref()
+                .map(|a| super::rewrite::strip_qualifier(s, a))
+                .unwrap_or_else(|| s.to_string());
             super::rewrite::strip_qualifier(&s, &t.table)
         };
         let mut b = table.update().with_commit_properties(commit_props(x));
@@ -240,13 +391,22 @@ impl Engine {
         }
         for (c, e) in assignments {
             let c = target_column(&target, &c)?;
-            b = b.with_update(Column::new_unqualified(c), self.expression(x, &unq(&e), &schema)?);
+            b = b.with_update(
+                Column::new_unqualified(c),
+                self.expression(x, &unq(&e), &schema)?,
+            );
         }
         let (_table, m) = b.await?;
         Ok(counts(&[("num_affected_rows", m.num_updated_rows as i64)]))
     }
 
-    pub(crate) async fn delete(&self, x: &mut Stmtx, name: &Name, alias: Option<String>, predicate: Option<String>) -> Result<Outcome, SqlError> {
+    pub(crate) async fn delete(
+        &self,
+        x: &mut Stmtx,
+        name: &Name,
+        alias: Option<String>,
+        predicate: Option<String>,
+    ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
         self.check(x, &t, Privilege::Modify)?;
@@ -256,60 +416,140 @@ impl Engine {
         let schema = DFSchema::try_from(target.as_ref().clone())?;
         let mut b = table.delete().with_commit_properties(commit_props(x));
         if let Some(p) = predicate {
-            let p = alias.as_deref().map(|a| super::rewrite::strip_qualifier(&p, a)).unwrap_or(p);
+            let p = alias
+                .as_deref()
+                .map(|a| super::rewrite::strip_qualifier(&p, a))
+                .unwrap_or(p);
             let p = super::rewrite::strip_qualifier(&p, &t.table);
             b = b.with_predicate(self.expression(x, &p, &schema)?);
         }
         let (_table, m) = b.await?;
-        Ok(counts(&[("num_affected_rows", m.num_deleted_rows.unwrap_or(0) as i64)]))
+        Ok(counts(&[(
+            "num_affected_rows",
+            m.num_deleted_rows.unwrap_or(0) as i64,
+        )]))
     }
 
-    pub(crate) async fn copy_into(&self, x: &mut Stmtx, name: &Name, path: &str, format: &str, options: &[(String, String)]) -> Result<Outcome, SqlError> {
+    pub(crate) async fn copy_into(
+        &self,
+        x: &mut Stmtx,
+        name: &Name,
+        path: &str,
+        format: &str,
+        options: &[(String, String)],
+    ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
         self.check(x, &t, Privilege::Modify)?;
-        let (vol, local) = crate::volumes::resolve(self.root(), path).map_err(|e| SqlError::analysis("INVALID_PATH", e, "22KD1"))?;
-        if !x.principal.allows(Privilege::Select, &vol.catalog, &vol.schema, None) {
-            return Err(SqlError::Permission { privilege: "READ VOLUME".into(), kind: "Volume".into(), securable: vol.full() });
+        let (vol, local) = crate::volumes::resolve(self.root(), path)
+            .map_err(|e| SqlError::analysis("INVALID_PATH", e, "22KD1"))?;
+        if !x
+            .principal
+            .allows(Privilege::Select, &vol.catalog, &vol.schema, None)
+        {
+            return Err(SqlError::Permission {
+                privilege: "READ VOLUME".into(),
+                kind: "Volume".into(),
+                securable: vol.full(),
+            });
         }
         if !local.exists() {
-            return Err(SqlError::analysis("PATH_NOT_FOUND", format!("Path does not exist: {path}."), "42K03"));
+            return Err(SqlError::analysis(
+                "PATH_NOT_FOUND",
+                format!("Path does not exist: {path}."),
+                "42K03",
+            ));
         }
         let local_str = local.to_string_lossy().to_string();
-        let ext_owned = if local.is_dir() { String::new() } else { local.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default() };
+        let ext_owned = if local.is_dir() {
+            String::new()
+        } else {
+            local
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()))
+                .unwrap_or_default()
+        };
         let ext = ext_owned.as_str();
-        let opt = |k: &str| options.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let opt = |k: &str| {
+            options
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+        };
         let by_name;
         let df = match format {
             "JSON" => {
                 by_name = true;
-                x.ctx.read_json(local_str.clone(), JsonReadOptions { file_extension: ext, ..Default::default() }).await?
+                x.ctx
+                    .read_json(
+                        local_str.clone(),
+                        JsonReadOptions {
+                            file_extension: ext,
+                            ..Default::default()
+                        },
+                    )
+                    .await?
             }
             "CSV" => {
-                let header = opt("header").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or(false);
+                let header = opt("header")
+                    .map(|v| v.eq_ignore_ascii_case("true"))
+                    .unwrap_or(false);
                 by_name = header;
                 let mut o = CsvReadOptions::new().has_header(header).file_extension(ext);
-                if let Some(d) = opt("sep").or(opt("delimiter")).and_then(|d| d.bytes().next()) {
+                if let Some(d) = opt("sep")
+                    .or(opt("delimiter"))
+                    .and_then(|d| d.bytes().next())
+                {
                     o = o.delimiter(d);
                 }
                 x.ctx.read_csv(local_str.clone(), o).await?
             }
             "PARQUET" => {
                 by_name = true;
-                x.ctx.read_parquet(local_str.clone(), ParquetReadOptions { file_extension: ext, ..Default::default() }).await?
+                x.ctx
+                    .read_parquet(
+                        local_str.clone(),
+                        ParquetReadOptions {
+                            file_extension: ext,
+                            ..Default::default()
+                        },
+                    )
+                    .await?
             }
-            other => return Err(SqlError::Unsupported(format!("COPY INTO with FILEFORMAT = {other}"))),
+            other => {
+                return Err(SqlError::Unsupported(format!(
+                    "COPY INTO with FILEFORMAT = {other}"
+                )));
+            }
         };
         let _guard = self.lock(&dir).await;
         let table = open_table(&dir).await?;
         let target = arrow_schema(&table)?;
         let df = if by_name {
-            let present: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
-            let cols: Vec<String> = target.fields().iter().map(|f| f.name().clone()).filter(|n| present.iter().any(|p| p.eq_ignore_ascii_case(n))).collect();
-            let df = df.select(cols.iter().map(|c| {
-                let src = present.iter().find(|p| p.eq_ignore_ascii_case(c)).cloned().unwrap_or_default();
-                Expr::Column(Column::new_unqualified(src))
-            }).collect::<Vec<_>>())?;
+            let present: Vec<String> = df
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let cols: Vec<String> = target
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|n| present.iter().any(|p| p.eq_ignore_ascii_case(n)))
+                .collect();
+            let df = df.select(
+                cols.iter()
+                    .map(|c| {
+                        let src = present
+                            .iter()
+                            .find(|p| p.eq_ignore_ascii_case(c))
+                            .cloned()
+                            .unwrap_or_default();
+                        Expr::Column(Column::new_unqualified(src))
+                    })
+                    .collect::<Vec<_>>(),
+            )?;
             conform(df, &target, Some(&cols), &t.quoted())?
         } else {
             conform(df, &target, None, &t.quoted())?
@@ -317,8 +557,16 @@ impl Engine {
         let batches = df.collect().await?;
         check_not_null(&target, &batches)?;
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
-        table.write(batches).with_save_mode(SaveMode::Append).with_commit_properties(commit_props(x)).await?;
-        Ok(counts(&[("num_affected_rows", n as i64), ("num_inserted_rows", n as i64), ("num_skipped_corrupt_files", 0)]))
+        table
+            .write(batches)
+            .with_save_mode(SaveMode::Append)
+            .with_commit_properties(commit_props(x))
+            .await?;
+        Ok(counts(&[
+            ("num_affected_rows", n as i64),
+            ("num_inserted_rows", n as i64),
+            ("num_skipped_corrupt_files", 0),
+        ]))
     }
 }
 

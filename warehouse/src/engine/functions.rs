@@ -12,7 +12,11 @@ use deltalake::datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
     let bytes = s.as_bytes();
-    let (first, rest) = if bytes.len() % 2 == 1 { (Some(&bytes[..1]), &bytes[1..]) } else { (None, bytes) };
+    let (first, rest) = if bytes.len() % 2 == 1 {
+        (Some(&bytes[..1]), &bytes[1..])
+    } else {
+        (None, bytes)
+    };
     let nib = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(bytes.len() / 2 + 1);
     if let Some(f) = first {
@@ -33,9 +37,14 @@ pub fn unhex() -> ScalarUDF {
         Volatility::Immutable,
         Arc::new(|args: &[ColumnarValue]| {
             let arrays = ColumnarValue::values_to_arrays(args)?;
-            let input = arrays.first().ok_or_else(|| DataFusionError::Plan("unhex() takes one argument".into()))?;
+            let input = arrays
+                .first()
+                .ok_or_else(|| DataFusionError::Plan("unhex() takes one argument".into()))?;
             let input: ArrayRef = cast(input.as_ref(), &DataType::Utf8)?;
-            let s = input.as_any().downcast_ref::<StringArray>().ok_or_else(|| DataFusionError::Internal("unhex input".into()))?;
+            let s = input
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| DataFusionError::Internal("unhex input".into()))?;
             let mut b = BinaryBuilder::new();
             for v in s.iter() {
                 match v.and_then(decode_hex) {
@@ -45,7 +54,9 @@ pub fn unhex() -> ScalarUDF {
             }
             let out: ArrayRef = Arc::new(b.finish());
             if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) && out.len() == 1 {
-                Ok(ColumnarValue::Scalar(deltalake::datafusion::common::ScalarValue::try_from_array(&out, 0)?))
+                Ok(ColumnarValue::Scalar(
+                    deltalake::datafusion::common::ScalarValue::try_from_array(&out, 0)?,
+                ))
             } else {
                 Ok(ColumnarValue::Array(out))
             }

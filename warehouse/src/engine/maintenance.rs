@@ -19,11 +19,18 @@ use crate::config::Privilege;
 pub(crate) fn rows(cols: &[(&str, &str)], data: Vec<Value>) -> Result<Outcome, SqlError> {
     let mut fields = Vec::new();
     for (n, t) in cols {
-        fields.push(Field::new(*n, parse_type(t).map_err(SqlError::Internal)?, true));
+        fields.push(Field::new(
+            *n,
+            parse_type(t).map_err(SqlError::Internal)?,
+            true,
+        ));
     }
     let schema = Arc::new(Schema::new(fields));
     let err = |e: deltalake::arrow::error::ArrowError| SqlError::Internal(e.to_string());
-    let mut dec = ReaderBuilder::new(schema.clone()).with_batch_size(data.len().max(1)).build_decoder().map_err(err)?;
+    let mut dec = ReaderBuilder::new(schema.clone())
+        .with_batch_size(data.len().max(1))
+        .build_decoder()
+        .map_err(err)?;
     dec.serialize(&data).map_err(err)?;
     let batches = dec.flush().map_err(err)?.into_iter().collect();
     Ok(Outcome::Rows(ResultSet { schema, batches }))
@@ -36,7 +43,10 @@ const HISTORY_COLUMNS: &[(&str, &str)] = &[
     ("userName", "STRING"),
     ("operation", "STRING"),
     ("operationParameters", "MAP<STRING, STRING>"),
-    ("job", "STRUCT<jobId: STRING, jobName: STRING, jobRunId: STRING, runId: STRING, jobOwnerId: STRING, triggerType: STRING>"),
+    (
+        "job",
+        "STRUCT<jobId: STRING, jobName: STRING, jobRunId: STRING, runId: STRING, jobOwnerId: STRING, triggerType: STRING>",
+    ),
     ("notebook", "STRUCT<notebookId: STRING>"),
     ("clusterId", "STRING"),
     ("readVersion", "BIGINT"),
@@ -75,7 +85,12 @@ fn details(d: &MetricDetails) -> Value {
 }
 
 impl Engine {
-    pub(crate) async fn describe_history(&self, x: &Stmtx, name: &Name, limit: Option<usize>) -> Result<Outcome, SqlError> {
+    pub(crate) async fn describe_history(
+        &self,
+        x: &Stmtx,
+        name: &Name,
+        limit: Option<usize>,
+    ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let (_dir, table) = self.open(x, &t, Privilege::Select).await?;
         let latest = table.version().unwrap_or(0) as i64;
@@ -83,14 +98,25 @@ impl Engine {
         let mut out = Vec::new();
         for (i, c) in commits.into_iter().enumerate() {
             let c = c?;
-            let params: serde_json::Map<String, Value> = c.operation_parameters.unwrap_or_default().iter().map(|(k, v)| (k.clone(), Value::String(text(v)))).collect();
+            let params: serde_json::Map<String, Value> = c
+                .operation_parameters
+                .unwrap_or_default()
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(text(v))))
+                .collect();
             let mut metrics: serde_json::Map<String, Value> = match c.info.get("operationMetrics") {
-                Some(Value::Object(m)) => m.iter().map(|(k, v)| (camel(k), Value::String(text(v)))).collect(),
+                Some(Value::Object(m)) => m
+                    .iter()
+                    .map(|(k, v)| (camel(k), Value::String(text(v))))
+                    .collect(),
                 _ => Default::default(),
             };
             // Databricks names of the WRITE metrics
             if c.operation.as_deref() == Some("WRITE") {
-                for (from, to) in [("numAddedRows", "numOutputRows"), ("numAddedFiles", "numFiles")] {
+                for (from, to) in [
+                    ("numAddedRows", "numOutputRows"),
+                    ("numAddedFiles", "numFiles"),
+                ] {
                     if let Some(v) = metrics.get(from).cloned() {
                         metrics.entry(to.to_string()).or_insert(v);
                     }
@@ -101,8 +127,14 @@ impl Engine {
                 super::values::push_timestamp(&mut s, ms as i128 * 1_000_000, true);
                 s
             });
-            let user_name = c.user_name.clone().or_else(|| c.info.get("userName").map(text));
-            let engine_info = c.engine_info.clone().or_else(|| c.info.get("engineInfo").map(text));
+            let user_name = c
+                .user_name
+                .clone()
+                .or_else(|| c.info.get("userName").map(text));
+            let engine_info = c
+                .engine_info
+                .clone()
+                .or_else(|| c.info.get("engineInfo").map(text));
             out.push(json!({
                 "version": latest - i as i64,
                 "timestamp": ts,
@@ -124,7 +156,13 @@ impl Engine {
         rows(HISTORY_COLUMNS, out)
     }
 
-    pub(crate) async fn optimize(&self, x: &Stmtx, name: &Name, predicate: Option<String>, zorder: Vec<String>) -> Result<Outcome, SqlError> {
+    pub(crate) async fn optimize(
+        &self,
+        x: &Stmtx,
+        name: &Name,
+        predicate: Option<String>,
+        zorder: Vec<String>,
+    ) -> Result<Outcome, SqlError> {
         if predicate.is_some() {
             return Err(SqlError::Unsupported("OPTIMIZE ... WHERE".into()));
         }
@@ -136,12 +174,28 @@ impl Engine {
         let schema = table.snapshot()?.snapshot().arrow_schema();
         for c in &zorder {
             if !schema.fields().iter().any(|f| f.name() == c) {
-                return Err(SqlError::UnresolvedColumn { name: format!("`{c}`"), suggestions: schema.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ") });
+                return Err(SqlError::UnresolvedColumn {
+                    name: format!("`{c}`"),
+                    suggestions: schema
+                        .fields()
+                        .iter()
+                        .map(|f| format!("`{}`", f.name()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
             }
         }
         let path = table.table_url().to_string();
-        let ty = if zorder.is_empty() { OptimizeType::Compact } else { OptimizeType::ZOrder(zorder) };
-        let (_table, m) = table.optimize().with_type(ty).with_commit_properties(commit_props(x)).await?;
+        let ty = if zorder.is_empty() {
+            OptimizeType::Compact
+        } else {
+            OptimizeType::ZOrder(zorder)
+        };
+        let (_table, m) = table
+            .optimize()
+            .with_type(ty)
+            .with_commit_properties(commit_props(x))
+            .await?;
         let metrics = json!({
             "numFilesAdded": m.num_files_added,
             "numFilesRemoved": m.num_files_removed,
@@ -153,20 +207,34 @@ impl Engine {
             "totalFilesSkipped": m.total_files_skipped,
             "preserveInsertionOrder": m.preserve_insertion_order,
         });
-        let detail = "STRUCT<min: BIGINT, max: BIGINT, avg: DOUBLE, totalFiles: BIGINT, totalSize: BIGINT>";
+        let detail =
+            "STRUCT<min: BIGINT, max: BIGINT, avg: DOUBLE, totalFiles: BIGINT, totalSize: BIGINT>";
         let metrics_type = format!(
             "STRUCT<numFilesAdded: BIGINT, numFilesRemoved: BIGINT, filesAdded: {detail}, filesRemoved: {detail}, partitionsOptimized: BIGINT, numBatches: BIGINT, totalConsideredFiles: BIGINT, totalFilesSkipped: BIGINT, preserveInsertionOrder: BOOLEAN>"
         );
-        rows(&[("path", "STRING"), ("metrics", &metrics_type)], vec![json!({"path": path, "metrics": metrics})])
+        rows(
+            &[("path", "STRING"), ("metrics", &metrics_type)],
+            vec![json!({"path": path, "metrics": metrics})],
+        )
     }
 
-    pub(crate) async fn vacuum(&self, x: &Stmtx, name: &Name, retain_hours: Option<f64>, dry_run: bool) -> Result<Outcome, SqlError> {
+    pub(crate) async fn vacuum(
+        &self,
+        x: &Stmtx,
+        name: &Name,
+        retain_hours: Option<f64>,
+        dry_run: bool,
+    ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
         self.check(x, &t, Privilege::Modify)?;
         let hours = retain_hours.unwrap_or(168.0);
         if hours < 0.0 {
-            return Err(SqlError::analysis("DELTA_VACUUM_RETENTION_PERIOD_NEGATIVE", "Retention period can not be negative.", "22023"));
+            return Err(SqlError::analysis(
+                "DELTA_VACUUM_RETENTION_PERIOD_NEGATIVE",
+                "Retention period can not be negative.",
+                "22023",
+            ));
         }
         if self.retention_check && hours < 168.0 {
             return Err(SqlError::RetentionTooShort);
@@ -176,13 +244,19 @@ impl Engine {
         let path = table.table_url().to_string();
         let (_table, m) = table
             .vacuum()
-            .with_retention_period(chrono::Duration::from_std(Duration::from_secs_f64(hours * 3600.0)).unwrap_or(chrono::Duration::zero()))
+            .with_retention_period(
+                chrono::Duration::from_std(Duration::from_secs_f64(hours * 3600.0))
+                    .unwrap_or(chrono::Duration::zero()),
+            )
             .with_enforce_retention_duration(false)
             .with_dry_run(dry_run)
             .with_commit_properties(commit_props(x))
             .await?;
         let data = if dry_run {
-            m.files_deleted.iter().map(|f| json!({"path": format!("{path}{f}")})).collect()
+            m.files_deleted
+                .iter()
+                .map(|f| json!({"path": format!("{path}{f}")}))
+                .collect()
         } else {
             vec![json!({"path": path})]
         };

@@ -5,8 +5,8 @@
 pub mod catalog;
 mod ddl;
 mod dml;
-mod functions;
 pub mod error;
+mod functions;
 mod inline;
 mod maintenance;
 pub mod params;
@@ -30,8 +30,8 @@ use deltalake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use crate::config::{Principal, Privilege};
 use catalog::{DirCatalogList, Tree, is_table, table_dir};
 pub use error::SqlError;
-pub use params::Param;
 use params::Bound;
+pub use params::Param;
 use sql::{Name, Stmt};
 
 /// One statement to run.
@@ -121,7 +121,11 @@ impl Engine {
     pub fn new(root: impl Into<PathBuf>, retention_check: bool) -> std::io::Result<Engine> {
         let root = root.into();
         std::fs::create_dir_all(root.join("main").join("default"))?;
-        Ok(Engine { root, locks: Mutex::new(HashMap::new()), retention_check })
+        Ok(Engine {
+            root,
+            locks: Mutex::new(HashMap::new()),
+            retention_check,
+        })
     }
 
     /// The data directory.
@@ -133,42 +137,126 @@ impl Engine {
     pub async fn execute(&self, req: &ExecRequest) -> Result<Outcome, SqlError> {
         let stmt = sql::parse(&req.sql)?;
         let bound = params::bind(&req.params)?;
-        let catalog = req.catalog.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| "main".into()).to_ascii_lowercase();
-        let schema = req.schema.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into()).to_ascii_lowercase();
+        let catalog = req
+            .catalog
+            .clone()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "main".into())
+            .to_ascii_lowercase();
+        let schema = req
+            .schema
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".into())
+            .to_ascii_lowercase();
         if !self.root.join(&catalog).is_dir() {
             return Err(SqlError::CatalogNotFound { name: catalog });
         }
         if !self.root.join(&catalog).join(&schema).is_dir() {
-            return Err(SqlError::SchemaNotFound { name: error::quote_name(&[&catalog, &schema]) });
+            return Err(SqlError::SchemaNotFound {
+                name: error::quote_name(&[&catalog, &schema]),
+            });
         }
         let tree = Tree::new(self.root.clone(), req.principal.clone());
         let ctx = self.context(tree.clone(), &catalog, &schema);
-        let mut x = Stmtx { principal: req.principal.clone(), catalog, schema, bound, ctx, tree, inline_counter: 0 };
+        let mut x = Stmtx {
+            principal: req.principal.clone(),
+            catalog,
+            schema,
+            bound,
+            ctx,
+            tree,
+            inline_counter: 0,
+        };
         match stmt {
             Stmt::Query(text) => {
                 let df = self.query(&mut x, &text).await?;
                 Ok(Outcome::Rows(collect(df).await?))
             }
-            Stmt::Insert { table, overwrite, columns, source } => self.insert(&mut x, &table, overwrite, columns, &source).await,
+            Stmt::Insert {
+                table,
+                overwrite,
+                columns,
+                source,
+            } => {
+                self.insert(&mut x, &table, overwrite, columns, &source)
+                    .await
+            }
             Stmt::Merge(m) => self.merge(&mut x, m).await,
-            Stmt::Update { table, alias, assignments, predicate } => self.update(&mut x, &table, alias, assignments, predicate).await,
-            Stmt::Delete { table, alias, predicate } => self.delete(&mut x, &table, alias, predicate).await,
-            Stmt::CopyInto { table, path, format, format_options } => self.copy_into(&mut x, &table, &path, &format, &format_options).await,
-            Stmt::CreateTable { name, if_not_exists, or_replace, columns, partitioned_by, as_query } => {
-                self.create_table(&mut x, &name, if_not_exists, or_replace, columns, partitioned_by, as_query).await
+            Stmt::Update {
+                table,
+                alias,
+                assignments,
+                predicate,
+            } => {
+                self.update(&mut x, &table, alias, assignments, predicate)
+                    .await
+            }
+            Stmt::Delete {
+                table,
+                alias,
+                predicate,
+            } => self.delete(&mut x, &table, alias, predicate).await,
+            Stmt::CopyInto {
+                table,
+                path,
+                format,
+                format_options,
+            } => {
+                self.copy_into(&mut x, &table, &path, &format, &format_options)
+                    .await
+            }
+            Stmt::CreateTable {
+                name,
+                if_not_exists,
+                or_replace,
+                columns,
+                partitioned_by,
+                as_query,
+            } => {
+                self.create_table(
+                    &mut x,
+                    &name,
+                    if_not_exists,
+                    or_replace,
+                    columns,
+                    partitioned_by,
+                    as_query,
+                )
+                .await
             }
             Stmt::DropTable { name, if_exists } => self.drop_table(&x, &name, if_exists).await,
-            Stmt::CreateCatalog { name, if_not_exists } => self.create_catalog(&x, &name, if_not_exists),
-            Stmt::CreateSchema { name, if_not_exists } => self.create_schema(&x, &name, if_not_exists),
-            Stmt::DropSchema { name, if_exists, cascade } => self.drop_schema(&x, &name, if_exists, cascade),
+            Stmt::CreateCatalog {
+                name,
+                if_not_exists,
+            } => self.create_catalog(&x, &name, if_not_exists),
+            Stmt::CreateSchema {
+                name,
+                if_not_exists,
+            } => self.create_schema(&x, &name, if_not_exists),
+            Stmt::DropSchema {
+                name,
+                if_exists,
+                cascade,
+            } => self.drop_schema(&x, &name, if_exists, cascade),
             Stmt::Use { kind, name } => self.use_(&x, kind.as_deref(), &name),
             Stmt::ShowTables { schema, like } => self.show_tables(&x, schema, like),
             Stmt::ShowSchemas { catalog } => self.show_schemas(&x, catalog),
             Stmt::ShowCatalogs => self.show_catalogs(),
             Stmt::DescribeTable { table } => self.describe_table(&x, &table).await,
-            Stmt::DescribeHistory { table, limit } => self.describe_history(&x, &table, limit).await,
-            Stmt::Optimize { table, predicate, zorder } => self.optimize(&x, &table, predicate, zorder).await,
-            Stmt::Vacuum { table, retain_hours, dry_run } => self.vacuum(&x, &table, retain_hours, dry_run).await,
+            Stmt::DescribeHistory { table, limit } => {
+                self.describe_history(&x, &table, limit).await
+            }
+            Stmt::Optimize {
+                table,
+                predicate,
+                zorder,
+            } => self.optimize(&x, &table, predicate, zorder).await,
+            Stmt::Vacuum {
+                table,
+                retain_hours,
+                dry_run,
+            } => self.vacuum(&x, &table, retain_hours, dry_run).await,
         }
     }
 
@@ -202,9 +290,16 @@ impl Engine {
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             x.tree.add_temp(&inl.table, Arc::new(mem));
         }
-        let opts = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let opts = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
         let df = x.ctx.sql_with_options(&text, opts).await?;
-        let df = if x.bound.values.is_empty() { df } else { df.with_param_values(x.bound.param_values())? };
+        let df = if x.bound.values.is_empty() {
+            df
+        } else {
+            df.with_param_values(x.bound.param_values())?
+        };
         Ok(df)
     }
 
@@ -217,15 +312,31 @@ impl Engine {
             3 => (p[0].clone(), p[1].clone(), p[2].clone()),
             _ => return Err(SqlError::syntax(".")),
         };
-        if table.contains('/') || table.contains('\\') || schema.contains('/') || catalog.contains('/') || table.starts_with('.') {
+        if table.contains('/')
+            || table.contains('\\')
+            || schema.contains('/')
+            || catalog.contains('/')
+            || table.starts_with('.')
+        {
             return Err(SqlError::Unsupported("path-based table names".into()));
         }
-        Ok(TableRef { catalog, schema, table })
+        Ok(TableRef {
+            catalog,
+            schema,
+            table,
+        })
     }
 
     /// Checks a privilege on a table.
-    pub(crate) fn check(&self, x: &Stmtx, t: &TableRef, privilege: Privilege) -> Result<(), SqlError> {
-        if x.principal.allows(privilege, &t.catalog, &t.schema, Some(&t.table)) {
+    pub(crate) fn check(
+        &self,
+        x: &Stmtx,
+        t: &TableRef,
+        privilege: Privilege,
+    ) -> Result<(), SqlError> {
+        if x.principal
+            .allows(privilege, &t.catalog, &t.schema, Some(&t.table))
+        {
             Ok(())
         } else {
             Err(SqlError::Permission {
@@ -243,10 +354,14 @@ impl Engine {
     /// The directory of an existing table (errors if the schema or table is missing).
     pub(crate) fn existing(&self, t: &TableRef) -> Result<PathBuf, SqlError> {
         if !self.root.join(&t.catalog).is_dir() {
-            return Err(SqlError::CatalogNotFound { name: t.catalog.clone() });
+            return Err(SqlError::CatalogNotFound {
+                name: t.catalog.clone(),
+            });
         }
         if !self.root.join(&t.catalog).join(&t.schema).is_dir() {
-            return Err(SqlError::SchemaNotFound { name: error::quote_name(&[&t.catalog, &t.schema]) });
+            return Err(SqlError::SchemaNotFound {
+                name: error::quote_name(&[&t.catalog, &t.schema]),
+            });
         }
         let dir = table_dir(&self.root, &t.catalog, &t.schema, &t.table);
         if !is_table(&dir) {
@@ -266,7 +381,12 @@ impl Engine {
     }
 
     /// Opens a table and checks a privilege.
-    pub(crate) async fn open(&self, x: &Stmtx, t: &TableRef, privilege: Privilege) -> Result<(PathBuf, DeltaTable), SqlError> {
+    pub(crate) async fn open(
+        &self,
+        x: &Stmtx,
+        t: &TableRef,
+        privilege: Privilege,
+    ) -> Result<(PathBuf, DeltaTable), SqlError> {
         let dir = self.existing(t)?;
         self.check(x, t, privilege)?;
         let table = catalog::open_table(&dir).await?;
@@ -285,10 +405,20 @@ pub(crate) async fn collect(df: DataFrame) -> Result<ResultSet, SqlError> {
 pub(crate) fn counts(cols: &[(&str, i64)]) -> Outcome {
     use deltalake::arrow::array::{ArrayRef, Int64Array};
     use deltalake::arrow::datatypes::{DataType, Field, Schema};
-    let schema = Arc::new(Schema::new(cols.iter().map(|(n, _)| Field::new(*n, DataType::Int64, false)).collect::<Vec<_>>()));
-    let arrays: Vec<ArrayRef> = cols.iter().map(|(_, v)| Arc::new(Int64Array::from(vec![*v])) as ArrayRef).collect();
+    let schema = Arc::new(Schema::new(
+        cols.iter()
+            .map(|(n, _)| Field::new(*n, DataType::Int64, false))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = cols
+        .iter()
+        .map(|(_, v)| Arc::new(Int64Array::from(vec![*v])) as ArrayRef)
+        .collect();
     match RecordBatch::try_new(schema.clone(), arrays) {
-        Ok(b) => Outcome::Rows(ResultSet { schema, batches: vec![b] }),
+        Ok(b) => Outcome::Rows(ResultSet {
+            schema,
+            batches: vec![b],
+        }),
         Err(_) => Outcome::Empty,
     }
 }
@@ -296,7 +426,13 @@ pub(crate) fn counts(cols: &[(&str, i64)]) -> Outcome {
 /// Commit properties naming the principal (shows as `userName` in DESCRIBE HISTORY).
 pub(crate) fn commit_props(x: &Stmtx) -> deltalake::kernel::transaction::CommitProperties {
     deltalake::kernel::transaction::CommitProperties::default().with_metadata(vec![
-        ("userName".to_string(), serde_json::Value::String(x.principal.name.clone())),
-        ("engineInfo".to_string(), serde_json::Value::String(format!("openmatch-warehouse/{}", env!("CARGO_PKG_VERSION")))),
+        (
+            "userName".to_string(),
+            serde_json::Value::String(x.principal.name.clone()),
+        ),
+        (
+            "engineInfo".to_string(),
+            serde_json::Value::String(format!("openmatch-warehouse/{}", env!("CARGO_PKG_VERSION"))),
+        ),
     ])
 }

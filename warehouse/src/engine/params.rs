@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use deltalake::arrow::datatypes::DataType;
-use deltalake::datafusion::common::ScalarValue;
 use deltalake::datafusion::common::ParamValues;
+use deltalake::datafusion::common::ScalarValue;
 
 use super::error::SqlError;
 use super::types::parse_type;
@@ -35,7 +35,12 @@ pub struct Bound {
 impl Bound {
     /// DataFusion parameter values.
     pub fn param_values(&self) -> ParamValues {
-        ParamValues::Map(self.values.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect())
+        ParamValues::Map(
+            self.values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect(),
+        )
     }
 }
 
@@ -45,10 +50,18 @@ pub fn bind(params: &[Param]) -> Result<Bound, SqlError> {
     let mut out = Bound::default();
     for p in params {
         let Some(name) = p.name.clone().filter(|n| !n.is_empty()) else {
-            return Err(SqlError::Unsupported("positional parameters (`?`); use named parameters `:name`".into()));
+            return Err(SqlError::Unsupported(
+                "positional parameters (`?`); use named parameters `:name`".into(),
+            ));
         };
         let type_text = p.type_text.clone().unwrap_or_else(|| "STRING".into());
-        let dt = parse_type(&type_text).map_err(|e| SqlError::analysis("UNSUPPORTED_DATATYPE", format!("Unsupported data type \"{type_text}\": {e}."), "0A000"))?;
+        let dt = parse_type(&type_text).map_err(|e| {
+            SqlError::analysis(
+                "UNSUPPORTED_DATATYPE",
+                format!("Unsupported data type \"{type_text}\": {e}."),
+                "0A000",
+            )
+        })?;
         let value = match &p.value {
             None => ScalarValue::try_from(&dt).map_err(|e| SqlError::Internal(e.to_string()))?,
             Some(v) => cast_text(v, &dt, &type_text)?,
@@ -60,7 +73,10 @@ pub fn bind(params: &[Param]) -> Result<Bound, SqlError> {
 }
 
 fn cast_text(v: &str, dt: &DataType, type_text: &str) -> Result<ScalarValue, SqlError> {
-    let err = || SqlError::CastInvalidInput { value: v.to_string(), target: type_text.to_ascii_uppercase() };
+    let err = || SqlError::CastInvalidInput {
+        value: v.to_string(),
+        target: type_text.to_ascii_uppercase(),
+    };
     match dt {
         DataType::Utf8 => Ok(ScalarValue::Utf8(Some(v.to_string()))),
         DataType::Boolean => match v.trim().to_ascii_lowercase().as_str() {
@@ -70,7 +86,11 @@ fn cast_text(v: &str, dt: &DataType, type_text: &str) -> Result<ScalarValue, Sql
         },
         DataType::Float32 | DataType::Float64 => {
             let f: f64 = v.trim().parse().map_err(|_| err())?;
-            Ok(if *dt == DataType::Float32 { ScalarValue::Float32(Some(f as f32)) } else { ScalarValue::Float64(Some(f)) })
+            Ok(if *dt == DataType::Float32 {
+                ScalarValue::Float32(Some(f as f32))
+            } else {
+                ScalarValue::Float64(Some(f))
+            })
         }
         _ => {
             let s = ScalarValue::Utf8(Some(v.trim().to_string()));
@@ -85,7 +105,11 @@ mod tests {
     use super::*;
 
     fn p(name: &str, value: Option<&str>, t: &str) -> Param {
-        Param { name: Some(name.into()), value: value.map(Into::into), type_text: Some(t.into()) }
+        Param {
+            name: Some(name.into()),
+            value: value.map(Into::into),
+            type_text: Some(t.into()),
+        }
     }
 
     #[test]
@@ -102,7 +126,10 @@ mod tests {
         assert_eq!(b.values["a"], ScalarValue::Int64(Some(42)));
         assert_eq!(b.values["b"], ScalarValue::Decimal128(Some(1250), 10, 2));
         assert!(b.values["c"].is_null());
-        assert!(matches!(b.values["e"], ScalarValue::TimestampMicrosecond(Some(1_609_495_200_000_000), _)));
+        assert!(matches!(
+            b.values["e"],
+            ScalarValue::TimestampMicrosecond(Some(1_609_495_200_000_000), _)
+        ));
         assert!(bind(&[p("x", Some("abc"), "INT")]).is_err());
     }
 }

@@ -45,11 +45,16 @@ impl TableFunctionImpl for RangeFunc {
         let mut cur = start;
         while (step > 0 && cur < end) || (step < 0 && cur > end) {
             let mut vals = Vec::with_capacity(BATCH as usize);
-            while vals.len() < BATCH as usize && ((step > 0 && cur < end) || (step < 0 && cur > end)) {
+            while vals.len() < BATCH as usize
+                && ((step > 0 && cur < end) || (step < 0 && cur > end))
+            {
                 vals.push(cur);
                 cur = cur.saturating_add(step);
             }
-            batches.push(RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vals))])?);
+            batches.push(RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(Int64Array::from(vals))],
+            )?);
         }
         Ok(Arc::new(MemTable::try_new(schema, vec![batches])?))
     }

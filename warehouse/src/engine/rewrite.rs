@@ -23,7 +23,10 @@ pub struct InlineSource {
 /// - `inline(from_json(:p, 'ARRAY<STRUCT<...>>'))` -> `* FROM __inline_N` (the caller registers
 ///   the decoded rows under that name);
 /// - `INTERVAL 30 DAYS` -> `INTERVAL '30 DAYS'`.
-pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<InlineSource>), SqlError> {
+pub fn rewrite_query(
+    sql: &str,
+    counter: &mut usize,
+) -> Result<(String, Vec<InlineSource>), SqlError> {
     let toks = tokenize(sql)?;
     let sig: Vec<usize> = (0..toks.len()).filter(|&i| !is_ws(&toks[i])).collect();
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
@@ -39,16 +42,35 @@ pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<Inli
         let si = sig.iter().position(|&x| x == i).unwrap_or(0);
         let s = |k: usize| sig.get(si + k).map(|&x| &toks[x]);
         // inline ( from_json ( :p , 'schema' ) )
-        if word(&toks[i], "inline") && s(1) == Some(&Token::LParen) && s(2).is_some_and(|t| word(t, "from_json")) && s(3) == Some(&Token::LParen) {
+        if word(&toks[i], "inline")
+            && s(1) == Some(&Token::LParen)
+            && s(2).is_some_and(|t| word(t, "from_json"))
+            && s(3) == Some(&Token::LParen)
+        {
             let (param, literal, next) = match (s(4), s(5)) {
                 (Some(Token::Colon), Some(Token::Word(w))) => (Some(w.value.clone()), None, 6),
-                (Some(Token::Placeholder(p)), _) => (Some(p.trim_start_matches([':', '$']).to_string()), None, 5),
+                (Some(Token::Placeholder(p)), _) => {
+                    (Some(p.trim_start_matches([':', '$']).to_string()), None, 5)
+                }
                 (Some(Token::SingleQuotedString(j)), _) => (None, Some(j.clone()), 5),
-                _ => return Err(SqlError::Unsupported("inline(from_json(...)) needs a parameter or a string literal".into())),
+                _ => {
+                    return Err(SqlError::Unsupported(
+                        "inline(from_json(...)) needs a parameter or a string literal".into(),
+                    ));
+                }
             };
             let schema = match (s(next), s(next + 1), s(next + 2), s(next + 3)) {
-                (Some(Token::Comma), Some(Token::SingleQuotedString(sch)), Some(Token::RParen), Some(Token::RParen)) => sch.clone(),
-                _ => return Err(SqlError::Unsupported("inline(from_json(<json>, '<schema>')) with a literal schema".into())),
+                (
+                    Some(Token::Comma),
+                    Some(Token::SingleQuotedString(sch)),
+                    Some(Token::RParen),
+                    Some(Token::RParen),
+                ) => sch.clone(),
+                _ => {
+                    return Err(SqlError::Unsupported(
+                        "inline(from_json(<json>, '<schema>')) with a literal schema".into(),
+                    ));
+                }
             };
             let table = format!("__inline_{}", *counter);
             *counter += 1;
@@ -57,12 +79,18 @@ pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<Inli
             out.push(Token::make_keyword("FROM"));
             out.push(Token::Whitespace(Whitespace::Space));
             out.push(Token::make_word(&table, None));
-            inlines.push(InlineSource { table, param, literal, schema });
+            inlines.push(InlineSource {
+                table,
+                param,
+                literal,
+                schema,
+            });
             i = sig[si + next + 3] + 1;
             continue;
         }
         // CAST(x AS TIMESTAMP): Databricks TIMESTAMP is zoned (TIMESTAMP_LTZ); TIMESTAMP_NTZ is not
-        if matches!(sig.get(si.wrapping_sub(1)).map(|&x| &toks[x]), Some(t) if si > 0 && word(t, "AS")) {
+        if matches!(sig.get(si.wrapping_sub(1)).map(|&x| &toks[x]), Some(t) if si > 0 && word(t, "AS"))
+        {
             if word(&toks[i], "TIMESTAMP") || word(&toks[i], "TIMESTAMP_LTZ") {
                 out.push(Token::make_keyword("TIMESTAMP WITH TIME ZONE"));
                 i += 1;
@@ -78,7 +106,12 @@ pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<Inli
         if word(&toks[i], "INTERVAL") {
             if let (Some(Token::Number(n, _)), Some(Token::Word(u))) = (s(1), s(2)) {
                 let unit = u.value.to_ascii_uppercase();
-                if ["YEAR", "YEARS", "MONTH", "MONTHS", "WEEK", "WEEKS", "DAY", "DAYS", "HOUR", "HOURS", "MINUTE", "MINUTES", "SECOND", "SECONDS"].contains(&unit.as_str()) {
+                if [
+                    "YEAR", "YEARS", "MONTH", "MONTHS", "WEEK", "WEEKS", "DAY", "DAYS", "HOUR",
+                    "HOURS", "MINUTE", "MINUTES", "SECOND", "SECONDS",
+                ]
+                .contains(&unit.as_str())
+                {
                     out.push(toks[i].clone());
                     out.push(Token::Whitespace(Whitespace::Space));
                     let singular = unit.trim_end_matches('S');
@@ -104,19 +137,26 @@ pub fn rewrite_query(sql: &str, counter: &mut usize) -> Result<(String, Vec<Inli
 pub fn has_placeholder(text: &str) -> bool {
     tokenize(text)
         .map(|t| {
-            t.windows(2).any(|w| matches!((&w[0], &w[1]), (Token::Colon, Token::Word(_))) ) || t.iter().any(|x| matches!(x, Token::Placeholder(_)))
+            t.windows(2)
+                .any(|w| matches!((&w[0], &w[1]), (Token::Colon, Token::Word(_))))
+                || t.iter().any(|x| matches!(x, Token::Placeholder(_)))
         })
         .unwrap_or(false)
 }
 
 /// Removes `alias.` qualifiers from an expression text (`t.a = 1` -> `a = 1`).
 pub fn strip_qualifier(text: &str, alias: &str) -> String {
-    let Ok(toks) = tokenize(text) else { return text.to_string() };
+    let Ok(toks) = tokenize(text) else {
+        return text.to_string();
+    };
     let mut out = Vec::with_capacity(toks.len());
     let mut i = 0;
     while i < toks.len() {
         if let Token::Word(w) = &toks[i] {
-            if w.value.eq_ignore_ascii_case(alias) && toks.get(i + 1) == Some(&Token::Period) && (i == 0 || toks[i - 1] != Token::Period) {
+            if w.value.eq_ignore_ascii_case(alias)
+                && toks.get(i + 1) == Some(&Token::Period)
+                && (i == 0 || toks[i - 1] != Token::Period)
+            {
                 i += 2;
                 continue;
             }
@@ -135,9 +175,15 @@ mod tests {
     fn rewrites_inline_and_intervals() {
         let mut n = 0;
         let (q, inl) = rewrite_query("SELECT c0 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s WHERE d > current_date() - INTERVAL 30 DAYS", &mut n).unwrap();
-        assert_eq!(q, "SELECT c0 FROM (SELECT * FROM __inline_0) AS s WHERE d > current_date() - INTERVAL '30' DAY");
+        assert_eq!(
+            q,
+            "SELECT c0 FROM (SELECT * FROM __inline_0) AS s WHERE d > current_date() - INTERVAL '30' DAY"
+        );
         assert_eq!(inl[0].param.as_deref(), Some("rows"));
-        assert_eq!(strip_qualifier("t.`id` = 1 AND t.x > s.y", "t"), "`id` = 1 AND x > s.y");
+        assert_eq!(
+            strip_qualifier("t.`id` = 1 AND t.x > s.y", "t"),
+            "`id` = 1 AND x > s.y"
+        );
         assert!(has_placeholder("id = :x"));
         assert!(!has_placeholder("id = ':x'"));
     }

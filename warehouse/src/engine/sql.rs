@@ -239,10 +239,19 @@ pub enum Stmt {
 
 /// Tokenizes with the Databricks dialect.
 pub fn tokenize(sql: &str) -> Result<Vec<Token>, SqlError> {
-    Tokenizer::new(&DatabricksDialect {}, sql).tokenize().map_err(|e| {
-        let m = e.to_string();
-        SqlError::syntax(m.split(" at Line").next().unwrap_or(&m).chars().take(40).collect::<String>())
-    })
+    Tokenizer::new(&DatabricksDialect {}, sql)
+        .tokenize()
+        .map_err(|e| {
+            let m = e.to_string();
+            SqlError::syntax(
+                m.split(" at Line")
+                    .next()
+                    .unwrap_or(&m)
+                    .chars()
+                    .take(40)
+                    .collect::<String>(),
+            )
+        })
 }
 
 /// Renders tokens back to SQL text (comments become a space).
@@ -250,7 +259,8 @@ pub fn render(tokens: &[Token]) -> String {
     let mut out = String::new();
     for t in tokens {
         match t {
-            Token::Whitespace(Whitespace::SingleLineComment { .. }) | Token::Whitespace(Whitespace::MultiLineComment(_)) => out.push(' '),
+            Token::Whitespace(Whitespace::SingleLineComment { .. })
+            | Token::Whitespace(Whitespace::MultiLineComment(_)) => out.push(' '),
             Token::EOF => {}
             // quoted identifiers re-escaped (Token's Display does not double an inner quote)
             Token::Word(w) if w.quote_style.is_some() => {
@@ -262,7 +272,11 @@ pub fn render(tokens: &[Token]) -> String {
             }
             // string literals re-escaped (an inner quote doubled; backslashes are kept as written)
             Token::SingleQuotedString(v) | Token::DoubleQuotedString(v) => {
-                let q = if matches!(t, Token::SingleQuotedString(_)) { '\'' } else { '"' };
+                let q = if matches!(t, Token::SingleQuotedString(_)) {
+                    '\''
+                } else {
+                    '"'
+                };
                 out.push(q);
                 for c in v.chars() {
                     match c {
@@ -300,7 +314,8 @@ fn near(t: Option<&Token>) -> SqlError {
 impl Cursor {
     fn new(mut toks: Vec<Token>) -> Cursor {
         // drop a trailing semicolon
-        while matches!(toks.last(), Some(t) if is_ws(t) || *t == Token::SemiColon || *t == Token::EOF) {
+        while matches!(toks.last(), Some(t) if is_ws(t) || *t == Token::SemiColon || *t == Token::EOF)
+        {
             toks.pop();
         }
         Cursor { toks, pos: 0 }
@@ -364,7 +379,11 @@ impl Cursor {
     }
 
     fn expect_kw(&mut self, kw: &str) -> Result<(), SqlError> {
-        if self.eat_kw(kw) { Ok(()) } else { Err(near(self.peek())) }
+        if self.eat_kw(kw) {
+            Ok(())
+        } else {
+            Err(near(self.peek()))
+        }
     }
 
     fn eat(&mut self, tok: &Token) -> bool {
@@ -377,7 +396,11 @@ impl Cursor {
     }
 
     fn expect(&mut self, tok: &Token) -> Result<(), SqlError> {
-        if self.eat(tok) { Ok(()) } else { Err(near(self.peek())) }
+        if self.eat(tok) {
+            Ok(())
+        } else {
+            Err(near(self.peek()))
+        }
     }
 
     fn ident(&mut self) -> Result<String, SqlError> {
@@ -428,7 +451,10 @@ impl Cursor {
             return Ok(Some(self.ident()?));
         }
         match self.peek().cloned() {
-            Some(Token::Word(w)) if w.quote_style.is_some() || !stop.iter().any(|s| w.value.eq_ignore_ascii_case(s)) => {
+            Some(Token::Word(w))
+                if w.quote_style.is_some()
+                    || !stop.iter().any(|s| w.value.eq_ignore_ascii_case(s)) =>
+            {
                 self.pos += 1;
                 Ok(Some(w.value))
             }
@@ -451,7 +477,13 @@ impl Cursor {
                     depth -= 1
                 }
                 Token::Comma if depth == 0 && stop_comma => break,
-                Token::Word(w) if depth == 0 && w.quote_style.is_none() && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) => break,
+                Token::Word(w)
+                    if depth == 0
+                        && w.quote_style.is_none()
+                        && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) =>
+                {
+                    break;
+                }
                 _ => {}
             }
             self.pos += 1;
@@ -476,7 +508,14 @@ impl Cursor {
                 Token::Gt => angle -= 1,
                 Token::ShiftRight => angle -= 2,
                 Token::Comma if paren == 0 && angle == 0 => break,
-                Token::Word(w) if paren == 0 && angle == 0 && w.quote_style.is_none() && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) => break,
+                Token::Word(w)
+                    if paren == 0
+                        && angle == 0
+                        && w.quote_style.is_none()
+                        && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) =>
+                {
+                    break;
+                }
                 _ => {}
             }
             self.pos += 1;
@@ -512,7 +551,11 @@ impl Cursor {
     }
 
     fn done(&mut self) -> Result<(), SqlError> {
-        if self.at_end() { Ok(()) } else { Err(near(self.peek())) }
+        if self.at_end() {
+            Ok(())
+        } else {
+            Err(near(self.peek()))
+        }
     }
 }
 
@@ -549,14 +592,26 @@ pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
         "OPTIMIZE" => {
             c.next();
             let table = c.name()?;
-            let predicate = if c.eat_kw("WHERE") { Some(c.span_until(&["ZORDER"], false)?) } else { None };
+            let predicate = if c.eat_kw("WHERE") {
+                Some(c.span_until(&["ZORDER"], false)?)
+            } else {
+                None
+            };
             let zorder = if c.eat_kws(&["ZORDER", "BY"]) {
-                if c.peek() == Some(&Token::LParen) { c.ident_list()? } else { vec![c.column_ref()?] }
+                if c.peek() == Some(&Token::LParen) {
+                    c.ident_list()?
+                } else {
+                    vec![c.column_ref()?]
+                }
             } else {
                 vec![]
             };
             c.done()?;
-            Ok(Stmt::Optimize { table, predicate, zorder })
+            Ok(Stmt::Optimize {
+                table,
+                predicate,
+                zorder,
+            })
         }
         "VACUUM" => {
             c.next();
@@ -571,13 +626,21 @@ pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
                 dry_run = true;
             }
             c.done()?;
-            Ok(Stmt::Vacuum { table, retain_hours, dry_run })
+            Ok(Stmt::Vacuum {
+                table,
+                retain_hours,
+                dry_run,
+            })
         }
         "DESCRIBE" | "DESC" => {
             c.next();
             if c.eat_kw("HISTORY") {
                 let table = c.name()?;
-                let limit = if c.eat_kw("LIMIT") { Some(c.number()? as usize) } else { None };
+                let limit = if c.eat_kw("LIMIT") {
+                    Some(c.number()? as usize)
+                } else {
+                    None
+                };
                 c.done()?;
                 return Ok(Stmt::DescribeHistory { table, limit });
             }
@@ -590,12 +653,26 @@ pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
         "SHOW" => {
             c.next();
             if c.eat_kw("TABLES") {
-                let schema = if c.eat_kw("IN") || c.eat_kw("FROM") { Some(c.name()?) } else { None };
-                let like = if c.eat_kw("LIKE") { Some(c.string()?) } else if matches!(c.peek(), Some(Token::SingleQuotedString(_))) { Some(c.string()?) } else { None };
+                let schema = if c.eat_kw("IN") || c.eat_kw("FROM") {
+                    Some(c.name()?)
+                } else {
+                    None
+                };
+                let like = if c.eat_kw("LIKE") {
+                    Some(c.string()?)
+                } else if matches!(c.peek(), Some(Token::SingleQuotedString(_))) {
+                    Some(c.string()?)
+                } else {
+                    None
+                };
                 c.done()?;
                 Ok(Stmt::ShowTables { schema, like })
             } else if c.eat_kw("SCHEMAS") || c.eat_kw("DATABASES") {
-                let catalog = if c.eat_kw("IN") || c.eat_kw("FROM") { Some(c.ident()?) } else { None };
+                let catalog = if c.eat_kw("IN") || c.eat_kw("FROM") {
+                    Some(c.ident()?)
+                } else {
+                    None
+                };
                 Ok(Stmt::ShowSchemas { catalog })
             } else if c.eat_kw("CATALOGS") {
                 Ok(Stmt::ShowCatalogs)
@@ -637,7 +714,12 @@ pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
                 }
             }
             c.done()?;
-            Ok(Stmt::CopyInto { table, path, format, format_options })
+            Ok(Stmt::CopyInto {
+                table,
+                path,
+                format,
+                format_options,
+            })
         }
         _ => Err(near(c.peek())),
     }
@@ -654,7 +736,11 @@ fn parse_insert(c: &mut Cursor) -> Result<Stmt, SqlError> {
     c.eat_kw("TABLE");
     let table = c.name()?;
     // `(cols)` vs `(SELECT ...)`
-    let columns = if c.peek() == Some(&Token::LParen) && !Cursor::is_kw(c.peek_nth(1), "SELECT") && !Cursor::is_kw(c.peek_nth(1), "WITH") && !Cursor::is_kw(c.peek_nth(1), "VALUES") {
+    let columns = if c.peek() == Some(&Token::LParen)
+        && !Cursor::is_kw(c.peek_nth(1), "SELECT")
+        && !Cursor::is_kw(c.peek_nth(1), "WITH")
+        && !Cursor::is_kw(c.peek_nth(1), "VALUES")
+    {
         Some(c.ident_list()?)
     } else {
         None
@@ -663,7 +749,12 @@ fn parse_insert(c: &mut Cursor) -> Result<Stmt, SqlError> {
     if source.is_empty() {
         return Err(SqlError::syntax(""));
     }
-    Ok(Stmt::Insert { table, overwrite, columns, source })
+    Ok(Stmt::Insert {
+        table,
+        overwrite,
+        columns,
+        source,
+    })
 }
 
 const CLAUSE_STOP: &[&str] = &["WHEN", "WHERE"];
@@ -713,11 +804,19 @@ fn parse_merge(c: &mut Cursor) -> Result<Stmt, SqlError> {
                 MatchKind::NotMatched
             }
         };
-        let predicate = if c.eat_kw("AND") { Some(c.span_until(&["THEN"], false)?) } else { None };
+        let predicate = if c.eat_kw("AND") {
+            Some(c.span_until(&["THEN"], false)?)
+        } else {
+            None
+        };
         c.expect_kw("THEN")?;
         let action = if c.eat_kw("UPDATE") {
             c.expect_kw("SET")?;
-            if c.eat(&Token::Mul) { MergeAction::UpdateStar } else { MergeAction::Update(assignments(c, CLAUSE_STOP)?) }
+            if c.eat(&Token::Mul) {
+                MergeAction::UpdateStar
+            } else {
+                MergeAction::Update(assignments(c, CLAUSE_STOP)?)
+            }
         } else if c.eat_kw("DELETE") {
             MergeAction::Delete
         } else if c.eat_kw("INSERT") {
@@ -733,20 +832,35 @@ fn parse_merge(c: &mut Cursor) -> Result<Stmt, SqlError> {
                 }
                 c.expect(&Token::RParen)?;
                 if cols.len() != vals.len() {
-                    return Err(SqlError::analysis("DELTA_MERGE_INSERT_COLUMN_COUNT_MISMATCH", "The number of columns and values in the INSERT clause of MERGE do not match.", "42802"));
+                    return Err(SqlError::analysis(
+                        "DELTA_MERGE_INSERT_COLUMN_COUNT_MISMATCH",
+                        "The number of columns and values in the INSERT clause of MERGE do not match.",
+                        "42802",
+                    ));
                 }
                 MergeAction::Insert(cols, vals)
             }
         } else {
             return Err(near(c.peek()));
         };
-        clauses.push(MergeClause { kind, predicate, action });
+        clauses.push(MergeClause {
+            kind,
+            predicate,
+            action,
+        });
     }
     c.done()?;
     if clauses.is_empty() {
         return Err(SqlError::syntax(""));
     }
-    Ok(Stmt::Merge(Merge { target, target_alias, source, source_alias, on, clauses }))
+    Ok(Stmt::Merge(Merge {
+        target,
+        target_alias,
+        source,
+        source_alias,
+        on,
+        clauses,
+    }))
 }
 
 fn parse_update(c: &mut Cursor) -> Result<Stmt, SqlError> {
@@ -755,9 +869,18 @@ fn parse_update(c: &mut Cursor) -> Result<Stmt, SqlError> {
     let alias = c.alias(&["SET"])?;
     c.expect_kw("SET")?;
     let assignments = assignments(c, &["WHERE"])?;
-    let predicate = if c.eat_kw("WHERE") { Some(c.span_until(&[], false)?) } else { None };
+    let predicate = if c.eat_kw("WHERE") {
+        Some(c.span_until(&[], false)?)
+    } else {
+        None
+    };
     c.done()?;
-    Ok(Stmt::Update { table, alias, assignments, predicate })
+    Ok(Stmt::Update {
+        table,
+        alias,
+        assignments,
+        predicate,
+    })
 }
 
 fn parse_delete(c: &mut Cursor) -> Result<Stmt, SqlError> {
@@ -765,9 +888,17 @@ fn parse_delete(c: &mut Cursor) -> Result<Stmt, SqlError> {
     c.expect_kw("FROM")?;
     let table = c.name()?;
     let alias = c.alias(&["WHERE"])?;
-    let predicate = if c.eat_kw("WHERE") { Some(c.span_until(&[], false)?) } else { None };
+    let predicate = if c.eat_kw("WHERE") {
+        Some(c.span_until(&[], false)?)
+    } else {
+        None
+    };
     c.done()?;
-    Ok(Stmt::Delete { table, alias, predicate })
+    Ok(Stmt::Delete {
+        table,
+        alias,
+        predicate,
+    })
 }
 
 fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
@@ -778,14 +909,20 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
         let name = c.ident()?;
         skip_comment(c)?;
         c.done()?;
-        return Ok(Stmt::CreateCatalog { name, if_not_exists });
+        return Ok(Stmt::CreateCatalog {
+            name,
+            if_not_exists,
+        });
     }
     if c.eat_kw("SCHEMA") || c.eat_kw("DATABASE") {
         let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
         let name = c.name()?;
         skip_comment(c)?;
         c.done()?;
-        return Ok(Stmt::CreateSchema { name, if_not_exists });
+        return Ok(Stmt::CreateSchema {
+            name,
+            if_not_exists,
+        });
     }
     c.eat_kw("EXTERNAL");
     c.expect_kw("TABLE")?;
@@ -808,7 +945,12 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
                     break;
                 }
             }
-            columns.push(ColumnDef { name: col, type_text, not_null, comment });
+            columns.push(ColumnDef {
+                name: col,
+                type_text,
+                not_null,
+                comment,
+            });
             if c.eat(&Token::Comma) {
                 continue;
             }
@@ -822,7 +964,9 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
         if c.eat_kw("USING") {
             let fmt = c.ident()?;
             if !fmt.eq_ignore_ascii_case("DELTA") {
-                return Err(SqlError::Unsupported(format!("table format {fmt} (only DELTA)")));
+                return Err(SqlError::Unsupported(format!(
+                    "table format {fmt} (only DELTA)"
+                )));
             }
         } else if c.eat_kws(&["PARTITIONED", "BY"]) || c.eat_kws(&["CLUSTER", "BY"]) {
             partitioned_by = c.ident_list()?;
@@ -833,7 +977,9 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
             c.span_until(&[], false)?;
             c.expect(&Token::RParen)?;
         } else if c.eat_kw("LOCATION") {
-            return Err(SqlError::Unsupported("CREATE TABLE ... LOCATION (external tables)".into()));
+            return Err(SqlError::Unsupported(
+                "CREATE TABLE ... LOCATION (external tables)".into(),
+            ));
         } else if c.eat_kw("AS") {
             as_query = Some(c.rest());
         } else {
@@ -844,7 +990,14 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
     if columns.is_empty() && as_query.is_none() {
         return Err(SqlError::syntax(""));
     }
-    Ok(Stmt::CreateTable { name, if_not_exists, or_replace, columns, partitioned_by, as_query })
+    Ok(Stmt::CreateTable {
+        name,
+        if_not_exists,
+        or_replace,
+        columns,
+        partitioned_by,
+        as_query,
+    })
 }
 
 fn skip_comment(c: &mut Cursor) -> Result<(), SqlError> {
@@ -868,7 +1021,11 @@ fn parse_drop(c: &mut Cursor) -> Result<Stmt, SqlError> {
         let cascade = c.eat_kw("CASCADE");
         c.eat_kw("RESTRICT");
         c.done()?;
-        return Ok(Stmt::DropSchema { name, if_exists, cascade });
+        return Ok(Stmt::DropSchema {
+            name,
+            if_exists,
+            cascade,
+        });
     }
     Err(near(c.peek()))
 }
@@ -885,21 +1042,55 @@ mod tests {
         assert_eq!(m.target_alias.as_deref(), Some("t"));
         assert_eq!(m.source_alias.as_deref(), Some("s"));
         assert_eq!(m.on, "t.`id` = s.c0");
-        assert_eq!(m.clauses[0].action, MergeAction::Update(vec![("name".into(), "s.c1".into())]));
+        assert_eq!(
+            m.clauses[0].action,
+            MergeAction::Update(vec![("name".into(), "s.c1".into())])
+        );
         let i = parse("INSERT INTO `cat`.`sch`.`t` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s").unwrap();
-        let Stmt::Insert { columns, source, .. } = i else { panic!() };
+        let Stmt::Insert {
+            columns, source, ..
+        } = i
+        else {
+            panic!()
+        };
         assert_eq!(columns, Some(vec!["id".to_string(), "name".to_string()]));
         assert!(source.starts_with("SELECT c0, c1 FROM"));
         let m = parse("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED AND s.x > 1 THEN UPDATE SET * WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT *").unwrap();
         let Stmt::Merge(m) = m else { panic!() };
         assert_eq!(m.clauses.len(), 3);
         assert_eq!(m.clauses[0].predicate.as_deref(), Some("s.x > 1"));
-        assert_eq!(parse("VACUUM t RETAIN 0 HOURS").unwrap(), Stmt::Vacuum { table: Name(vec!["t".into()]), retain_hours: Some(0.0), dry_run: false });
-        assert_eq!(parse("DESCRIBE HISTORY `t` LIMIT 2").unwrap(), Stmt::DescribeHistory { table: Name(vec!["t".into()]), limit: Some(2) });
-        assert!(matches!(parse("INSER INTO x"), Err(SqlError::Syntax { .. })));
-        assert_eq!(render(&tokenize(r"SELECT 'it''s \\ x', `a``b`").unwrap()), r"SELECT 'it''s \\ x', `a``b`");
+        assert_eq!(
+            parse("VACUUM t RETAIN 0 HOURS").unwrap(),
+            Stmt::Vacuum {
+                table: Name(vec!["t".into()]),
+                retain_hours: Some(0.0),
+                dry_run: false
+            }
+        );
+        assert_eq!(
+            parse("DESCRIBE HISTORY `t` LIMIT 2").unwrap(),
+            Stmt::DescribeHistory {
+                table: Name(vec!["t".into()]),
+                limit: Some(2)
+            }
+        );
+        assert!(matches!(
+            parse("INSER INTO x"),
+            Err(SqlError::Syntax { .. })
+        ));
+        assert_eq!(
+            render(&tokenize(r"SELECT 'it''s \\ x', `a``b`").unwrap()),
+            r"SELECT 'it''s \\ x', `a``b`"
+        );
         let c = parse("CREATE TABLE IF NOT EXISTS a.b.c (id BIGINT NOT NULL, amount DECIMAL(10, 2), d DATE, s ARRAY<STRUCT<a: INT, b: STRING>>, m MAP<STRING, INT>) USING DELTA PARTITIONED BY (d)").unwrap();
-        let Stmt::CreateTable { columns, partitioned_by, .. } = c else { panic!() };
+        let Stmt::CreateTable {
+            columns,
+            partitioned_by,
+            ..
+        } = c
+        else {
+            panic!()
+        };
         assert_eq!(columns[1].type_text, "DECIMAL(10, 2)");
         assert_eq!(columns[3].type_text, "ARRAY<STRUCT<a: INT, b: STRING>>");
         assert_eq!(columns.len(), 5);

@@ -29,29 +29,50 @@ pub fn type_names(dt: &DataType) -> (&'static str, String) {
         DataType::UInt64 => ("DECIMAL", "DECIMAL(20,0)".into()),
         DataType::Float16 | DataType::Float32 => ("FLOAT", "FLOAT".into()),
         DataType::Float64 => ("DOUBLE", "DOUBLE".into()),
-        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) => ("DECIMAL", format!("DECIMAL({p},{s})")),
+        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) => {
+            ("DECIMAL", format!("DECIMAL({p},{s})"))
+        }
         DataType::Decimal256(p, s) => ("DECIMAL", format!("DECIMAL({p},{s})")),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ("STRING", "STRING".into()),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => ("BINARY", "BINARY".into()),
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => ("BINARY", "BINARY".into()),
         DataType::Date32 | DataType::Date64 => ("DATE", "DATE".into()),
         DataType::Timestamp(_, Some(_)) => ("TIMESTAMP", "TIMESTAMP".into()),
         DataType::Timestamp(_, None) => ("TIMESTAMP_NTZ", "TIMESTAMP_NTZ".into()),
-        DataType::Interval(IntervalUnit::YearMonth) => ("INTERVAL", "INTERVAL YEAR TO MONTH".into()),
-        DataType::Interval(_) | DataType::Duration(_) => ("INTERVAL", "INTERVAL DAY TO SECOND".into()),
-        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) | DataType::FixedSizeList(f, _) => {
+        DataType::Interval(IntervalUnit::YearMonth) => {
+            ("INTERVAL", "INTERVAL YEAR TO MONTH".into())
+        }
+        DataType::Interval(_) | DataType::Duration(_) => {
+            ("INTERVAL", "INTERVAL DAY TO SECOND".into())
+        }
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::ListView(f)
+        | DataType::FixedSizeList(f, _) => {
             ("ARRAY", format!("ARRAY<{}>", type_names(f.data_type()).1))
         }
         DataType::Map(f, _) => match f.data_type() {
-            DataType::Struct(kv) if kv.len() == 2 => {
-                ("MAP", format!("MAP<{}, {}>", type_names(kv[0].data_type()).1, type_names(kv[1].data_type()).1))
-            }
+            DataType::Struct(kv) if kv.len() == 2 => (
+                "MAP",
+                format!(
+                    "MAP<{}, {}>",
+                    type_names(kv[0].data_type()).1,
+                    type_names(kv[1].data_type()).1
+                ),
+            ),
             _ => ("MAP", "MAP<STRING, STRING>".into()),
         },
         DataType::Struct(fields) => (
             "STRUCT",
             format!(
                 "STRUCT<{}>",
-                fields.iter().map(|f| format!("{}: {}", f.name(), type_names(f.data_type()).1)).collect::<Vec<_>>().join(", ")
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name(), type_names(f.data_type()).1))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
         DataType::Dictionary(_, v) => type_names(v),
@@ -63,7 +84,10 @@ pub fn type_names(dt: &DataType) -> (&'static str, String) {
 /// Parses a Databricks type text (`BIGINT`, `DECIMAL(10,2)`, `ARRAY<STRUCT<c0: INT>>`...) into an
 /// Arrow type as Delta stores it.
 pub fn parse_type(text: &str) -> Result<DataType, String> {
-    let mut p = TypeParser { s: text.as_bytes(), i: 0 };
+    let mut p = TypeParser {
+        s: text.as_bytes(),
+        i: 0,
+    };
     let t = p.ty()?;
     p.ws();
     if p.i != p.s.len() {
@@ -95,7 +119,11 @@ impl TypeParser<'_> {
     }
 
     fn expect(&mut self, c: u8) -> Result<(), String> {
-        if self.eat(c) { Ok(()) } else { Err(format!("expected '{}' at position {}", c as char, self.i)) }
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(format!("expected '{}' at position {}", c as char, self.i))
+        }
     }
 
     fn ident(&mut self) -> Result<String, String> {
@@ -111,7 +139,9 @@ impl TypeParser<'_> {
             return Ok(out);
         }
         let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
+        {
             self.i += 1;
         }
         if start == self.i {
@@ -126,7 +156,10 @@ impl TypeParser<'_> {
         while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
             self.i += 1;
         }
-        std::str::from_utf8(&self.s[start..self.i]).ok().and_then(|t| t.parse().ok()).ok_or_else(|| "expected a number".to_string())
+        std::str::from_utf8(&self.s[start..self.i])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| "expected a number".to_string())
     }
 
     fn ty(&mut self) -> Result<DataType, String> {
@@ -149,7 +182,9 @@ impl TypeParser<'_> {
             }
             "BINARY" => DataType::Binary,
             "DATE" => DataType::Date32,
-            "TIMESTAMP" | "TIMESTAMP_LTZ" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            "TIMESTAMP" | "TIMESTAMP_LTZ" => {
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+            }
             "TIMESTAMP_NTZ" => DataType::Timestamp(TimeUnit::Microsecond, None),
             "VOID" | "NULL" => DataType::Null,
             "DECIMAL" | "DEC" | "NUMERIC" => {
@@ -180,7 +215,10 @@ impl TypeParser<'_> {
                 self.expect(b'>')?;
                 let entries = Field::new(
                     "key_value",
-                    DataType::Struct(Fields::from(vec![Field::new("key", k, false), Field::new("value", v, true)])),
+                    DataType::Struct(Fields::from(vec![
+                        Field::new("key", k, false),
+                        Field::new("value", v, true),
+                    ])),
                     false,
                 );
                 DataType::Map(Arc::new(entries), false)
@@ -215,7 +253,16 @@ mod tests {
 
     #[test]
     fn round_trip_texts() {
-        for t in ["BIGINT", "DECIMAL(10,2)", "STRING", "TIMESTAMP", "TIMESTAMP_NTZ", "ARRAY<INT>", "MAP<STRING, BIGINT>", "STRUCT<a: INT, b: STRING>"] {
+        for t in [
+            "BIGINT",
+            "DECIMAL(10,2)",
+            "STRING",
+            "TIMESTAMP",
+            "TIMESTAMP_NTZ",
+            "ARRAY<INT>",
+            "MAP<STRING, BIGINT>",
+            "STRUCT<a: INT, b: STRING>",
+        ] {
             let dt = parse_type(t).unwrap();
             assert_eq!(type_names(&dt).1, t);
         }

@@ -7,9 +7,10 @@ use deltalake::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float32Array, Float64Array, RecordBatch,
 };
 use deltalake::arrow::datatypes::{
-    DataType, Date32Type, Int8Type, Int16Type, Int32Type, Int64Type, IntervalDayTimeType, IntervalMonthDayNanoType,
-    IntervalUnit, IntervalYearMonthType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    DataType, Date32Type, Int8Type, Int16Type, Int32Type, Int64Type, IntervalDayTimeType,
+    IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use deltalake::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::Value;
@@ -41,7 +42,13 @@ pub fn render_data_array(batches: &[RecordBatch]) -> String {
         let cols: Vec<&ArrayRef> = batch.columns().iter().collect();
         let formatters: Vec<Option<ArrayFormatter>> = cols
             .iter()
-            .map(|c| if uses_arrow_display(c.data_type()) { ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()).ok() } else { None })
+            .map(|c| {
+                if uses_arrow_display(c.data_type()) {
+                    ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()).ok()
+                } else {
+                    None
+                }
+            })
             .collect();
         for row in 0..batch.num_rows() {
             if !first_row {
@@ -97,30 +104,68 @@ fn uses_arrow_display(dt: &DataType) -> bool {
 /// Text of one non-null cell.
 pub fn cell_text(col: &ArrayRef, row: usize, out: &mut String) {
     match col.data_type() {
-        DataType::Boolean => out.push_str(if col.as_any().downcast_ref::<BooleanArray>().map(|a| a.value(row)).unwrap_or(false) { "true" } else { "false" }),
+        DataType::Boolean => out.push_str(
+            if col
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .map(|a| a.value(row))
+                .unwrap_or(false)
+            {
+                "true"
+            } else {
+                "false"
+            },
+        ),
         DataType::Float32 => {
-            let v = col.as_any().downcast_ref::<Float32Array>().map(|a| a.value(row)).unwrap_or(0.0);
+            let v = col
+                .as_any()
+                .downcast_ref::<Float32Array>()
+                .map(|a| a.value(row))
+                .unwrap_or(0.0);
             push_float(out, v as f64, Some(v));
         }
         DataType::Float64 => {
-            let v = col.as_any().downcast_ref::<Float64Array>().map(|a| a.value(row)).unwrap_or(0.0);
+            let v = col
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .map(|a| a.value(row))
+                .unwrap_or(0.0);
             push_float(out, v, None);
         }
-        DataType::Binary => out.push_str(&base64::engine::general_purpose::STANDARD.encode(col.as_binary::<i32>().value(row))),
-        DataType::LargeBinary => out.push_str(&base64::engine::general_purpose::STANDARD.encode(col.as_binary::<i64>().value(row))),
-        DataType::BinaryView => out.push_str(&base64::engine::general_purpose::STANDARD.encode(col.as_binary_view().value(row))),
-        DataType::FixedSizeBinary(_) => out.push_str(&base64::engine::general_purpose::STANDARD.encode(col.as_fixed_size_binary().value(row))),
+        DataType::Binary => out.push_str(
+            &base64::engine::general_purpose::STANDARD.encode(col.as_binary::<i32>().value(row)),
+        ),
+        DataType::LargeBinary => out.push_str(
+            &base64::engine::general_purpose::STANDARD.encode(col.as_binary::<i64>().value(row)),
+        ),
+        DataType::BinaryView => out.push_str(
+            &base64::engine::general_purpose::STANDARD.encode(col.as_binary_view().value(row)),
+        ),
+        DataType::FixedSizeBinary(_) => out.push_str(
+            &base64::engine::general_purpose::STANDARD
+                .encode(col.as_fixed_size_binary().value(row)),
+        ),
         DataType::Timestamp(unit, tz) => {
             let nanos: i128 = match unit {
-                TimeUnit::Second => col.as_primitive::<TimestampSecondType>().value(row) as i128 * 1_000_000_000,
-                TimeUnit::Millisecond => col.as_primitive::<TimestampMillisecondType>().value(row) as i128 * 1_000_000,
-                TimeUnit::Microsecond => col.as_primitive::<TimestampMicrosecondType>().value(row) as i128 * 1_000,
-                TimeUnit::Nanosecond => col.as_primitive::<TimestampNanosecondType>().value(row) as i128,
+                TimeUnit::Second => {
+                    col.as_primitive::<TimestampSecondType>().value(row) as i128 * 1_000_000_000
+                }
+                TimeUnit::Millisecond => {
+                    col.as_primitive::<TimestampMillisecondType>().value(row) as i128 * 1_000_000
+                }
+                TimeUnit::Microsecond => {
+                    col.as_primitive::<TimestampMicrosecondType>().value(row) as i128 * 1_000
+                }
+                TimeUnit::Nanosecond => {
+                    col.as_primitive::<TimestampNanosecondType>().value(row) as i128
+                }
             };
             push_timestamp(out, nanos, tz.is_some());
         }
         DataType::Date64 => {
-            let ms = col.as_primitive::<deltalake::arrow::datatypes::Date64Type>().value(row);
+            let ms = col
+                .as_primitive::<deltalake::arrow::datatypes::Date64Type>()
+                .value(row);
             if let Some(d) = DateTime::from_timestamp_millis(ms) {
                 out.push_str(&d.format("%Y-%m-%d").to_string());
             }
@@ -131,26 +176,51 @@ pub fn cell_text(col: &ArrayRef, row: usize, out: &mut String) {
         }
         DataType::Interval(IntervalUnit::DayTime) => {
             let v = col.as_primitive::<IntervalDayTimeType>().value(row);
-            push_day_time(out, v.days as i128 * 86_400_000_000_000 + v.milliseconds as i128 * 1_000_000);
+            push_day_time(
+                out,
+                v.days as i128 * 86_400_000_000_000 + v.milliseconds as i128 * 1_000_000,
+            );
         }
         DataType::Interval(IntervalUnit::MonthDayNano) => {
             let v = col.as_primitive::<IntervalMonthDayNanoType>().value(row);
             if v.days == 0 && v.nanoseconds == 0 {
                 push_year_month(out, v.months as i64);
             } else {
-                push_day_time(out, v.days as i128 * 86_400_000_000_000 + v.nanoseconds as i128);
+                push_day_time(
+                    out,
+                    v.days as i128 * 86_400_000_000_000 + v.nanoseconds as i128,
+                );
             }
         }
         DataType::Duration(_) => {
             let nanos = match col.data_type() {
-                DataType::Duration(TimeUnit::Second) => col.as_primitive::<deltalake::arrow::datatypes::DurationSecondType>().value(row) as i128 * 1_000_000_000,
-                DataType::Duration(TimeUnit::Millisecond) => col.as_primitive::<deltalake::arrow::datatypes::DurationMillisecondType>().value(row) as i128 * 1_000_000,
-                DataType::Duration(TimeUnit::Microsecond) => col.as_primitive::<deltalake::arrow::datatypes::DurationMicrosecondType>().value(row) as i128 * 1_000,
-                _ => col.as_primitive::<deltalake::arrow::datatypes::DurationNanosecondType>().value(row) as i128,
+                DataType::Duration(TimeUnit::Second) => {
+                    col.as_primitive::<deltalake::arrow::datatypes::DurationSecondType>()
+                        .value(row) as i128
+                        * 1_000_000_000
+                }
+                DataType::Duration(TimeUnit::Millisecond) => {
+                    col.as_primitive::<deltalake::arrow::datatypes::DurationMillisecondType>()
+                        .value(row) as i128
+                        * 1_000_000
+                }
+                DataType::Duration(TimeUnit::Microsecond) => {
+                    col.as_primitive::<deltalake::arrow::datatypes::DurationMicrosecondType>()
+                        .value(row) as i128
+                        * 1_000
+                }
+                _ => col
+                    .as_primitive::<deltalake::arrow::datatypes::DurationNanosecondType>()
+                    .value(row) as i128,
             };
             push_day_time(out, nanos);
         }
-        DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) | DataType::Map(..) | DataType::FixedSizeList(..) | DataType::ListView(_) => {
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::Struct(_)
+        | DataType::Map(..)
+        | DataType::FixedSizeList(..)
+        | DataType::ListView(_) => {
             out.push_str(&json_value(col.as_ref(), row).to_string());
         }
         _ => {
@@ -234,20 +304,36 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
         DataType::UInt32 => array.as_primitive::<UInt32Type>().value(row).into(),
         DataType::UInt64 => array.as_primitive::<UInt64Type>().value(row).into(),
         DataType::Float32 | DataType::Float64 => {
-            let v = if let Some(a) = array.as_any().downcast_ref::<Float32Array>() { a.value(row) as f64 } else { array.as_primitive::<deltalake::arrow::datatypes::Float64Type>().value(row) };
-            serde_json::Number::from_f64(v).map(Value::Number).unwrap_or_else(|| {
-                let mut s = String::new();
-                push_float(&mut s, v, None);
-                Value::String(s)
-            })
+            let v = if let Some(a) = array.as_any().downcast_ref::<Float32Array>() {
+                a.value(row) as f64
+            } else {
+                array
+                    .as_primitive::<deltalake::arrow::datatypes::Float64Type>()
+                    .value(row)
+            };
+            serde_json::Number::from_f64(v)
+                .map(Value::Number)
+                .unwrap_or_else(|| {
+                    let mut s = String::new();
+                    push_float(&mut s, v, None);
+                    Value::String(s)
+                })
         }
         DataType::Decimal128(..) | DataType::Decimal256(..) => {
-            let text = ArrayFormatter::try_new(array, &FormatOptions::default()).map(|f| f.value(row).to_string()).unwrap_or_default();
-            serde_json::from_str::<serde_json::Number>(&text).map(Value::Number).unwrap_or(Value::String(text))
+            let text = ArrayFormatter::try_new(array, &FormatOptions::default())
+                .map(|f| f.value(row).to_string())
+                .unwrap_or_default();
+            serde_json::from_str::<serde_json::Number>(&text)
+                .map(Value::Number)
+                .unwrap_or(Value::String(text))
         }
         DataType::Date32 => {
             let d = array.as_primitive::<Date32Type>().value(row);
-            Value::String(DateTime::from_timestamp(d as i64 * 86_400, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default())
+            Value::String(
+                DateTime::from_timestamp(d as i64 * 86_400, 0)
+                    .map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+            )
         }
         DataType::List(_) => {
             let l = array.as_list::<i32>().value(row);
@@ -259,7 +345,13 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
         }
         DataType::Struct(fields) => {
             let s = array.as_struct();
-            Value::Object(fields.iter().enumerate().map(|(i, f)| (f.name().clone(), json_value(s.column(i).as_ref(), row))).collect())
+            Value::Object(
+                fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.name().clone(), json_value(s.column(i).as_ref(), row)))
+                    .collect(),
+            )
         }
         DataType::Map(..) => {
             let m = array.as_map();
@@ -288,7 +380,9 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deltalake::arrow::array::{Decimal128Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use deltalake::arrow::array::{
+        Decimal128Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
     use deltalake::arrow::datatypes::{Field, Schema};
     use std::sync::Arc;
 
@@ -299,16 +393,30 @@ mod tests {
             Field::new("b", DataType::Utf8, true),
             Field::new("c", DataType::Decimal128(10, 2), true),
             Field::new("d", DataType::Float64, true),
-            Field::new("e", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+            Field::new(
+                "e",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
         ]));
         let batch = RecordBatch::try_new(
             schema,
             vec![
                 Arc::new(Int64Array::from(vec![Some(1), None])),
                 Arc::new(StringArray::from(vec![Some("x\"y"), Some("z")])),
-                Arc::new(Decimal128Array::from(vec![Some(1250), Some(-5)]).with_precision_and_scale(10, 2).unwrap()),
+                Arc::new(
+                    Decimal128Array::from(vec![Some(1250), Some(-5)])
+                        .with_precision_and_scale(10, 2)
+                        .unwrap(),
+                ),
                 Arc::new(Float64Array::from(vec![f64::NAN, 1.5])),
-                Arc::new(TimestampMicrosecondArray::from(vec![Some(1_609_495_200_000_000), Some(1_609_495_200_000_001)]).with_timezone("UTC")),
+                Arc::new(
+                    TimestampMicrosecondArray::from(vec![
+                        Some(1_609_495_200_000_000),
+                        Some(1_609_495_200_000_001),
+                    ])
+                    .with_timezone("UTC"),
+                ),
             ],
         )
         .unwrap();

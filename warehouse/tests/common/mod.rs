@@ -23,8 +23,16 @@ pub fn temp_dir() -> PathBuf {
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{}-{}-{}", std::process::id(), t, N.fetch_add(1, Ordering::SeqCst))
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        t,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 pub fn start() -> W {
@@ -38,8 +46,16 @@ pub fn start_with(f: impl FnOnce(Config) -> Config) -> W {
 pub fn start_in(dir: PathBuf, f: impl FnOnce(Config) -> Config) -> W {
     let cfg = f(Config::new(&dir));
     let bg = warehouse::spawn_background(cfg).unwrap();
-    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
-    W { bg, http, dir, token: DEFAULT_TOKEN.to_string() }
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    W {
+        bg,
+        http,
+        dir,
+        token: DEFAULT_TOKEN.to_string(),
+    }
 }
 
 impl W {
@@ -52,10 +68,19 @@ impl W {
     }
 
     pub fn post_as(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.http.post(self.url(path)).bearer_auth(token).json(body).send().unwrap();
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .unwrap();
         let s = r.status().as_u16();
         let text = r.text().unwrap();
-        (s, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            s,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
@@ -63,10 +88,18 @@ impl W {
     }
 
     pub fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = self.http.get(self.url(path)).bearer_auth(token).send().unwrap();
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .unwrap();
         let s = r.status().as_u16();
         let text = r.text().unwrap();
-        (s, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            s,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// Submits with wait_timeout 0s and polls to a terminal state.
@@ -81,7 +114,10 @@ impl W {
         assert_eq!(s, 200, "{r}");
         let id = r["statement_id"].as_str().unwrap().to_string();
         let deadline = Instant::now() + Duration::from_secs(120);
-        while matches!(r["status"]["state"].as_str(), Some("PENDING") | Some("RUNNING")) {
+        while matches!(
+            r["status"]["state"].as_str(),
+            Some("PENDING") | Some("RUNNING")
+        ) {
             assert!(Instant::now() < deadline, "statement did not finish: {r}");
             std::thread::sleep(Duration::from_millis(20));
             let (s, r2) = self.get_as(token, &format!("/api/2.0/sql/statements/{id}"));
@@ -140,7 +176,13 @@ impl W {
         let r = self.run_as(token, sql, params, json!({}));
         assert_eq!(r["status"]["state"], "FAILED", "{r}");
         assert_eq!(r["status"]["error"]["error_code"].as_str().is_some(), true);
-        (r["status"]["sql_state"].as_str().unwrap_or("").to_string(), r["status"]["error"]["message"].as_str().unwrap_or("").to_string())
+        (
+            r["status"]["sql_state"].as_str().unwrap_or("").to_string(),
+            r["status"]["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        )
     }
 }
 
