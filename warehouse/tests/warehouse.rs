@@ -581,6 +581,9 @@ fn maintenance_and_history() {
         "{versions:?}"
     );
     assert_eq!(rows[rows.len() - 1][3], s("admin"));
+    let path = w.dir.join("main/default/t");
+    let r = w.run(&format!("DESCRIBE HISTORY delta.`{}`", path.display()));
+    assert_eq!(w.all_rows(&r).len(), rows.len(), "{r}");
     let r = w.run(&format!("DESCRIBE HISTORY {T} LIMIT 1"));
     assert_eq!(w.all_rows(&r).len(), 1);
     let delete_row = rows.iter().find(|r| r[4] == s("DELETE")).unwrap();

@@ -91,8 +91,31 @@ impl Engine {
         name: &Name,
         limit: Option<usize>,
     ) -> Result<Outcome, SqlError> {
-        let t = self.resolve(x, name)?;
-        let (_dir, table) = self.open(x, &t, Privilege::Select).await?;
+        // DESCRIBE HISTORY delta.`/path/to/table` (admins only: a path bypasses grants)
+        let table = match name.0.as_slice() {
+            [d, path] if d.eq_ignore_ascii_case("delta") && path.starts_with('/') => {
+                if !x.principal.admin {
+                    return Err(SqlError::Permission {
+                        privilege: "SELECT".into(),
+                        kind: "ANY FILE".into(),
+                        securable: path.clone(),
+                    });
+                }
+                let dir = std::path::PathBuf::from(path);
+                if !super::catalog::is_table(&dir) {
+                    return Err(SqlError::analysis(
+                        "DELTA_MISSING_DELTA_TABLE",
+                        format!("`{path}` is not a Delta table."),
+                        "42P01",
+                    ));
+                }
+                super::catalog::open_table(&dir).await?
+            }
+            _ => {
+                let t = self.resolve(x, name)?;
+                self.open(x, &t, Privilege::Select).await?.1
+            }
+        };
         let latest = table.version().unwrap_or(0) as i64;
         let commits: Vec<_> = table.history(limit).collect().await;
         let mut out = Vec::new();
