@@ -960,10 +960,19 @@ fn tables_persist_across_restart() {
 fn cli_prints_listening_line() {
     use std::io::BufRead;
     let dir = temp_dir();
+    let grants = dir.join("grants.json");
+    std::fs::write(
+        &grants,
+        r#"{"principals": [{"name": "reader", "tokens": ["reader-token"], "grants": [{"privilege": "SELECT", "on": "main.default"}]}]}"#,
+    )
+    .unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warehouse"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(&dir)
         .args(["--token", "cli-token"])
+        .args(["--fault", "endpoint=warehouses,kind=503,times=1"])
+        .arg("--grants")
+        .arg(&grants)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -983,7 +992,31 @@ fn cli_prints_listening_line() {
         .bearer_auth("cli-token")
         .send()
         .unwrap();
+    assert_eq!(r.status().as_u16(), 503, "--fault applies once");
+    let r = http
+        .get(format!("{url}/api/2.0/sql/warehouses"))
+        .bearer_auth("cli-token")
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    let r: Value = http
+        .post(format!("{url}/api/2.0/sql/statements"))
+        .bearer_auth("reader-token")
+        .json(&json!({"statement": "SELECT 41 + 1", "warehouse_id": DEFAULT_WAREHOUSE_ID}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(r["result"]["data_array"], json!([["42"]]), "{r}");
+    let r: Value = http
+        .post(format!("{url}/api/2.0/sql/statements"))
+        .bearer_auth("reader-token")
+        .json(&json!({"statement": "CREATE TABLE x (i INT)", "warehouse_id": DEFAULT_WAREHOUSE_ID}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(r["status"]["sql_state"], "42501", "{r}");
     let r = http
         .get(format!("{url}/api/2.0/sql/warehouses"))
         .bearer_auth(DEFAULT_TOKEN)
