@@ -104,6 +104,12 @@ fn typed_parameters_are_bound_not_spliced() {
             s("2024-02-29")
         ]]
     );
+    // positional `?` markers with `ordinal` (undocumented; sent by the JDBC driver)
+    let rows = w.rows_p(
+        "SELECT ? * 2 AS a, ? AS b",
+        json!([{"ordinal": 2, "value": "x", "type": "STRING"}, {"ordinal": 1, "value": "21", "type": "INT"}]),
+    );
+    assert_eq!(rows, vec![vec![s("42"), s("x")]]);
     let (state, msg) = w.fails_as(
         DEFAULT_TOKEN,
         "SELECT :a",

@@ -295,7 +295,7 @@ impl Engine {
             .with_allow_dml(false)
             .with_allow_statements(false);
         let df = x.ctx.sql_with_options(&text, opts).await?;
-        let df = if x.bound.values.is_empty() {
+        let df = if x.bound.values.is_empty() && x.bound.positional.is_empty() {
             df
         } else {
             df.with_param_values(x.bound.param_values())?

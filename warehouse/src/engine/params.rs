@@ -21,6 +21,9 @@ pub struct Param {
     /// SQL type text, default `STRING`.
     #[serde(default, rename = "type")]
     pub type_text: Option<String>,
+    /// 1-based position of a `?` marker (undocumented, sent by the JDBC driver).
+    #[serde(default)]
+    pub ordinal: Option<u32>,
 }
 
 /// Typed values by name.
@@ -30,11 +33,16 @@ pub struct Bound {
     pub values: HashMap<String, ScalarValue>,
     /// name -> raw text (for `inline(from_json(:p, ...))`).
     pub raw: HashMap<String, Option<String>>,
+    /// `?` markers by position (from `ordinal`).
+    pub positional: Vec<ScalarValue>,
 }
 
 impl Bound {
     /// DataFusion parameter values.
     pub fn param_values(&self) -> ParamValues {
+        if !self.positional.is_empty() {
+            return ParamValues::List(self.positional.iter().map(|v| v.clone().into()).collect());
+        }
         ParamValues::Map(
             self.values
                 .iter()
@@ -48,11 +56,18 @@ impl Bound {
 /// does ("checked according to the given type ... using the cast function").
 pub fn bind(params: &[Param]) -> Result<Bound, SqlError> {
     let mut out = Bound::default();
+    let mut positional = Vec::new();
     for p in params {
-        let Some(name) = p.name.clone().filter(|n| !n.is_empty()) else {
-            return Err(SqlError::Unsupported(
-                "positional parameters (`?`); use named parameters `:name`".into(),
-            ));
+        let name = match (p.name.clone().filter(|n| !n.is_empty()), p.ordinal) {
+            (Some(n), _) => n,
+            (None, Some(o)) if o >= 1 => format!("\u{0}{o}"),
+            _ => {
+                return Err(SqlError::analysis(
+                    "INVALID_PARAMETER_VALUE",
+                    "A parameter needs a `name` (or an `ordinal` for `?` markers).",
+                    "22023",
+                ));
+            }
         };
         let type_text = p.type_text.clone().unwrap_or_else(|| "STRING".into());
         let dt = parse_type(&type_text).map_err(|e| {
@@ -66,8 +81,23 @@ pub fn bind(params: &[Param]) -> Result<Bound, SqlError> {
             None => ScalarValue::try_from(&dt).map_err(|e| SqlError::Internal(e.to_string()))?,
             Some(v) => cast_text(v, &dt, &type_text)?,
         };
+        if let Some(o) = name.strip_prefix('\u{0}') {
+            positional.push((o.parse::<u32>().unwrap_or(0), value));
+            continue;
+        }
         out.values.insert(name.clone(), value);
         out.raw.insert(name, p.value.clone());
+    }
+    if !positional.is_empty() {
+        if !out.values.is_empty() {
+            return Err(SqlError::analysis(
+                "INVALID_QUERY_MIXED_QUERY_PARAMETERS",
+                "Parameterized query must either use positional, or named parameters, but not both.",
+                "42613",
+            ));
+        }
+        positional.sort_by_key(|(o, _)| *o);
+        out.positional = positional.into_iter().map(|(_, v)| v).collect();
     }
     Ok(out)
 }
@@ -109,6 +139,7 @@ mod tests {
             name: Some(name.into()),
             value: value.map(Into::into),
             type_text: Some(t.into()),
+            ordinal: None,
         }
     }
 

@@ -31,6 +31,7 @@ pub fn rewrite_query(
     let sig: Vec<usize> = (0..toks.len()).filter(|&i| !is_ws(&toks[i])).collect();
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut inlines = Vec::new();
+    let mut positional = 0usize;
     let mut i = 0; // index into toks
     let word = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
     while i < toks.len() {
@@ -101,6 +102,13 @@ pub fn rewrite_query(
                 i += 1;
                 continue;
             }
+        }
+        // `?` markers -> `$1`, `$2`, ... (bound from `ordinal`)
+        if toks[i] == Token::Placeholder("?".into()) {
+            positional += 1;
+            out.push(Token::Placeholder(format!("${positional}")));
+            i += 1;
+            continue;
         }
         // INTERVAL <number> <unit>
         if word(&toks[i], "INTERVAL") {
