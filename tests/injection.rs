@@ -39,12 +39,14 @@ fn tables() -> Vec<(&'static str, String)> {
         ("inj; DROP TABLE victim; --", "inj; DROP TABLE victim; --".to_string()),
         ("we'ird \"n\"ame 名前 %(x)s", format!("main.default.{}", q("we'ird \"n\"ame 名前 %(x)s"))),
         ("dot.in.name", q("dot.in.name")),
+        // A backtick inside the name: the connector doubles it, so the `;` stays inside.
+        ("tick`name; DROP TABLE victim; --", q("tick`name; DROP TABLE victim; --")),
         ("x) AS s; DELETE FROM victim; --", format!("{}.{}", q("default"), "x) AS s; DELETE FROM victim; --")),
     ]
 }
 
 /// Hostile column names.
-const COLUMNS: &[&str] = &["na`me", "x; DROP TABLE victim; --", "a) VALUES (1); --", "名前 %(x)s", "c'q\"d", "-- c"];
+const COLUMNS: &[&str] = &["na`me", "b``q`", "x; DROP TABLE victim; --", "a) VALUES (1); --", "名前 %(x)s", "c'q\"d", "-- c"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_names_and_values_are_inert() {
@@ -106,27 +108,6 @@ async fn hostile_names_and_values_are_inert() {
             .collect();
         assert_eq!(got, want, "{name:?}");
         report.push(format!("{target:?}: ok"));
-    }
-
-    // A backtick inside a table name: quoted (doubled) by the connector, so INSERT and MERGE
-    // reach exactly that table. (The local warehouse cannot yet parse a doubled backtick in a
-    // SELECT — `SELECT 1 AS `a``b`` fails with PARSE_SYNTAX_ERROR, a warehouse bug — so this
-    // table is checked through the write counts, and a delete, whose match probe is a SELECT,
-    // may fail typed there; on Databricks it succeeds.)
-    let tick = "tick`name; DROP TABLE victim; --";
-    c.execute(&format!("CREATE TABLE {} (id BIGINT, v STRING)", q(tick)), &[]).await.expect("create tick");
-    let recs: Vec<Row> =
-        VALUES.iter().enumerate().map(|(i, v)| Row::new().with("id", i as i64).with("v", *v)).collect();
-    assert_eq!(c.write_records(&recs, &q(tick)).await.expect("write tick"), VALUES.len() as u64);
-    assert_eq!(c.update_records(&recs, &q(tick), &["id".to_string()]).await.expect("update tick"), VALUES.len() as u64);
-    match c.delete_records(&[Value::BigInt(0), Value::BigInt(1)], &q(tick), None).await {
-        Ok(n) => assert_eq!(n, 2),
-        // The warehouse mis-tokenizes the doubled backtick, then sees the `;` inside the name
-        // as a second statement and refuses it (UNSUPPORTED_FEATURE): nothing runs.
-        Err(e) => {
-            assert!(matches!(e.kind(), ErrorKind::Syntax | ErrorKind::Server), "{e:?}");
-            assert_eq!(e.info().committed_rows, Some(0));
-        }
     }
 
     // Columns: hostile record keys, quoted by the connector, name real (hostile) columns.
@@ -220,6 +201,5 @@ fn tables_names() -> Vec<String> {
     let mut v: Vec<String> = tables().into_iter().map(|(n, _)| n.to_string()).collect();
     v.push("victim".into());
     v.push("cols".into());
-    v.push("tick`name; DROP TABLE victim; --".into());
     v
 }
