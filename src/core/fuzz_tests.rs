@@ -99,7 +99,8 @@ impl Rng {
     }
 }
 
-const TYPES: &[&str] = &[
+/// Every `type_name` the decoders know, plus one they do not (shared with `prop_tests`).
+pub(super) const TYPES: &[&str] = &[
     "BOOLEAN",
     "BYTE",
     "SHORT",

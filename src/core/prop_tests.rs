@@ -17,28 +17,7 @@ use super::sql::{quote_ident, quote_table, translate};
 use super::time;
 use super::value::{Column, Value, decode_cell, format_double, format_float, push_json_value};
 
-const TYPES: &[&str] = &[
-    "BOOLEAN",
-    "BYTE",
-    "SHORT",
-    "INT",
-    "LONG",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "STRING",
-    "BINARY",
-    "DATE",
-    "TIMESTAMP",
-    "TIMESTAMP_NTZ",
-    "INTERVAL",
-    "ARRAY",
-    "MAP",
-    "STRUCT",
-    "VARIANT",
-    "NULL",
-    "WEIRD",
-];
+use super::fuzz_tests::TYPES;
 
 fn col(type_name: &str) -> Column {
     Column {
