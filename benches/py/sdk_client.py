@@ -144,11 +144,11 @@ def dml(w, args, run):
     elif args.op == "update":
         sql = (f"MERGE INTO {t} AS t USING (SELECT inline(from_json(:rows, '{struct}'))) AS s ON t.`id` = s.c0 "
                "WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2")
-        col = 2
+        col = 1  # num_updated_rows
     else:
         sql = (f"MERGE INTO {t} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s "
                "ON t.`id` = s.c0 WHEN MATCHED THEN DELETE")
-        col = 3
+        col = 2  # num_deleted_rows
     start = args.start_id + run * args.stride
     total = statements = 0
     for batch in dml_batches(args.op, range(start, start + args.count), args.batch_bytes):

@@ -104,6 +104,18 @@ fn main() {
         }
         return;
     }
+    if args.get(1).map(String::as_str) == Some("__serve") {
+        // For profiling by hand: `bench __serve [chunk_rows] [rows...]` serves until killed.
+        let chunk_rows = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+        let server = replay::ReplayServer::start(chunk_rows).expect("replay server");
+        for rows in args.iter().skip(3).filter_map(|a| a.parse().ok()) {
+            server.prepare(rows);
+        }
+        println!("{}", server.base());
+        loop {
+            std::thread::park();
+        }
+    }
     if let Err(e) = run(&args[1..]) {
         eprintln!("bench: {e:#}");
         std::process::exit(1);

@@ -279,7 +279,7 @@ impl Native {
         let sql = format!(
             "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2"
         );
-        self.batched(&sql, ids, batch_bytes, true, 2)
+        self.batched(&sql, ids, batch_bytes, true, 1)
     }
 
     /// Deletes rows `ids` of `target`; returns (rows deleted, statements).
@@ -288,7 +288,7 @@ impl Native {
         let sql = format!(
             "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
         );
-        self.batched(&sql, ids, batch_bytes, false, 3)
+        self.batched(&sql, ids, batch_bytes, false, 2)
     }
 
     fn batched(&self, sql: &str, ids: std::ops::Range<u64>, batch_bytes: usize, full: bool, count_col: usize) -> Result<(u64, u64)> {

@@ -216,7 +216,10 @@ async fn execute(State(s): State<Shared>, body: Bytes) -> Response {
     let long = |name: &str, pos: usize| {
         format!(r#"{{"name":"{name}","type_text":"BIGINT","type_name":"LONG","position":{pos}}}"#)
     };
-    let (cols, vals): (Vec<&str>, Vec<u64>) = if upper.starts_with("INSERT") {
+    let (cols, vals): (Vec<&str>, Vec<u64>) = if upper.starts_with("SELECT") && sql.contains("num_matched_rows") {
+        // the connector's pre-delete probe: every id of the batch matches
+        (vec!["num_matched_rows"], vec![batch_rows])
+    } else if upper.starts_with("INSERT") {
         (vec!["num_affected_rows", "num_inserted_rows"], vec![batch_rows, batch_rows])
     } else if upper.starts_with("MERGE") {
         if upper.contains("THEN DELETE") {
