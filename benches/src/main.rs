@@ -151,7 +151,7 @@ fn run(args: &[String]) -> Result<()> {
         None => Some(workspace_root().join("BENCHMARKS.md")),
     };
     let profile = if cfg!(debug_assertions) { "" } else { " --release" };
-    let command = format!("cargo run{profile} -p bench --{}", if args.is_empty() { String::new() } else { format!(" {}", args.join(" ")) });
+    let command = if args.is_empty() { format!("cargo run{profile} -p bench") } else { format!("cargo run{profile} -p bench -- {}", args.join(" ")) };
     let opts = Opts {
         smoke,
         sizes: if smoke { Sizes::smoke() } else { Sizes::full() },
