@@ -267,21 +267,18 @@ impl Engine {
                     .map(|(c, e)| Ok((target_column(&target, c)?, self.expression(x, e, &both)?)))
                     .collect()
             };
-            b = match (clause.kind, clause.action) {
+            // `UPDATE SET *` / `INSERT *` are the explicit forms over every source column.
+            let action = match (clause.kind, clause.action) {
+                (MatchKind::Matched, MergeAction::UpdateStar) => MergeAction::Update(star()?),
+                (MatchKind::NotMatched, MergeAction::InsertStar) => {
+                    let (cols, vals) = star()?.into_iter().unzip();
+                    MergeAction::Insert(cols, vals)
+                }
+                (_, action) => action,
+            };
+            b = match (clause.kind, action) {
                 (MatchKind::Matched, MergeAction::Update(sets)) => {
                     let sets = pairs(&sets)?;
-                    b.when_matched_update(|mut u| {
-                        if let Some(p) = pred {
-                            u = u.predicate(p)
-                        }
-                        for (c, e) in sets {
-                            u = u.update(Column::new_unqualified(c), e)
-                        }
-                        u
-                    })?
-                }
-                (MatchKind::Matched, MergeAction::UpdateStar) => {
-                    let sets = pairs(&star()?)?;
                     b.when_matched_update(|mut u| {
                         if let Some(p) = pred {
                             u = u.predicate(p)
@@ -300,18 +297,6 @@ impl Engine {
                 })?,
                 (MatchKind::NotMatched, MergeAction::Insert(cols, vals)) => {
                     let sets = pairs(&cols.into_iter().zip(vals).collect::<Vec<_>>())?;
-                    b.when_not_matched_insert(|mut i| {
-                        if let Some(p) = pred {
-                            i = i.predicate(p)
-                        }
-                        for (c, e) in sets {
-                            i = i.set(Column::new_unqualified(c), e)
-                        }
-                        i
-                    })?
-                }
-                (MatchKind::NotMatched, MergeAction::InsertStar) => {
-                    let sets = pairs(&star()?)?;
                     b.when_not_matched_insert(|mut i| {
                         if let Some(p) = pred {
                             i = i.predicate(p)
