@@ -199,6 +199,10 @@ fn new_engine() -> Result<Engine, Error> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.consume_fuel(true);
+    // `OPENMATCH_PERFMAP=1` names the compiled guest functions for `perf` (/tmp/perf-<pid>.map).
+    if std::env::var_os("OPENMATCH_PERFMAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config).map_err(|e| Error::message(ErrorKind::Load, format!("cannot create the wasmtime engine: {e:#}")))
 }
 

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use super::error::{Error, ErrorKind, Result};
 use super::http::{HttpRequest, Method, Transport};
+use super::json_rows::JsonRows;
 use super::request;
 use super::response::{self, ExternalLink, ResultData, State, StatementResponse};
 use super::retry::{Retry, poll_interval_ms};
@@ -22,7 +23,8 @@ enum Next {
     Index(u64),
 }
 
-/// An open result: columns, the rows of the current chunk, and how to get the next one.
+/// An open result: columns, the not yet decoded rows of the current chunk, and how to get the
+/// next one.
 #[derive(Debug)]
 pub struct Cursor {
     /// The statement id.
@@ -38,7 +40,10 @@ pub struct Cursor {
     /// Monotonic ms when the statement was submitted.
     pub started_ms: u64,
     total_rows: Option<u64>,
-    rows: VecDeque<Vec<Option<String>>>,
+    /// Chunks whose rows are not all decoded yet (usually one).
+    rows: VecDeque<JsonRows>,
+    /// Reused for cells with escapes.
+    scratch: String,
     links: VecDeque<ExternalLink>,
     next: Next,
     last_index: Option<u64>,
@@ -157,6 +162,7 @@ pub fn run<T: Transport>(
         started_ms,
         total_rows,
         rows: VecDeque::new(),
+        scratch: String::new(),
         links: VecDeque::new(),
         next: Next::Done,
         last_index: None,
@@ -253,16 +259,8 @@ impl Cursor {
         if let Some(i) = r.chunk_index {
             self.last_index = Some(i);
         }
-        let width = self.columns.len();
-        if let Some(rows) = r.data_array {
-            if let Some(bad) = rows.iter().find(|row| row.len() != width) {
-                return Err(self.err(format!(
-                    "result row has {} cells, the schema {} columns",
-                    bad.len(),
-                    width
-                )));
-            }
-            self.rows.extend(rows);
+        if let Some(rows) = r.data_array.filter(|rows| !rows.has_no_rows()) {
+            self.rows.push_back(rows);
         }
         let mut next_link = r.next_chunk_internal_link;
         let mut next_index = r.next_chunk_index;
@@ -290,23 +288,34 @@ impl Cursor {
         self.rows.is_empty() && self.links.is_empty() && self.next == Next::Done
     }
 
-    /// Up to `max` more decoded rows: buffered rows first, fetching further chunks only while
-    /// fewer than `max` are buffered, so memory holds at most `max` rows plus one chunk.
-    /// Fewer than `max` rows means the result is exhausted; an empty result means the end.
+    /// Up to `max` more decoded rows, fetching further chunks only while fewer than `max` are
+    /// decoded, so memory holds at most `max` decoded rows plus one chunk's text. Fewer than
+    /// `max` rows means the result is exhausted; an empty result means the end.
     pub fn next_rows<T: Transport>(
         &mut self,
         s: &mut Session<T>,
         max: usize,
         deadline: u64,
     ) -> Result<Vec<Vec<Value>>> {
-        while self.rows.len() < max && !self.fetched_all() {
+        if self.exhausted()
+            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered)
+        {
+            return Err(self.err(format!(
+                "result has {} rows but the manifest announced {total}",
+                self.delivered
+            )));
+        }
+        let mut out = Vec::with_capacity(max.min(4096));
+        loop {
+            self.decode_into(&mut out, max)?;
+            if out.len() >= max || self.fetched_all() {
+                return Ok(out);
+            }
             self.fetch(s, deadline)?;
         }
-        self.decode(max)
     }
 
-    /// Every remaining row, decoding chunk by chunk so raw and decoded rows of only one
-    /// chunk coexist.
+    /// Every remaining row, decoding chunk by chunk so only one chunk's text is held.
     pub fn all_rows<T: Transport>(
         &mut self,
         s: &mut Session<T>,
@@ -314,10 +323,7 @@ impl Cursor {
     ) -> Result<Vec<Vec<Value>>> {
         let mut all = Vec::new();
         loop {
-            while self.rows.is_empty() && !self.exhausted() {
-                self.fetch(s, deadline)?;
-            }
-            let batch = self.decode(usize::MAX)?;
+            let batch = self.next_rows(s, usize::MAX, deadline)?;
             if batch.is_empty() {
                 return Ok(all);
             }
@@ -330,30 +336,44 @@ impl Cursor {
         self.links.is_empty() && self.next == Next::Done
     }
 
-    /// Decode up to `max` buffered rows; at the end, check the manifest's row count.
-    fn decode(&mut self, max: usize) -> Result<Vec<Vec<Value>>> {
-        if self.exhausted()
-            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered)
-        {
-            return Err(self.err(format!(
-                "result has {} rows but the manifest announced {total}",
-                self.delivered
-            )));
+    /// Decode buffered rows into `out` until it holds `max` rows or the buffered chunks end.
+    fn decode_into(&mut self, out: &mut Vec<Vec<Value>>, max: usize) -> Result<()> {
+        let width = self.columns.len();
+        while out.len() < max {
+            let Some(chunk) = self.rows.front_mut() else {
+                return Ok(());
+            };
+            let mut row = Vec::with_capacity(width);
+            let mut failed = None;
+            let (columns, kinds) = (&self.columns, &self.kinds);
+            let cells = chunk.next_row(&mut self.scratch, |i, cell| {
+                if failed.is_some() {
+                    return;
+                }
+                if let (Some(c), Some(k)) = (columns.get(i), kinds.get(i)) {
+                    match decode_as(*k, c, cell) {
+                        Ok(v) => row.push(v),
+                        Err(e) => failed = Some(e),
+                    }
+                }
+            });
+            let cells = cells.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+            let Some(cells) = cells else {
+                self.rows.pop_front();
+                continue;
+            };
+            if cells != width {
+                return Err(self.err(format!(
+                    "result row has {cells} cells, the schema {width} columns"
+                )));
+            }
+            if let Some(e) = failed {
+                return Err(e.with_statement(Some(&self.statement_id)));
+            }
+            out.push(row);
+            self.delivered += 1;
         }
-        let n = max.min(self.rows.len());
-        let mut out = Vec::with_capacity(n);
-        for raw in self.rows.drain(..n) {
-            let row: Result<Vec<Value>> = self
-                .columns
-                .iter()
-                .zip(&self.kinds)
-                .zip(&raw)
-                .map(|((c, k), cell)| decode_as(*k, c, cell.as_deref()))
-                .collect();
-            out.push(row.map_err(|e| e.with_statement(Some(&self.statement_id)))?);
-        }
-        self.delivered += n as u64;
-        Ok(out)
+        Ok(())
     }
 
     /// Fetch the next piece: a pending external link, else the next chunk.
@@ -435,15 +455,9 @@ impl Cursor {
             self.stats = stats;
             match r {
                 Ok(resp) => {
-                    let rows = response::parse_external_rows(&resp.body)
+                    let rows = response::parse_external_rows(resp.body)
                         .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
-                    let width = self.columns.len();
-                    if rows.iter().any(|row| row.len() != width) {
-                        return Err(
-                            self.err("external result row width differs from the schema".into())
-                        );
-                    }
-                    self.rows.extend(rows);
+                    self.rows.push_back(rows);
                     return Ok(());
                 }
                 Err(e)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod driver;
 pub mod error;
 pub mod http;
+pub mod json_rows;
 pub mod ops;
 pub mod request;
 pub mod response;

@@ -80,15 +80,27 @@ proptest! {
     #[test]
     fn response_decoder_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
         let _ = response::parse_statement(&body).map(|r| (r.state(), r.columns()));
-        let _ = response::parse_chunk(&body);
-        let _ = response::parse_external_rows(&body);
+        let _ = response::parse_chunk(&body).map(|c| c.data_array.map(|r| r.to_owned_rows()));
+        let _ = response::parse_external_rows(body.clone()).and_then(|r| r.to_owned_rows());
         let _ = response::http_error(&HttpResponse { status: 400, headers: vec![], body });
     }
 
     #[test]
     fn response_decoder_never_panics_on_json_shaped_text(body in r#"\{("[a-z_]{1,16}":("[A-Z0-9_ ]{0,8}"|[0-9]{1,25}|null|true|\[\]|\{\}|\[\["[0-9a-z]{0,4}"\]\]),?){0,6}\}"#) {
         let _ = response::parse_statement(body.as_bytes()).map(|r| (r.state(), r.columns()));
-        let _ = response::parse_chunk(body.as_bytes());
+        let _ = response::parse_chunk(body.as_bytes()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
+    }
+
+    /// The row reader agrees with serde_json on any rows serde_json prints (every escape, any
+    /// Unicode, pretty-printed or compact), and refuses nothing serde_json accepts.
+    #[test]
+    fn json_rows_agree_with_serde_json(
+        rows in proptest::collection::vec(proptest::collection::vec(proptest::option::of(any::<String>()), 0..4), 0..6),
+        pretty in any::<bool>(),
+    ) {
+        let text = if pretty { serde_json::to_string_pretty(&rows) } else { serde_json::to_string(&rows) }.unwrap();
+        let read = super::json_rows::JsonRows::new(text).to_owned_rows().unwrap();
+        prop_assert_eq!(read, rows);
     }
 
     /// A well-formed response with arbitrary cells decodes to exactly those cells.
@@ -111,7 +123,8 @@ proptest! {
         });
         let parsed = response::parse_statement(body.to_string().as_bytes()).unwrap();
         prop_assert_eq!(parsed.columns().len(), types.len());
-        prop_assert_eq!(parsed.result.unwrap().data_array.unwrap_or_default(), data.clone());
+        let read = parsed.result.unwrap().data_array.map(|r| r.to_owned_rows().unwrap()).unwrap_or_default();
+        prop_assert_eq!(read, data.clone());
         // Every cell decodes to a value or a typed error; text columns keep the bytes.
         for row in &data {
             for (cell, &t) in row.iter().zip(&types) {
@@ -304,8 +317,8 @@ fn regression_corpus_replays() {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         n += 1;
         let _ = response::parse_statement(&bytes).map(|r| (r.state(), r.columns()));
-        let _ = response::parse_chunk(&bytes);
-        let _ = response::parse_external_rows(&bytes);
+        let _ = response::parse_chunk(&bytes).map(|c| c.data_array.map(|r| r.to_owned_rows()));
+        let _ = response::parse_external_rows(bytes.clone()).and_then(|r| r.to_owned_rows());
         let _ = response::http_error(&HttpResponse {
             status: 500,
             headers: vec![],
@@ -329,7 +342,9 @@ fn regression_corpus_replays() {
     // Wrong cell types and missing fields: typed errors once the statement is looked at.
     let missing = response::parse_statement(&read("missing-fields.json"));
     assert!(missing.is_err() || missing.unwrap().state().is_err());
-    assert!(response::parse_statement(&read("wrong-types.json")).is_err());
+    // Non-string cells are refused when the rows are read.
+    let wrong = response::parse_statement(&read("wrong-types.json")).unwrap();
+    assert!(wrong.result.unwrap().data_array.unwrap().to_owned_rows().is_err());
     assert!(response::parse_statement(&read("invalid-utf8-error.json")).is_err());
     let sql = String::from_utf8(read("markers-in-quotes.sql")).unwrap();
     assert!(

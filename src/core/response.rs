@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 
 use super::error::{Error, ErrorKind, Result};
 use super::http::HttpResponse;
+use super::json_rows::JsonRows;
 use super::value::Column;
 
 /// A `StatementResponse`; every field optional.
@@ -87,8 +89,9 @@ pub struct ColumnInfo {
 pub struct ResultData {
     /// Chunk index.
     pub chunk_index: Option<u64>,
-    /// Rows (INLINE).
-    pub data_array: Option<Vec<Vec<Option<String>>>>,
+    /// Rows (INLINE), kept as their JSON text and read row by row.
+    #[serde(deserialize_with = "raw_rows")]
+    pub data_array: Option<JsonRows>,
     /// Index of the next chunk.
     pub next_chunk_index: Option<u64>,
     /// Path of the next chunk, followed verbatim.
@@ -215,10 +218,15 @@ pub fn parse_chunk(body: &[u8]) -> Result<ResultData> {
     parse_json(body, "result chunk")
 }
 
-/// Parse the body of an external link: a JSON array of rows.
-pub fn parse_external_rows(body: &[u8]) -> Result<Vec<Vec<Option<String>>>> {
-    serde_json::from_slice(body)
-        .map_err(|e| Error::server(format!("malformed external result chunk: {e}")))
+/// The body of an external link: a JSON array of rows, read row by row.
+pub fn parse_external_rows(body: Vec<u8>) -> Result<JsonRows> {
+    JsonRows::from_body(body)
+}
+
+/// `data_array` as its JSON text (`null` is no rows).
+fn raw_rows<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<JsonRows>, D::Error> {
+    let raw: Option<Box<RawValue>> = Deserialize::deserialize(d)?;
+    Ok(raw.map(|r| JsonRows::new(Box::<str>::from(r))))
 }
 
 /// The `error_code` as text (integers as their decimal digits).
@@ -395,7 +403,7 @@ mod tests {
             ),
             ("ts", "TIMESTAMP", 1)
         );
-        let rows = r.result.unwrap().data_array.unwrap();
+        let rows = r.result.unwrap().data_array.unwrap().to_owned_rows().unwrap();
         assert_eq!(rows[2], vec![Some("3".to_string()), None]);
     }
 
@@ -414,7 +422,9 @@ mod tests {
                 .is_err()
         );
         assert!(parse_statement(b"{}").unwrap().state().is_err());
-        assert!(parse_statement(br#"{"result":{"data_array":[[1]]}}"#).is_err());
+        let numbers = parse_statement(br#"{"result":{"data_array":[[1]]}}"#).unwrap();
+        assert!(numbers.result.unwrap().data_array.unwrap().to_owned_rows().is_err());
+        assert!(parse_statement(br#"{"result":{"data_array":[[1}}"#).is_err());
     }
 
     #[test]
@@ -439,7 +449,10 @@ mod tests {
         assert_eq!(l.external_link.as_deref(), Some("https://bucket/x?sig=1"));
         assert_eq!(l.http_headers.as_ref().unwrap()["x-h"], "v");
         assert_eq!(
-            parse_external_rows(br#"[["1",null]]"#).unwrap(),
+            parse_external_rows(br#"[["1",null]]"#.to_vec())
+                .unwrap()
+                .to_owned_rows()
+                .unwrap(),
             vec![vec![Some("1".into()), None]]
         );
     }
