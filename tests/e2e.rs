@@ -515,16 +515,17 @@ async fn sandbox_limits_stop_one_tenant_not_the_others() {
     let mut healthy = env.tenant().await;
     let mut good = healthy.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
 
-    // CPU: a tiny fuel budget stops the call with a clear error; the tenant is then unusable.
+    // CPU: a zero CPU budget stops the call at its first check with a clear error; the tenant
+    // is then unusable.
     let policy = TenantPolicy {
         allow: AllowList::new().allow(env.origin()),
-        limits: Limits { fuel_per_call: 20_000, ..Limits::default() },
-        label: "fuel".into(),
+        limits: Limits { cpu_per_call: Duration::ZERO, ..Limits::default() },
+        label: "cpu".into(),
     };
     match env.host.tenant(policy).await {
         Err(e) => assert_eq!(e.kind(), ErrorKind::CpuLimit, "{e}"),
         Ok(mut t) => {
-            let e = t.connect(&env.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("fuel");
+            let e = t.connect(&env.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("cpu budget");
             assert_eq!(e.kind(), ErrorKind::CpuLimit, "{e}");
             assert!(t.is_broken());
             let e = t.connect(&env.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("unusable");

@@ -36,7 +36,7 @@ pub enum ErrorKind {
     Trap,
     /// The guest tried to grow its memory past the tenant's limit.
     MemoryLimit,
-    /// The guest used up the call's CPU budget (fuel).
+    /// The guest used up the call's CPU time budget.
     CpuLimit,
     /// The host's per-call wall-clock timeout fired.
     CallTimeout,

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
 
 use crate::bindings::{ConnectorComponent, ConnectorComponentPre};
 use crate::connection::{ConnectConfig, Connection};
 use crate::convert;
 use crate::error::{Error, ErrorKind};
 use crate::policy::{Limits, TenantPolicy};
-use crate::state::{HostState, MemoryLimitExceeded};
+use crate::state::{CpuLimitExceeded, EPOCH_TICK, HostState, MemoryLimitExceeded};
 
 /// The wasmtime version compiled artifacts are made with (part of the cache key).
 pub const WASMTIME_VERSION: &str = "48.0.8";
@@ -21,10 +21,6 @@ pub const WASMTIME_VERSION: &str = "48.0.8";
 /// Path of the component built by this crate's build script (may not exist if the guest did
 /// not build; [`ConnectorHost::load_default`] then fails with a clear `load` error).
 pub const BUNDLED_WASM: &str = env!("CONNECTOR_WASM");
-
-/// Fuel between two cooperative yields of a running guest, so the per-call timeout can fire even
-/// in a busy loop.
-const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
 
 /// How the component was obtained, and how long that took.
 #[derive(Debug, Clone)]
@@ -104,6 +100,7 @@ impl ConnectorHost {
             )
         })?;
         let engine = new_engine()?;
+        start_epoch_ticker(&engine)?;
         let cache_path = options.cache_dir.as_ref().map(|dir| dir.join(format!("{}.cwasm", cache_key(&engine, &bytes))));
 
         let mut from_cache = false;
@@ -175,12 +172,18 @@ impl ConnectorHost {
         let state = HostState::new(policy.allow.clone(), &policy.limits, &policy.label);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_fuel(policy.limits.fuel_per_call).map_err(host_error)?;
-        store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL)).map_err(host_error)?;
+        // Each epoch tick seen in guest code is charged to the call, then the guest yields so
+        // the executor runs other tenants and per-call timeouts can fire.
+        store.epoch_deadline_callback(|mut ctx| {
+            ctx.data_mut().cpu.tick()?;
+            Ok(UpdateDeadline::Yield(1))
+        });
+        let deadline = store.data_mut().cpu.reset();
+        store.set_epoch_deadline(deadline);
         let timeout = policy.limits.call_timeout;
         let bindings = match tokio::time::timeout(timeout, self.pre.instantiate_async(&mut store)).await {
             Ok(Ok(b)) => b,
-            Ok(Err(e)) => return Err(classify(e, &policy.limits)),
+            Ok(Err(e)) => return Err(classify(e)),
             Err(_) => return Err(Error::call_timeout(timeout)),
         };
         Ok(Tenant { store, bindings, limits: policy.limits, broken: None, pending_drops: Vec::new() })
@@ -198,12 +201,30 @@ impl ConnectorHost {
 fn new_engine() -> Result<Engine, Error> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    config.consume_fuel(true);
+    // Epoch interruption (a counter check at loop heads and calls) meters guest CPU time and
+    // makes busy guests yield; it costs far less than fuel, which counts every instruction.
+    config.epoch_interruption(true);
     // `OPENMATCH_PERFMAP=1` names the compiled guest functions for `perf` (/tmp/perf-<pid>.map).
     if std::env::var_os("OPENMATCH_PERFMAP").is_some_and(|v| v == "1") {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
     Engine::new(&config).map_err(|e| Error::message(ErrorKind::Load, format!("cannot create the wasmtime engine: {e:#}")))
+}
+
+/// Advance `engine`'s epoch every [`EPOCH_TICK`] for as long as the engine lives.
+fn start_epoch_ticker(engine: &Engine) -> Result<(), Error> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("openmatch-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .map(drop)
+        .map_err(|e| Error::message(ErrorKind::Load, format!("cannot start the epoch ticker thread: {e}")))
 }
 
 fn link(engine: &Engine, component: &Component) -> Result<ConnectorComponentPre<HostState>, Error> {
@@ -252,20 +273,15 @@ fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("openmatch-databricks"))
 }
 
-fn host_error(e: wasmtime::Error) -> Error {
-    Error::message(ErrorKind::Host, format!("{e:#}"))
-}
-
 /// Map a wasmtime error from a guest call to a typed host error.
-fn classify(e: wasmtime::Error, limits: &Limits) -> Error {
+fn classify(e: wasmtime::Error) -> Error {
     if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
         return Error::message(ErrorKind::MemoryLimit, m.to_string());
     }
+    if let Some(c) = e.downcast_ref::<CpuLimitExceeded>() {
+        return Error::message(ErrorKind::CpuLimit, c.to_string());
+    }
     match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => Error::message(
-            ErrorKind::CpuLimit,
-            format!("the call used up its CPU budget ({} fuel) and was stopped", limits.fuel_per_call),
-        ),
         Some(trap) => {
             let detail = format!("{e:#}");
             let first = detail.lines().next().unwrap_or_default();
@@ -338,9 +354,10 @@ impl Tenant {
         self.broken.is_some()
     }
 
-    /// Fuel left of the current call's budget.
-    pub fn fuel_left(&self) -> u64 {
-        self.store.get_fuel().unwrap_or(0)
+    /// A fresh CPU budget for the next guest call.
+    fn reset_cpu(&mut self) {
+        let deadline = self.store.data_mut().cpu.reset();
+        self.store.set_epoch_deadline(deadline);
     }
 
     /// Before a guest call: refuse if broken, release handles dropped since, reset the budget.
@@ -353,11 +370,11 @@ impl Tenant {
         }
         let pending = std::mem::take(&mut self.pending_drops);
         for handle in pending {
-            self.store.set_fuel(self.limits.fuel_per_call).map_err(host_error)?;
+            self.reset_cpu();
             let r = tokio::time::timeout(self.limits.call_timeout, handle.resource_drop_async(&mut self.store)).await;
             self.finish(r)?;
         }
-        self.store.set_fuel(self.limits.fuel_per_call).map_err(host_error)?;
+        self.reset_cpu();
         Ok(())
     }
 
@@ -368,7 +385,7 @@ impl Tenant {
     ) -> Result<R, Error> {
         let err = match r {
             Ok(Ok(v)) => return Ok(v),
-            Ok(Err(e)) => classify(e, &self.limits),
+            Ok(Err(e)) => classify(e),
             Err(_) => Error::call_timeout(self.limits.call_timeout),
         };
         tracing::warn!(target: "openmatch::host", error = %err, "tenant instance stopped");

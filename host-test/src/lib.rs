@@ -3,7 +3,7 @@
 //! Loads the connector component once ([`ConnectorHost`]: engine, compiled artifact cached on
 //! disk, `InstancePre`), and runs each tenant in its own store ([`Tenant`]) with a sandbox
 //! ([`TenantPolicy`]): an outbound allow-list of (scheme, host, port), a memory limit, a CPU
-//! limit (fuel per call) and a wall-clock timeout per call. Calls go through a typed wrapper
+//! limit (guest CPU time per call, metered by epoch interruption) and a wall-clock timeout per call. Calls go through a typed wrapper
 //! ([`Connection`]) that speaks Rust: [`Value`], [`Row`], [`Error`].
 //!
 //! ```no_run
@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod bindings;
+mod columns;
 mod connection;
 mod convert;
 mod error;
@@ -35,6 +36,7 @@ mod policy;
 mod state;
 mod value;
 
+pub use columns::ColumnBatch;
 pub use connection::{
     ConnectConfig, Connection, Credential, Execution, HistoryEntry, RowStream, Secret, quote_name,
 };

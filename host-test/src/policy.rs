@@ -200,8 +200,10 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Most table elements per table. Default 100 000.
     pub table_elements: usize,
-    /// Fuel (roughly, wasm instructions) one call may burn: the CPU limit. Default 50 billion.
-    pub fuel_per_call: u64,
+    /// Guest CPU time one call may use: the CPU limit. Counted in 10 ms ticks of the engine's
+    /// epoch during which guest code ran (a call blocked on I/O uses at most one tick per wait).
+    /// `Duration::ZERO` stops a call at its first check. Default 60 s.
+    pub cpu_per_call: Duration,
     /// Wall-clock limit of one call, host-enforced. Keep it above the connector's own
     /// `timeout-ms` so the connector can cancel its statement first. Default 16 minutes.
     pub call_timeout: Duration,
@@ -212,7 +214,7 @@ impl Default for Limits {
         Limits {
             memory_bytes: 256 << 20,
             table_elements: 100_000,
-            fuel_per_call: 50_000_000_000,
+            cpu_per_call: Duration::from_secs(60),
             call_timeout: Duration::from_secs(16 * 60),
         }
     }

@@ -23,6 +23,7 @@ pub(crate) struct HostState {
     http: WasiHttpCtx,
     hooks: AllowListHooks,
     pub(crate) limiter: MemoryLimiter,
+    pub(crate) cpu: CpuMeter,
     label: Arc<str>,
 }
 
@@ -38,6 +39,7 @@ impl HostState {
             http: WasiHttpCtx::new(),
             hooks: AllowListHooks { allow: Arc::new(allow), label: label.clone() },
             limiter: MemoryLimiter::new(limits),
+            cpu: CpuMeter::new(limits.cpu_per_call),
             label,
         }
     }
@@ -96,6 +98,50 @@ impl WasiHttpHooks for AllowListHooks {
         })
     }
 }
+
+/// How often the engine's epoch advances: the CPU meter's tick and the longest stretch a busy
+/// guest runs before yielding to the executor (so per-call timeouts fire).
+pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Epoch ticks a call has spent in guest code, against the tenant's budget.
+pub(crate) struct CpuMeter {
+    pub(crate) budget: std::time::Duration,
+    max_ticks: u64,
+    ticks: u64,
+}
+
+impl CpuMeter {
+    fn new(budget: std::time::Duration) -> CpuMeter {
+        let max_ticks = budget.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
+        CpuMeter { budget, max_ticks: u64::try_from(max_ticks).unwrap_or(u64::MAX), ticks: 0 }
+    }
+
+    /// Start a call: returns the epoch deadline to set (0 = check at once, for a zero budget).
+    pub(crate) fn reset(&mut self) -> u64 {
+        self.ticks = 0;
+        u64::from(self.max_ticks > 0)
+    }
+
+    /// One more tick seen in guest code; an error once the budget is spent.
+    pub(crate) fn tick(&mut self) -> Result<(), CpuLimitExceeded> {
+        self.ticks += 1;
+        if self.ticks > self.max_ticks { Err(CpuLimitExceeded { budget: self.budget }) } else { Ok(()) }
+    }
+}
+
+/// Marker error raised (as a trap) when a call spends its guest CPU budget.
+#[derive(Debug)]
+pub(crate) struct CpuLimitExceeded {
+    pub(crate) budget: std::time::Duration,
+}
+
+impl std::fmt::Display for CpuLimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the call used up its guest CPU budget ({:?}) and was stopped", self.budget)
+    }
+}
+
+impl std::error::Error for CpuLimitExceeded {}
 
 /// Marker error raised (as a trap) when the guest tries to grow memory past its limit.
 #[derive(Debug)]
