@@ -10,6 +10,7 @@ use crate::bindings::exports::openmatch::databricks::delta::{self, HistoryEntry}
 use crate::bindings::exports::openmatch::databricks::types as wt;
 use crate::convert;
 use crate::core::batch::{self, Mode};
+use crate::core::columns::ColumnBatch;
 use crate::core::config::Config;
 use crate::core::driver::{self, Cursor};
 use crate::core::error::{Error, Result};
@@ -212,28 +213,60 @@ impl GuestConnection for Connection {
     }
 }
 
+impl Rows {
+    /// Read the next batch with `read`; at the end, record the statement's execution.
+    fn next<B: IsEmpty>(
+        &self,
+        read: impl FnOnce(&mut Cursor, &mut Session<WasiTransport>, u64) -> Result<B>,
+    ) -> std::result::Result<B, wt::Error> {
+        let mut cursor = self
+            .cursor
+            .try_borrow_mut()
+            .map_err(|_| convert::error(Error::invalid("rows are busy"), &[]))?;
+        with_session(&self.shared, |s, last| {
+            let deadline = s.deadline();
+            let batch = read(&mut cursor, s, deadline)?;
+            if batch.is_empty() {
+                *last = Some(ops::execution_of(s, &cursor, 0));
+            }
+            Ok(batch)
+        })
+    }
+}
+
+/// Whether a batch has no rows (the end of a result).
+trait IsEmpty {
+    fn is_empty(&self) -> bool;
+}
+
+impl<T> IsEmpty for Vec<T> {
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
+}
+
+impl IsEmpty for ColumnBatch {
+    fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
 impl GuestRows for Rows {
     fn columns(&self) -> Vec<wt::Column> {
         self.columns.clone()
     }
 
     fn next_batch(&self, max: u32) -> std::result::Result<Vec<Vec<wt::Value>>, wt::Error> {
-        let mut cursor = self
-            .cursor
-            .try_borrow_mut()
-            .map_err(|_| convert::error(Error::invalid("rows are busy"), &[]))?;
-        let rows = with_session(&self.shared, |s, last| {
-            let deadline = s.deadline();
-            let rows = cursor.next_rows(s, max.max(1) as usize, deadline)?;
-            if rows.is_empty() {
-                *last = Some(ops::execution_of(s, &cursor, 0));
-            }
-            Ok(rows)
-        })?;
+        let rows = self.next(|cursor, s, deadline| cursor.next_rows(s, max.max(1) as usize, deadline))?;
         Ok(rows
             .into_iter()
             .map(|r| r.into_iter().map(convert::to_wit_value).collect())
             .collect())
+    }
+
+    fn next_columns(&self, max: u32) -> std::result::Result<wit::ColumnBatch, wt::Error> {
+        let batch = self.next(|cursor, s, deadline| cursor.next_columns(s, max.max(1) as usize, deadline))?;
+        Ok(convert::column_batch(batch))
     }
 
     fn statement_id(&self) -> String {

@@ -3,6 +3,7 @@
 use crate::bindings::exports::openmatch::databricks::connector as wit;
 use crate::bindings::exports::openmatch::databricks::delta::HistoryEntry;
 use crate::bindings::exports::openmatch::databricks::types as wt;
+use crate::core::columns::{ColumnBatch, ColumnData, PackedText};
 use crate::core::config::{ConfigInput, Credential};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::ops::{self, Execution};
@@ -100,6 +101,56 @@ pub fn to_wit_value(v: Value) -> wt::Value {
             micros: i.micros,
         }),
         Value::Json(s) => wt::Value::Json(s),
+    }
+}
+
+/// Core column batch → WIT column batch (the vectors move; nothing is copied per cell).
+pub fn column_batch(b: ColumnBatch) -> wit::ColumnBatch {
+    let packed = |p: PackedText| wit::PackedText {
+        data: p.data,
+        ends: p.ends,
+        nulls: p.nulls,
+    };
+    let date = |d: Option<Date>| {
+        d.map(|d| wt::Date {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+        })
+    };
+    let columns = b
+        .columns
+        .into_iter()
+        .map(|c| match c {
+            ColumnData::Boolean(v) => wit::ColumnData::Boolean(v),
+            ColumnData::TinyInt(v) => wit::ColumnData::Tinyint(v),
+            ColumnData::SmallInt(v) => wit::ColumnData::Smallint(v),
+            ColumnData::Int(v) => wit::ColumnData::Int(v),
+            ColumnData::BigInt(v) => wit::ColumnData::Bigint(v),
+            ColumnData::Float(v) => wit::ColumnData::Float(v),
+            ColumnData::Double(v) => wit::ColumnData::Double(v),
+            ColumnData::Decimal {
+                precision,
+                scale,
+                digits,
+            } => wit::ColumnData::Decimal(wit::PackedDecimal {
+                precision,
+                scale,
+                digits: packed(digits),
+            }),
+            ColumnData::Text(p) => wit::ColumnData::Text(packed(p)),
+            ColumnData::Json(p) => wit::ColumnData::Json(packed(p)),
+            ColumnData::Date(v) => wit::ColumnData::Date(v.into_iter().map(date).collect()),
+            ColumnData::Timestamp(v) => wit::ColumnData::Timestamp(v),
+            ColumnData::TimestampNtz(v) => wit::ColumnData::TimestampNtz(v),
+            ColumnData::Values(v) => {
+                wit::ColumnData::Values(v.into_iter().map(to_wit_value).collect())
+            }
+        })
+        .collect();
+    wit::ColumnBatch {
+        rows: b.rows as u32,
+        columns,
     }
 }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 use wasmtime::component::ResourceAny;
 
+use crate::columns::ColumnBatch;
 use crate::convert;
 use crate::error::Error;
 use crate::host::Tenant;
@@ -426,13 +427,19 @@ impl RowStream<'_> {
 
     /// Up to `max` more rows as value lists in column order; empty when exhausted.
     pub async fn next_batch(&mut self, max: u32) -> Result<Vec<Vec<Value>>, Error> {
-        let Some(h) = self.handle.filter(|_| !self.done) else { return Ok(Vec::new()) };
-        let batch = guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().rows().call_next_batch(s, h, max))?
+        Ok(self.next_columns(max).await?.into_rows())
+    }
+
+    /// Up to `max` more rows in column-major form (what crosses the component boundary; the
+    /// fastest way to read a large result); 0 rows when exhausted.
+    pub async fn next_columns(&mut self, max: u32) -> Result<ColumnBatch, Error> {
+        let Some(h) = self.handle.filter(|_| !self.done) else { return ColumnBatch::from_wit(0, Vec::new()) };
+        let batch = guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().rows().call_next_columns(s, h, max))?
             .map_err(convert::error_from_wit)?;
-        if batch.is_empty() {
+        if batch.rows == 0 {
             self.done = true;
         }
-        Ok(batch.into_iter().map(|r| r.into_iter().map(convert::value_from_wit).collect()).collect())
+        ColumnBatch::from_wit(batch.rows, batch.columns)
     }
 
     /// Up to `max` more rows keyed by column name; empty when exhausted.

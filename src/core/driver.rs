@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::columns::ColumnBatch;
 use super::error::{Error, ErrorKind, Result};
 use super::http::{HttpRequest, Method, Transport};
 use super::json_rows::JsonRows;
@@ -49,6 +50,57 @@ pub struct Cursor {
     last_index: Option<u64>,
 }
 
+/// Where [`Cursor`] puts decoded rows. A row whose cell fails is abandoned with its error (the
+/// batch is not returned).
+trait Sink {
+    /// Complete rows taken so far.
+    fn rows(&self) -> usize;
+    /// Decode and take cell `i` (of `kind`, in `col`) of the current row.
+    fn cell(&mut self, i: usize, kind: Kind, col: &Column, cell: Option<&str>) -> Result<()>;
+    /// Every cell of the current row has been taken.
+    fn end_row(&mut self);
+}
+
+/// Rows of values.
+struct RowSink {
+    rows: Vec<Vec<Value>>,
+    row: Vec<Value>,
+}
+
+impl Sink for RowSink {
+    fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn cell(&mut self, _: usize, kind: Kind, col: &Column, cell: Option<&str>) -> Result<()> {
+        self.row.push(decode_as(kind, col, cell)?);
+        Ok(())
+    }
+
+    fn end_row(&mut self) {
+        let width = self.row.len();
+        self.rows
+            .push(std::mem::replace(&mut self.row, Vec::with_capacity(width)));
+    }
+}
+
+impl Sink for ColumnBatch {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn cell(&mut self, i: usize, kind: Kind, col: &Column, cell: Option<&str>) -> Result<()> {
+        match self.columns.get_mut(i) {
+            Some(c) => c.push(kind, col, cell),
+            None => Ok(()),
+        }
+    }
+
+    fn end_row(&mut self) {
+        self.rows += 1;
+    }
+}
+
 /// Whether `id` looks like a statement id (safe to put in a path).
 pub fn valid_statement_id(id: &str) -> bool {
     !id.is_empty()
@@ -79,7 +131,7 @@ pub fn run<T: Transport>(
         deadline,
         &mut stats,
     )?;
-    let mut parsed = response::parse_statement(&resp.body)?;
+    let mut parsed = response::parse_statement(resp.body)?;
     let id = parsed
         .statement_id
         .clone()
@@ -137,7 +189,7 @@ pub fn run<T: Transport>(
         ) {
             Ok(r) => {
                 parsed =
-                    response::parse_statement(&r.body).map_err(|e| e.with_statement(Some(&id)))?
+                    response::parse_statement(r.body).map_err(|e| e.with_statement(Some(&id)))?
             }
             // The statement exists and polling is idempotent: ride out a flaky network until
             // the deadline rather than abandon a statement (maybe a write) in an unknown state.
@@ -210,7 +262,7 @@ fn final_state<T: Transport>(s: &mut Session<T>, id: &str) -> Option<StatementRe
             &mut Stats::default(),
         )
         .ok()?;
-    response::parse_statement(&r.body).ok()
+    response::parse_statement(r.body).ok()
 }
 
 /// Whether a failed request may succeed when repeated (connection failure, 429, 5xx).
@@ -297,22 +349,24 @@ impl Cursor {
         max: usize,
         deadline: u64,
     ) -> Result<Vec<Vec<Value>>> {
-        if self.exhausted()
-            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered)
-        {
-            return Err(self.err(format!(
-                "result has {} rows but the manifest announced {total}",
-                self.delivered
-            )));
-        }
-        let mut out = Vec::with_capacity(max.min(4096));
-        loop {
-            self.decode_into(&mut out, max)?;
-            if out.len() >= max || self.fetched_all() {
-                return Ok(out);
-            }
-            self.fetch(s, deadline)?;
-        }
+        let mut sink = RowSink {
+            rows: Vec::with_capacity(max.min(4096)),
+            row: Vec::with_capacity(self.columns.len()),
+        };
+        self.next_into(s, &mut sink, max, deadline)?;
+        Ok(sink.rows)
+    }
+
+    /// Like [`Cursor::next_rows`], in column-major form.
+    pub fn next_columns<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        max: usize,
+        deadline: u64,
+    ) -> Result<ColumnBatch> {
+        let mut batch = ColumnBatch::new(&self.kinds);
+        self.next_into(s, &mut batch, max, deadline)?;
+        Ok(batch)
     }
 
     /// Every remaining row, decoding chunk by chunk so only one chunk's text is held.
@@ -331,30 +385,54 @@ impl Cursor {
         }
     }
 
+    /// Decode up to `max` rows into `sink`, fetching chunks as needed; once everything is
+    /// delivered, check the manifest's row count.
+    fn next_into<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        sink: &mut impl Sink,
+        max: usize,
+        deadline: u64,
+    ) -> Result<()> {
+        if self.exhausted()
+            && let Some(total) = self.total_rows.filter(|&t| t != self.delivered)
+        {
+            return Err(self.err(format!(
+                "result has {} rows but the manifest announced {total}",
+                self.delivered
+            )));
+        }
+        loop {
+            self.decode_into(sink, max)?;
+            if sink.rows() >= max || self.fetched_all() {
+                return Ok(());
+            }
+            self.fetch(s, deadline)?;
+        }
+    }
+
     /// Whether nothing is left to fetch (rows may still be buffered).
     fn fetched_all(&self) -> bool {
         self.links.is_empty() && self.next == Next::Done
     }
 
-    /// Decode buffered rows into `out` until it holds `max` rows or the buffered chunks end.
-    fn decode_into(&mut self, out: &mut Vec<Vec<Value>>, max: usize) -> Result<()> {
+    /// Decode buffered rows into `sink` until it holds `max` rows or the buffered chunks end.
+    fn decode_into(&mut self, sink: &mut impl Sink, max: usize) -> Result<()> {
         let width = self.columns.len();
-        while out.len() < max {
+        while sink.rows() < max {
             let Some(chunk) = self.rows.front_mut() else {
                 return Ok(());
             };
-            let mut row = Vec::with_capacity(width);
             let mut failed = None;
             let (columns, kinds) = (&self.columns, &self.kinds);
             let cells = chunk.next_row(&mut self.scratch, |i, cell| {
                 if failed.is_some() {
                     return;
                 }
-                if let (Some(c), Some(k)) = (columns.get(i), kinds.get(i)) {
-                    match decode_as(*k, c, cell) {
-                        Ok(v) => row.push(v),
-                        Err(e) => failed = Some(e),
-                    }
+                if let (Some(c), Some(k)) = (columns.get(i), kinds.get(i))
+                    && let Err(e) = sink.cell(i, *k, c, cell)
+                {
+                    failed = Some(e);
                 }
             });
             let cells = cells.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
@@ -370,7 +448,7 @@ impl Cursor {
             if let Some(e) = failed {
                 return Err(e.with_statement(Some(&self.statement_id)));
             }
-            out.push(row);
+            sink.end_row();
             self.delivered += 1;
         }
         Ok(())
@@ -421,7 +499,7 @@ impl Cursor {
         );
         self.stats = stats;
         let r = r.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
-        let chunk = response::parse_chunk(&r.body)
+        let chunk = response::parse_chunk(r.body)
             .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
         self.absorb(chunk)
     }
@@ -484,7 +562,7 @@ impl Cursor {
                     );
                     self.stats = stats;
                     let chunk = response::parse_chunk(
-                        &r.map_err(|e| e.with_statement(Some(&self.statement_id)))?
+                        r.map_err(|e| e.with_statement(Some(&self.statement_id)))?
                             .body,
                     )?;
                     link = chunk

@@ -1480,3 +1480,42 @@ fn a_link_still_refused_after_refreshes_is_a_server_error() {
         e.message
     );
 }
+
+#[test]
+fn column_batches_carry_the_same_rows_across_chunks() {
+    let mut s = session();
+    let first = r#"{"statement_id":"s-9","status":{"state":"SUCCEEDED"},
+      "manifest":{"schema":{"columns":[{"name":"id","type_name":"LONG","position":0},{"name":"name","type_name":"STRING","position":1},{"name":"amt","type_name":"DECIMAL","type_text":"DECIMAL(5,2)","position":2}]},"total_row_count":3},
+      "result":{"chunk_index":0,"data_array":[["1","a\"b",null],["2",null,"-1.50"]],"next_chunk_index":1}}"#;
+    s.transport.on(Method::Post, STMTS, 200, first).on(
+        Method::Get,
+        "/s-9/result/chunks/1",
+        200,
+        r#"{"chunk_index":1,"data_array":[["3","名","0.00"]]}"#,
+    );
+    let deadline = s.deadline();
+    let mut c = ops::query(&mut s, "SELECT * FROM t", &[], deadline).unwrap();
+    let a = c.next_columns(&mut s, 2, deadline).unwrap();
+    assert_eq!(a.rows, 2);
+    assert_eq!(s.transport.sent.len(), 1, "a full batch fetches nothing more");
+    let b = c.next_columns(&mut s, 2, deadline).unwrap();
+    assert_eq!(b.rows, 1);
+    let end = c.next_columns(&mut s, 2, deadline).unwrap();
+    assert_eq!(end.rows, 0);
+    let dec = |d: &str| {
+        Value::Decimal(super::value::Decimal {
+            digits: d.into(),
+            precision: 5,
+            scale: 2,
+        })
+    };
+    let rows: Vec<Vec<Value>> = a.to_rows().into_iter().chain(b.to_rows()).collect();
+    assert_eq!(
+        rows,
+        vec![
+            vec![Value::BigInt(1), Value::Text("a\"b".into()), Value::Null],
+            vec![Value::BigInt(2), Value::Null, dec("-1.50")],
+            vec![Value::BigInt(3), Value::Text("名".into()), dec("0.00")],
+        ]
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod base64;
 pub mod batch;
+pub mod columns;
 pub mod config;
 pub mod driver;
 pub mod error;

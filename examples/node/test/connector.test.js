@@ -91,6 +91,19 @@ test('query streams a result in batches', () => {
   assert.equal(sum, (25000 * 24999) / 2);
 });
 
+test('next-columns returns column-major batches of the same rows', () => {
+  const rows = conn.raw.query("SELECT id, CAST(id AS STRING) AS s FROM range(5)", []);
+  const first = rows.nextColumns(3);
+  assert.equal(first.rows, 3);
+  assert.deepEqual(first.columns[0], { tag: 'bigint', val: [0n, 1n, 2n] });
+  const text = first.columns[1].val;
+  assert.equal(first.columns[1].tag, 'text');
+  assert.deepEqual([text.data, [...text.ends], [...text.nulls]], ['012', [1, 2, 3], [false, false, false]]);
+  assert.equal(rows.nextColumns(3).rows, 2);
+  assert.equal(rows.nextColumns(3).rows, 0);
+  rows[Symbol.dispose]?.();
+});
+
 test('errors arrive as the WIT error variant', () => {
   const missing = catchError(() => conn.readRecords('SELECT * FROM no_such_table'));
   assert.equal(missing.tag, 'not-found');
