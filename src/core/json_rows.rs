@@ -26,15 +26,30 @@ enum Position {
 pub struct JsonRows {
     text: Box<str>,
     pos: usize,
+    /// Where the rows' array ends in `text` (the array may sit inside a larger document).
+    end: usize,
     at: Position,
 }
 
 impl JsonRows {
     /// Rows of `text`, a JSON array of rows (not yet checked: errors surface as rows are read).
     pub fn new(text: impl Into<Box<str>>) -> Self {
+        let text = text.into();
         JsonRows {
-            text: text.into(),
+            end: text.len(),
+            text,
             pos: 0,
+            at: Position::Start,
+        }
+    }
+
+    /// Rows of the array at `range` of `text` (found by [`locate`]); nothing is copied.
+    pub fn within(text: Box<str>, range: std::ops::Range<usize>) -> Self {
+        let end = range.end.min(text.len());
+        JsonRows {
+            pos: range.start.min(end),
+            end,
+            text,
             at: Position::Start,
         }
     }
@@ -51,6 +66,8 @@ impl JsonRows {
         self.at == Position::Start
             && self
                 .text
+                .get(self.pos..self.end)
+                .unwrap_or_default()
                 .trim_start()
                 .strip_prefix('[')
                 .is_some_and(|rest| rest.trim_start().starts_with(']'))
@@ -70,7 +87,7 @@ impl JsonRows {
         cell: impl FnMut(usize, Option<&str>),
     ) -> Result<Option<usize>> {
         let mut scan = Scanner {
-            text: &self.text,
+            text: self.text.get(..self.end).unwrap_or_default(),
             pos: self.pos,
         };
         let got = scan.row(&mut self.at, scratch, cell);
@@ -93,6 +110,75 @@ impl JsonRows {
                 Some(_) => rows.push(row),
                 None => return Ok(rows),
             }
+        }
+    }
+}
+
+/// Length of the leading run of `bytes` without a quote, backslash or control character,
+/// eight bytes at a time (SWAR), then byte by byte for the last few.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set in the lowest byte that is zero (exact for the lowest one).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut n = 0;
+    while let Some(Ok(word)) = bytes.get(n..n + 8).map(<[u8; 8]>::try_from) {
+        let w = u64::from_le_bytes(word);
+        let special = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if special != 0 {
+            return n + (special.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    let tail = bytes.get(n..).unwrap_or_default();
+    n + tail
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(tail.len())
+}
+
+/// The byte range of the value at `path` (object keys from the top level), e.g.
+/// `["result", "data_array"]`, found by skipping every other value without decoding it. `None`
+/// when the path is absent, its value is `null`, or the text is not well-formed enough to walk
+/// (the caller then parses the whole document, which reports the error).
+pub fn locate(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
+    let (&last, _) = path.split_last()?;
+    let mut scan = Scanner { text, pos: 0 };
+    let mut scratch = String::new();
+    let mut depth = 0;
+    loop {
+        // At the start of the object at `path[..depth]`.
+        scan.expect(b'{', "").ok()?;
+        let mut first = true;
+        loop {
+            scan.skip_ws();
+            if scan.peek() == Some(b'}') {
+                return None;
+            }
+            if !first {
+                scan.expect(b',', "").ok()?;
+            }
+            first = false;
+            scan.expect(b'"', "").ok()?;
+            let key = if depth + 1 == path.len() { last } else { path.get(depth)? };
+            let found = scan.string(&mut scratch).ok()? == key;
+            scan.expect(b':', "").ok()?;
+            scan.skip_ws();
+            if found {
+                if depth + 1 == path.len() {
+                    let start = scan.pos;
+                    if scan.text.as_bytes()[start..].starts_with(b"null") {
+                        return None;
+                    }
+                    scan.skip_value().ok()?;
+                    return Some(start..scan.pos);
+                }
+                depth += 1;
+                break;
+            }
+            scan.skip_value().ok()?;
         }
     }
 }
@@ -125,6 +211,57 @@ impl<'t> Scanner<'t> {
             Ok(())
         } else {
             Err((what, self.pos))
+        }
+    }
+
+    /// Step over one value (at its first byte) without decoding it: strings by their quotes,
+    /// arrays and objects by their brackets, anything else up to the next delimiter.
+    fn skip_value(&mut self) -> std::result::Result<(), SyntaxError> {
+        let bytes = self.text.as_bytes();
+        if matches!(bytes.get(self.pos), None | Some(b',' | b']' | b'}')) {
+            return Err(("expected a value", self.pos));
+        }
+        let mut depth = 0usize;
+        loop {
+            match bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    self.skip_string()?;
+                }
+                Some(b'[' | b'{') => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                Some(b']' | b'}') if depth > 0 => {
+                    depth -= 1;
+                    self.pos += 1;
+                }
+                Some(b',' | b']' | b'}') | None if depth == 0 => return Ok(()),
+                Some(b' ' | b'\n' | b'\r' | b'\t') if depth == 0 => return Ok(()),
+                Some(_) => self.pos += 1,
+                None => return Err(("unterminated value", self.pos)),
+            }
+            if depth == 0 && matches!(bytes.get(self.pos.wrapping_sub(1)), Some(b'"' | b']' | b'}')) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Step over the rest of a string whose opening quote was consumed.
+    fn skip_string(&mut self) -> std::result::Result<(), SyntaxError> {
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        loop {
+            self.pos += plain_run(bytes.get(self.pos..).unwrap_or_default());
+            match bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => self.pos += 2,
+                Some(_) => return Err(("control character in a string", self.pos)),
+                None => return Err(("unterminated string", start)),
+            }
         }
     }
 
@@ -201,7 +338,7 @@ impl<'t> Scanner<'t> {
     {
         let bytes = self.text.as_bytes();
         let start = self.pos;
-        let mut i = start;
+        let mut i = start + plain_run(bytes.get(start..).unwrap_or_default());
         while let Some(&b) = bytes.get(i) {
             match b {
                 b'"' => {
@@ -379,6 +516,43 @@ mod tests {
             ]
         );
         assert!(r.is_done());
+    }
+
+    #[test]
+    fn locate_finds_the_rows_by_skipping_everything_else() {
+        let text = r#"{"a":"x]}\"{[","b":[1,{"c":[]},"]"],"result":{"n":-1.5e3,"t":true,
+            "data_array" : [["1",null],["]\""]] ,"z":null},"after":{}}"#;
+        let r = locate(text, &["result", "data_array"]).unwrap();
+        assert_eq!(&text[r.clone()], r#"[["1",null],["]\""]]"#);
+        let rows = JsonRows::within(text.into(), r).to_owned_rows().unwrap();
+        assert_eq!(rows, vec![vec![Some("1".into()), None], vec![Some("]\"".into())]]);
+        assert_eq!(locate(r#"{"data_array":[]}"#, &["data_array"]), Some(14..16));
+        for absent in [
+            r#"{"data_array":null}"#,
+            r#"{"result":{"chunk_index":0}}"#,
+            r#"{"result":[]}"#,
+            r#"{"result":{"data_array":"#,
+            r#"{"a":"unterminated}"#,
+            "",
+            "[]",
+        ] {
+            assert_eq!(locate(absent, &["result", "data_array"]), None, "{absent}");
+        }
+    }
+
+    #[test]
+    fn plain_run_stops_at_the_first_special_byte_in_any_lane() {
+        for special in [b'"', b'\\', 0x00, 0x1f] {
+            for at in 0..20 {
+                let mut bytes = vec![b'a'; 20];
+                bytes[at] = special;
+                if at + 3 < 20 {
+                    bytes[at + 3] = b'"';
+                }
+                assert_eq!(plain_run(&bytes), at, "byte {special:#x} at {at}");
+            }
+        }
+        assert_eq!(plain_run("é名 ~\x7f".as_bytes()), "é名 ~\x7f".len());
     }
 
     #[test]

@@ -79,8 +79,8 @@ fn plain() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn response_decoder_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
-        let _ = response::parse_statement(&body).map(|r| (r.state(), r.columns()));
-        let _ = response::parse_chunk(&body).map(|c| c.data_array.map(|r| r.to_owned_rows()));
+        let _ = response::parse_statement(body.as_slice()).map(|r| (r.state(), r.columns()));
+        let _ = response::parse_chunk(body.as_slice()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
         let _ = response::parse_external_rows(body.clone()).and_then(|r| r.to_owned_rows());
         let _ = response::http_error(&HttpResponse { status: 400, headers: vec![], body });
     }
@@ -316,8 +316,8 @@ fn regression_corpus_replays() {
         let bytes = std::fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         n += 1;
-        let _ = response::parse_statement(&bytes).map(|r| (r.state(), r.columns()));
-        let _ = response::parse_chunk(&bytes).map(|c| c.data_array.map(|r| r.to_owned_rows()));
+        let _ = response::parse_statement(bytes.as_slice()).map(|r| (r.state(), r.columns()));
+        let _ = response::parse_chunk(bytes.as_slice()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
         let _ = response::parse_external_rows(bytes.clone()).and_then(|r| r.to_owned_rows());
         let _ = response::http_error(&HttpResponse {
             status: 500,
@@ -337,15 +337,15 @@ fn regression_corpus_replays() {
         "deep-nesting.json",
         "wrong-field-types.json",
     ] {
-        assert!(response::parse_statement(&read(bad)).is_err(), "{bad}");
+        assert!(response::parse_statement(read(bad)).is_err(), "{bad}");
     }
     // Wrong cell types and missing fields: typed errors once the statement is looked at.
-    let missing = response::parse_statement(&read("missing-fields.json"));
+    let missing = response::parse_statement(read("missing-fields.json"));
     assert!(missing.is_err() || missing.unwrap().state().is_err());
     // Non-string cells are refused when the rows are read.
-    let wrong = response::parse_statement(&read("wrong-types.json")).unwrap();
+    let wrong = response::parse_statement(read("wrong-types.json")).unwrap();
     assert!(wrong.result.unwrap().data_array.unwrap().to_owned_rows().is_err());
-    assert!(response::parse_statement(&read("invalid-utf8-error.json")).is_err());
+    assert!(response::parse_statement(read("invalid-utf8-error.json")).is_err());
     let sql = String::from_utf8(read("markers-in-quotes.sql")).unwrap();
     assert!(
         translate(&sql, &[]).is_err(),

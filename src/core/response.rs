@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use super::error::{Error, ErrorKind, Result};
 use super::http::HttpResponse;
-use super::json_rows::JsonRows;
+use super::json_rows::{self, JsonRows};
 use super::value::Column;
 
 /// A `StatementResponse`; every field optional.
@@ -208,14 +208,43 @@ fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8], what: &str) -> Result<T> {
         .map_err(|e| Error::server(format!("malformed {what} from server: {e}")))
 }
 
-/// Parse a `StatementResponse` body.
-pub fn parse_statement(body: &[u8]) -> Result<StatementResponse> {
-    parse_json(body, "statement response")
+/// Parse a `StatementResponse` body; its rows stay text (see [`parse_chunk`]).
+pub fn parse_statement(body: impl Into<Vec<u8>>) -> Result<StatementResponse> {
+    parse_keeping_rows(body.into(), &["result", "data_array"], "statement response", |r: &mut StatementResponse, rows| {
+        r.result.get_or_insert_with(ResultData::default).data_array = Some(rows);
+    })
 }
 
-/// Parse the body of a chunk GET (a `result` object).
-pub fn parse_chunk(body: &[u8]) -> Result<ResultData> {
-    parse_json(body, "result chunk")
+/// Parse the body of a chunk GET (a `result` object). Its `data_array` is not decoded: the
+/// rows stay in the body's text and are read row by row as the caller asks for them.
+pub fn parse_chunk(body: impl Into<Vec<u8>>) -> Result<ResultData> {
+    parse_keeping_rows(body.into(), &["data_array"], "result chunk", |r: &mut ResultData, rows| {
+        r.data_array = Some(rows)
+    })
+}
+
+/// Parse `body`, except the rows array at `path`: that is found by skipping over it (no
+/// decoding, no copy), the rest is parsed with the array replaced by `null`, and `put` hands the
+/// rows, still inside the body's text, to the parsed value.
+fn parse_keeping_rows<T: for<'de> Deserialize<'de>>(
+    body: Vec<u8>,
+    path: &[&str],
+    what: &str,
+    put: impl FnOnce(&mut T, JsonRows),
+) -> Result<T> {
+    let text = match String::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => return parse_json(e.as_bytes(), what),
+    };
+    let Some(range) = json_rows::locate(&text, path) else {
+        return parse_json(text.as_bytes(), what);
+    };
+    let (Some(head), Some(tail)) = (text.get(..range.start), text.get(range.end..)) else {
+        return parse_json(text.as_bytes(), what);
+    };
+    let mut parsed: T = parse_json(format!("{head}null{tail}").as_bytes(), what)?;
+    put(&mut parsed, JsonRows::within(text.into_boxed_str(), range));
+    Ok(parsed)
 }
 
 /// The body of an external link: a JSON array of rows, read row by row.
