@@ -222,7 +222,20 @@ pub fn error(mut e: Error, secrets: &[String]) -> wt::Error {
     for s in secrets {
         e.redact(s);
     }
-    let info = wt::ErrorInfo {
+    let kind = match e.kind {
+        ErrorKind::Connection => wt::ErrorKind::Connection,
+        ErrorKind::Authentication => wt::ErrorKind::Authentication,
+        ErrorKind::Permission => wt::ErrorKind::Permission,
+        ErrorKind::Syntax => wt::ErrorKind::Syntax,
+        ErrorKind::NotFound => wt::ErrorKind::NotFound,
+        ErrorKind::ResourceExhausted => wt::ErrorKind::ResourceExhausted,
+        ErrorKind::Timeout => wt::ErrorKind::Timeout,
+        ErrorKind::Canceled => wt::ErrorKind::Canceled,
+        ErrorKind::InvalidInput => wt::ErrorKind::InvalidInput,
+        ErrorKind::Server => wt::ErrorKind::Server,
+    };
+    wt::Error {
+        kind,
         message: e.message,
         sql_state: e.sql_state,
         error_code: e.error_code,
@@ -230,17 +243,5 @@ pub fn error(mut e: Error, secrets: &[String]) -> wt::Error {
         http_status: e.http_status,
         retry_after_ms: e.retry_after_ms,
         committed_rows: e.committed_rows,
-    };
-    match e.kind {
-        ErrorKind::Connection => wt::Error::Connection(info),
-        ErrorKind::Authentication => wt::Error::Authentication(info),
-        ErrorKind::Permission => wt::Error::Permission(info),
-        ErrorKind::Syntax => wt::Error::Syntax(info),
-        ErrorKind::NotFound => wt::Error::NotFound(info),
-        ErrorKind::ResourceExhausted => wt::Error::ResourceExhausted(info),
-        ErrorKind::Timeout => wt::Error::Timeout(info),
-        ErrorKind::Canceled => wt::Error::Canceled(info),
-        ErrorKind::InvalidInput => wt::Error::InvalidInput(info),
-        ErrorKind::Server => wt::Error::Server(info),
     }
 }

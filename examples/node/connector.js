@@ -86,9 +86,9 @@ export function open(options) {
   return new Connection(connector.Connection.open(config));
 }
 
-/** The WIT `error` of a thrown `ComponentError` (`{ tag: 'not-found', val: { message, … } }`), else undefined. */
+/** The WIT `error` of a thrown `ComponentError` (`{ kind: 'not-found', message, … }`), else undefined. */
 export function errorOf(e) {
-  return e && typeof e === 'object' && e.payload && typeof e.payload.tag === 'string' ? e.payload : undefined;
+  return e && typeof e === 'object' && e.payload && typeof e.payload.kind === 'string' ? e.payload : undefined;
 }
 
 /** The WIT `connection` with JS values. Every method is synchronous, like the component. */

@@ -37,6 +37,6 @@ try {
 } catch (e) {
   const err = errorOf(e);
   if (!err) throw e;
-  console.log(`typed error: ${err.tag} (sql-state ${err.val.sqlState ?? '-'}): ${err.val.message}`);
+  console.log(`typed error: ${err.kind} (sql-state ${err.sqlState ?? '-'}): ${err.message}`);
 }
 conn.close();

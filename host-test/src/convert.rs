@@ -68,28 +68,28 @@ pub(crate) fn column_from_wit(c: wit::Column) -> Column {
 }
 
 pub(crate) fn error_from_wit(e: wit::Error) -> Error {
-    let (kind, info) = match e {
-        wit::Error::Connection(i) => (ErrorKind::Connection, i),
-        wit::Error::Authentication(i) => (ErrorKind::Authentication, i),
-        wit::Error::Permission(i) => (ErrorKind::Permission, i),
-        wit::Error::Syntax(i) => (ErrorKind::Syntax, i),
-        wit::Error::NotFound(i) => (ErrorKind::NotFound, i),
-        wit::Error::ResourceExhausted(i) => (ErrorKind::ResourceExhausted, i),
-        wit::Error::Timeout(i) => (ErrorKind::Timeout, i),
-        wit::Error::Canceled(i) => (ErrorKind::Canceled, i),
-        wit::Error::InvalidInput(i) => (ErrorKind::InvalidInput, i),
-        wit::Error::Server(i) => (ErrorKind::Server, i),
+    let kind = match e.kind {
+        wit::ErrorKind::Connection => ErrorKind::Connection,
+        wit::ErrorKind::Authentication => ErrorKind::Authentication,
+        wit::ErrorKind::Permission => ErrorKind::Permission,
+        wit::ErrorKind::Syntax => ErrorKind::Syntax,
+        wit::ErrorKind::NotFound => ErrorKind::NotFound,
+        wit::ErrorKind::ResourceExhausted => ErrorKind::ResourceExhausted,
+        wit::ErrorKind::Timeout => ErrorKind::Timeout,
+        wit::ErrorKind::Canceled => ErrorKind::Canceled,
+        wit::ErrorKind::InvalidInput => ErrorKind::InvalidInput,
+        wit::ErrorKind::Server => ErrorKind::Server,
     };
     Error::new(
         kind,
         ErrorInfo {
-            message: info.message,
-            sql_state: info.sql_state,
-            error_code: info.error_code,
-            statement_id: info.statement_id,
-            http_status: info.http_status,
-            retry_after_ms: info.retry_after_ms,
-            committed_rows: info.committed_rows,
+            message: e.message,
+            sql_state: e.sql_state,
+            error_code: e.error_code,
+            statement_id: e.statement_id,
+            http_status: e.http_status,
+            retry_after_ms: e.retry_after_ms,
+            committed_rows: e.committed_rows,
         },
     )
 }

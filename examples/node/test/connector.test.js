@@ -104,27 +104,27 @@ test('next-columns returns column-major batches of the same rows', () => {
   rows[Symbol.dispose]?.();
 });
 
-test('errors arrive as the WIT error variant', () => {
+test('errors arrive as the WIT error record', () => {
   const missing = catchError(() => conn.readRecords('SELECT * FROM no_such_table'));
-  assert.equal(missing.tag, 'not-found');
-  assert.equal(missing.val.sqlState, '42P01');
-  assert.ok(missing.val.statementId === undefined || typeof missing.val.statementId === 'string');
+  assert.equal(missing.kind, 'not-found');
+  assert.equal(missing.sqlState, '42P01');
+  assert.ok(missing.statementId === undefined || typeof missing.statementId === 'string');
 
   const syntax = catchError(() => conn.readRecords('SELEC id FROM customers'));
-  assert.equal(syntax.tag, 'syntax');
-  assert.equal(syntax.val.sqlState, '42601');
+  assert.equal(syntax.kind, 'syntax');
+  assert.equal(syntax.sqlState, '42601');
 
   const badToken = 'dapi-wrong-token-0123456789';
   const auth = catchError(() => open({ serverHostname: wh.url, httpPath: wh.httpPath, token: badToken }));
-  assert.equal(auth.tag, 'authentication');
-  assert.equal(auth.val.httpStatus, 401);
-  assert.ok(!auth.val.message.includes(badToken), 'the token never appears in an error');
+  assert.equal(auth.kind, 'authentication');
+  assert.equal(auth.httpStatus, 401);
+  assert.ok(!auth.message.includes(badToken), 'the token never appears in an error');
 
   // Rejected before anything is sent: a marker without a parameter, an empty column name.
   const marker = catchError(() => conn.readRecords('SELECT %(missing)s AS x'));
-  assert.equal(marker.tag, 'invalid-input');
+  assert.equal(marker.kind, 'invalid-input');
   const column = catchError(() => conn.writeRecords([{ '': 1 }], 'customers'));
-  assert.equal(column.tag, 'invalid-input');
+  assert.equal(column.kind, 'invalid-input');
 });
 
 test('debug log events reach the host through wasi:logging, without the token', () => {
@@ -149,7 +149,7 @@ test('a closed connection rejects calls with invalid-input', () => {
   c.close();
   let err;
   try { c.readRecords('SELECT 1', []); } catch (e) { err = errorOf(e); }
-  assert.equal(err?.tag, 'invalid-input');
+  assert.equal(err?.kind, 'invalid-input');
 });
 
 function catchError(fn) {

@@ -7,7 +7,7 @@
 //! - Connector errors become JSON `{"error": kind, "message", "sql_state"}` with a status that
 //!   says whose fault it is (see `status_of`).
 //!
-//! The connector is an *import* (`openmatch:databricks/connector@0.1.1`): Spin plugs the
+//! The connector is an *import* (`openmatch:databricks/connector@0.2.0`): Spin plugs the
 //! connector component in from `spin.toml`'s dependencies; `wasm-tools compose` does the same
 //! ahead of time for other hosts. Connection settings come from environment variables
 //! (`DATABRICKS_HOST`, `DATABRICKS_HTTP_PATH`, `DATABRICKS_TOKEN`, optional
@@ -25,7 +25,7 @@ wit_bindgen::generate!({
 });
 
 use openmatch::databricks::connector::{Config, Connection, Credential};
-use openmatch::databricks::types::{Error, Field, Param, Row, Value};
+use openmatch::databricks::types::{Error, ErrorKind, Field, Param, Row, Value};
 
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
@@ -256,37 +256,35 @@ fn percent_decode(s: &str) -> String {
 /// Which HTTP status a connector error becomes: the caller's fault → 4xx, the warehouse's or
 /// the network's → 502/503/504.
 fn status_of(e: &Error) -> u16 {
-    match e {
-        Error::InvalidInput(_) | Error::Syntax(_) => 400,
-        Error::NotFound(_) => 404,
-        Error::ResourceExhausted(_) => 429,
-        Error::Timeout(_) => 504,
-        Error::Connection(_) => 503,
-        Error::Authentication(_) | Error::Permission(_) | Error::Canceled(_) | Error::Server(_) => {
-            502
-        }
+    match e.kind {
+        ErrorKind::InvalidInput | ErrorKind::Syntax => 400,
+        ErrorKind::NotFound => 404,
+        ErrorKind::ResourceExhausted => 429,
+        ErrorKind::Timeout => 504,
+        ErrorKind::Connection => 503,
+        ErrorKind::Authentication | ErrorKind::Permission | ErrorKind::Canceled | ErrorKind::Server => 502,
     }
 }
 
 fn error_response(e: Error) -> Response {
     let status = status_of(&e);
-    let (kind, info) = match e {
-        Error::Connection(i) => ("connection", i),
-        Error::Authentication(i) => ("authentication", i),
-        Error::Permission(i) => ("permission", i),
-        Error::Syntax(i) => ("syntax", i),
-        Error::NotFound(i) => ("not-found", i),
-        Error::ResourceExhausted(i) => ("resource-exhausted", i),
-        Error::Timeout(i) => ("timeout", i),
-        Error::Canceled(i) => ("canceled", i),
-        Error::InvalidInput(i) => ("invalid-input", i),
-        Error::Server(i) => ("server", i),
+    let kind = match e.kind {
+        ErrorKind::Connection => "connection",
+        ErrorKind::Authentication => "authentication",
+        ErrorKind::Permission => "permission",
+        ErrorKind::Syntax => "syntax",
+        ErrorKind::NotFound => "not-found",
+        ErrorKind::ResourceExhausted => "resource-exhausted",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Canceled => "canceled",
+        ErrorKind::InvalidInput => "invalid-input",
+        ErrorKind::Server => "server",
     };
     let mut response = json_response(
         status,
-        &json!({"error": kind, "message": info.message, "sql_state": info.sql_state, "statement_id": info.statement_id}),
+        &json!({"error": kind, "message": e.message, "sql_state": e.sql_state, "statement_id": e.statement_id}),
     );
-    if let Some(ms) = info.retry_after_ms {
+    if let Some(ms) = e.retry_after_ms {
         response.set_header("retry-after", ms.div_ceil(1000).to_string());
     }
     response
