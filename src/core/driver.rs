@@ -364,7 +364,8 @@ impl Cursor {
         max: usize,
         deadline: u64,
     ) -> Result<ColumnBatch> {
-        let mut batch = ColumnBatch::new(&self.kinds);
+        // Room for a typical batch up front (a chunk is ~100k rows at most in practice).
+        let mut batch = ColumnBatch::new(&self.kinds, max.min(1 << 16));
         self.next_into(s, &mut batch, max, deadline)?;
         Ok(batch)
     }
@@ -522,12 +523,7 @@ impl Cursor {
                 return Err(self.err("external link is not an http(s) URL".into()));
             }
             let mut req = HttpRequest::new(Method::Get, url);
-            req.headers = link
-                .http_headers
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
+            req.headers = link.http_headers.clone().unwrap_or_default();
             let mut stats = self.stats;
             let r = s.plain(&req, Retry::Idempotent, deadline, &mut stats);
             self.stats = stats;

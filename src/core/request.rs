@@ -1,6 +1,6 @@
 //! JSON and form bodies of the requests the connector sends.
 
-use serde_json::{Map, Value as Json, json};
+use serde::Serialize;
 
 use super::base64;
 use super::config::Config;
@@ -11,41 +11,58 @@ use super::value::ParamSpec;
 pub const WAIT_TIMEOUT: &str = "10s";
 
 /// The body of `POST /api/2.0/sql/statements`.
+#[derive(Serialize)]
+struct StatementBody<'a> {
+    statement: &'a str,
+    warehouse_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    parameters: Vec<Parameter<'a>>,
+    disposition: &'static str,
+    format: &'static str,
+    wait_timeout: &'static str,
+    on_wait_timeout: &'static str,
+}
+
+/// One named parameter of a statement.
+#[derive(Serialize)]
+struct Parameter<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+    #[serde(rename = "type")]
+    sql_type: &'a str,
+}
+
+/// The body of `POST /api/2.0/sql/statements`.
 pub fn statement_body(config: &Config, sql: &str, params: &[ParamSpec]) -> Vec<u8> {
-    let mut body = Map::new();
-    body.insert("statement".into(), json!(sql));
-    body.insert("warehouse_id".into(), json!(config.warehouse_id));
-    if let Some(c) = &config.catalog {
-        body.insert("catalog".into(), json!(c));
-    }
-    if let Some(s) = &config.schema {
-        body.insert("schema".into(), json!(s));
-    }
-    if !params.is_empty() {
-        let list: Vec<Json> = params
+    let body = StatementBody {
+        statement: sql,
+        warehouse_id: &config.warehouse_id,
+        catalog: config.catalog.as_deref(),
+        schema: config.schema.as_deref(),
+        parameters: params
             .iter()
-            .map(|p| {
-                let mut o = Map::new();
-                o.insert("name".into(), json!(p.name));
-                if let Some(v) = &p.value {
-                    o.insert("value".into(), json!(v));
-                }
-                o.insert("type".into(), json!(p.sql_type));
-                Json::Object(o)
+            .map(|p| Parameter {
+                name: &p.name,
+                value: p.value.as_deref(),
+                sql_type: &p.sql_type,
             })
-            .collect();
-        body.insert("parameters".into(), Json::Array(list));
-    }
-    let disposition = if config.external_links {
-        "EXTERNAL_LINKS"
-    } else {
-        "INLINE"
+            .collect(),
+        disposition: if config.external_links {
+            "EXTERNAL_LINKS"
+        } else {
+            "INLINE"
+        },
+        format: "JSON_ARRAY",
+        wait_timeout: WAIT_TIMEOUT,
+        on_wait_timeout: "CONTINUE",
     };
-    body.insert("disposition".into(), json!(disposition));
-    body.insert("format".into(), json!("JSON_ARRAY"));
-    body.insert("wait_timeout".into(), json!(WAIT_TIMEOUT));
-    body.insert("on_wait_timeout".into(), json!("CONTINUE"));
-    Json::Object(body).to_string().into_bytes()
+    // Strings only: serializing cannot fail (an empty object would be refused by the server).
+    serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// Percent-encode a form value (application/x-www-form-urlencoded).
@@ -78,6 +95,7 @@ pub fn basic_auth(client_id: &str, client_secret: &Secret) -> Secret {
 mod tests {
     use super::*;
     use crate::core::config::{Config, ConfigInput, Credential};
+    use serde_json::{Value as Json, json};
 
     fn config(external: bool) -> Config {
         Config::validate(ConfigInput {

@@ -1,9 +1,9 @@
 //! Parsing of server responses (tolerant of missing fields) and classification of errors.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
-use serde_json::Value as Json;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::error::{Error, ErrorKind, Result};
@@ -42,7 +42,7 @@ pub struct Status {
 #[serde(default)]
 pub struct ServiceError {
     /// Error code: a string, or an integer on some auth failures.
-    pub error_code: Option<Json>,
+    pub error_code: Option<ErrorCode>,
     /// Message.
     pub message: Option<String>,
 }
@@ -108,8 +108,9 @@ pub struct ExternalLink {
     pub chunk_index: Option<u64>,
     /// The presigned URL.
     pub external_link: Option<String>,
-    /// Headers to send with the GET.
-    pub http_headers: Option<BTreeMap<String, String>>,
+    /// Headers to send with the GET, in the order given.
+    #[serde(deserialize_with = "header_pairs")]
+    pub http_headers: Option<Vec<(String, String)>>,
     /// Index of the next chunk.
     pub next_chunk_index: Option<u64>,
     /// Path of the next chunk.
@@ -210,17 +211,25 @@ fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8], what: &str) -> Result<T> {
 
 /// Parse a `StatementResponse` body; its rows stay text (see [`parse_chunk`]).
 pub fn parse_statement(body: impl Into<Vec<u8>>) -> Result<StatementResponse> {
-    parse_keeping_rows(body.into(), &["result", "data_array"], "statement response", |r: &mut StatementResponse, rows| {
-        r.result.get_or_insert_with(ResultData::default).data_array = Some(rows);
-    })
+    parse_keeping_rows(
+        body.into(),
+        &["result", "data_array"],
+        "statement response",
+        |r: &mut StatementResponse, rows| {
+            r.result.get_or_insert_with(ResultData::default).data_array = Some(rows);
+        },
+    )
 }
 
 /// Parse the body of a chunk GET (a `result` object). Its `data_array` is not decoded: the
 /// rows stay in the body's text and are read row by row as the caller asks for them.
 pub fn parse_chunk(body: impl Into<Vec<u8>>) -> Result<ResultData> {
-    parse_keeping_rows(body.into(), &["data_array"], "result chunk", |r: &mut ResultData, rows| {
-        r.data_array = Some(rows)
-    })
+    parse_keeping_rows(
+        body.into(),
+        &["data_array"],
+        "result chunk",
+        |r: &mut ResultData, rows| r.data_array = Some(rows),
+    )
 }
 
 /// Parse `body`, except the rows array at `path`: that is found by skipping over it (no
@@ -253,16 +262,102 @@ pub fn parse_external_rows(body: Vec<u8>) -> Result<JsonRows> {
 }
 
 /// `data_array` as its JSON text (`null` is no rows).
-fn raw_rows<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<JsonRows>, D::Error> {
+fn raw_rows<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<JsonRows>, D::Error> {
     let raw: Option<Box<RawValue>> = Deserialize::deserialize(d)?;
     Ok(raw.map(|r| JsonRows::new(Box::<str>::from(r))))
 }
 
+/// An `error_code` as the server sent it. (Decoded by hand rather than as a `serde_json::Value`,
+/// which would link a JSON tree and map into the component for this one field.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A string code, e.g. `BAD_REQUEST`.
+    Text(String),
+    /// A numeric code (some authentication failures), as its decimal text.
+    Number(String),
+    /// Anything else (ignored).
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Code;
+        impl<'de> Visitor<'de> for Code {
+            type Value = ErrorCode;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an error code")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<ErrorCode, E> {
+                Ok(ErrorCode::Text(v.to_owned()))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<ErrorCode, E> {
+                Ok(ErrorCode::Number(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<ErrorCode, E> {
+                Ok(ErrorCode::Number(v.to_string()))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<ErrorCode, E> {
+                Ok(ErrorCode::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<ErrorCode, E> {
+                Ok(ErrorCode::Other)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<ErrorCode, E> {
+                Ok(ErrorCode::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<ErrorCode, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ErrorCode::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<ErrorCode, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ErrorCode::Other)
+            }
+        }
+        d.deserialize_any(Code)
+    }
+}
+
+/// A JSON object of string values as `(name, value)` pairs (`null` is none).
+fn header_pairs<'de, D: de::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<(String, String)>>, D::Error> {
+    struct Pairs;
+    impl<'de> Visitor<'de> for Pairs {
+        type Value = Option<Vec<(String, String)>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of strings")
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut pairs = Vec::new();
+            while let Some(pair) = a.next_entry::<String, String>()? {
+                pairs.push(pair);
+            }
+            Ok(Some(pairs))
+        }
+    }
+    d.deserialize_any(Pairs)
+}
+
 /// The `error_code` as text (integers as their decimal digits).
-fn code_text(code: &Option<Json>) -> Option<String> {
+fn code_text(code: &Option<ErrorCode>) -> Option<String> {
     match code {
-        Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Json::Number(n)) => Some(n.to_string()),
+        Some(ErrorCode::Text(s)) if !s.is_empty() => Some(s.clone()),
+        Some(ErrorCode::Number(n)) => Some(n.clone()),
         _ => None,
     }
 }
@@ -367,7 +462,7 @@ pub fn http_error(resp: &HttpResponse) -> Error {
     let code = parsed.as_ref().and_then(|p| code_text(&p.error_code));
     let int_code = matches!(
         parsed.as_ref().and_then(|p| p.error_code.as_ref()),
-        Some(Json::Number(_))
+        Some(ErrorCode::Number(_))
     );
     let text = match parsed.as_ref().and_then(|p| p.message.clone()) {
         Some(m) => m,
@@ -432,7 +527,13 @@ mod tests {
             ),
             ("ts", "TIMESTAMP", 1)
         );
-        let rows = r.result.unwrap().data_array.unwrap().to_owned_rows().unwrap();
+        let rows = r
+            .result
+            .unwrap()
+            .data_array
+            .unwrap()
+            .to_owned_rows()
+            .unwrap();
         assert_eq!(rows[2], vec![Some("3".to_string()), None]);
     }
 
@@ -452,7 +553,15 @@ mod tests {
         );
         assert!(parse_statement(b"{}").unwrap().state().is_err());
         let numbers = parse_statement(br#"{"result":{"data_array":[[1]]}}"#).unwrap();
-        assert!(numbers.result.unwrap().data_array.unwrap().to_owned_rows().is_err());
+        assert!(
+            numbers
+                .result
+                .unwrap()
+                .data_array
+                .unwrap()
+                .to_owned_rows()
+                .is_err()
+        );
         assert!(parse_statement(br#"{"result":{"data_array":[[1}}"#).is_err());
     }
 
@@ -476,7 +585,10 @@ mod tests {
         let c = parse_chunk(body.as_bytes()).unwrap();
         let l = &c.external_links.unwrap()[0];
         assert_eq!(l.external_link.as_deref(), Some("https://bucket/x?sig=1"));
-        assert_eq!(l.http_headers.as_ref().unwrap()["x-h"], "v");
+        assert_eq!(
+            l.http_headers.as_deref(),
+            Some(&[("x-h".to_string(), "v".to_string())][..])
+        );
         assert_eq!(
             parse_external_rows(br#"[["1",null]]"#.to_vec())
                 .unwrap()
@@ -490,7 +602,7 @@ mod tests {
         let status = Status {
             state: Some("FAILED".into()),
             error: Some(ServiceError {
-                error_code: Some(Json::String("BAD_REQUEST".into())),
+                error_code: Some(ErrorCode::Text("BAD_REQUEST".into())),
                 message: Some(msg.into()),
             }),
             sql_state: sql_state.map(Into::into),

@@ -158,6 +158,24 @@ pub fn check_decimal_cell(col: &Column, cell: &str) -> Result<()> {
     }
 }
 
+/// Parse integer text of the target width (surrounding whitespace allowed): a direct digit loop
+/// for the plain `-?[0-9]+` form every integer cell has, `str::parse` otherwise.
+fn parse_int<I: TryFrom<i64> + std::str::FromStr>(s: &str) -> Option<I> {
+    let b = s.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return s.trim().parse().ok();
+    }
+    // At most 18 digits: no overflow in i64.
+    let magnitude = digits
+        .iter()
+        .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+    I::try_from(if neg { -magnitude } else { magnitude }).ok()
+}
+
 /// Parse float text (Rust's grammar plus Spark's `NaN`, `Infinity`, `-Infinity`) directly in the
 /// target width, so a FLOAT is not rounded twice.
 fn parse_float<F: std::str::FromStr>(s: &str) -> Option<F> {
@@ -268,10 +286,10 @@ pub fn decode_as(kind: Kind, col: &Column, cell: Option<&str>) -> Result<Value> 
             "false" | "FALSE" | "False" => Value::Boolean(false),
             _ => return Err(e()),
         },
-        Kind::TinyInt => Value::TinyInt(s.trim().parse().map_err(|_| e())?),
-        Kind::SmallInt => Value::SmallInt(s.trim().parse().map_err(|_| e())?),
-        Kind::Int => Value::Int(s.trim().parse().map_err(|_| e())?),
-        Kind::BigInt => Value::BigInt(s.trim().parse().map_err(|_| e())?),
+        Kind::TinyInt => Value::TinyInt(parse_int(s).ok_or_else(e)?),
+        Kind::SmallInt => Value::SmallInt(parse_int(s).ok_or_else(e)?),
+        Kind::Int => Value::Int(parse_int(s).ok_or_else(e)?),
+        Kind::BigInt => Value::BigInt(parse_int(s).ok_or_else(e)?),
         Kind::Float => Value::Float(parse_float(s).ok_or_else(e)?),
         Kind::Double => Value::Double(parse_float(s).ok_or_else(e)?),
         Kind::Decimal(precision, scale) => {
@@ -317,14 +335,16 @@ pub fn format_double(x: f64) -> String {
             "-Infinity".into()
         }
     } else {
-        format!("{x:?}")
+        // zmij (serde_json's float printer, already linked) instead of `{:?}`: the same
+        // shortest round-trip digits without pulling core's float formatting into the .wasm.
+        zmij::Buffer::new().format_finite(x).to_owned()
     }
 }
 
 /// Shortest round-trip text of a float (same specials as [`format_double`]).
 pub fn format_float(x: f32) -> String {
     if x.is_finite() {
-        format!("{x:?}")
+        zmij::Buffer::new().format_finite(x).to_owned()
     } else {
         format_double(f64::from(x))
     }
@@ -515,6 +535,41 @@ mod tests {
 
     fn dec(tn: &str, s: &str) -> Value {
         decode_cell(&col(tn, tn), Some(s)).unwrap()
+    }
+
+    #[test]
+    fn integer_fast_path_agrees_with_str_parse() {
+        let samples = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "+7",
+            " 12 ",
+            "127",
+            "128",
+            "-128",
+            "-129",
+            "32767",
+            "2147483648",
+            "999999999999999999",
+            "-999999999999999999",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "",
+            "-",
+            "1.0",
+            "1e3",
+            "0x10",
+            "١٢",
+        ];
+        for s in samples {
+            assert_eq!(parse_int::<i8>(s), s.trim().parse().ok(), "{s:?} as i8");
+            assert_eq!(parse_int::<i16>(s), s.trim().parse().ok(), "{s:?} as i16");
+            assert_eq!(parse_int::<i32>(s), s.trim().parse().ok(), "{s:?} as i32");
+            assert_eq!(parse_int::<i64>(s), s.trim().parse().ok(), "{s:?} as i64");
+        }
     }
 
     #[test]
