@@ -20,8 +20,9 @@ impl PackedText {
         if let Some(s) = cell {
             self.data.push_str(s);
         }
-        let end = u32::try_from(self.data.len())
-            .map_err(|_| Error::server("a batch's text column exceeds 4 GiB; use a smaller batch"))?;
+        let end = u32::try_from(self.data.len()).map_err(|_| {
+            Error::server("a batch's text column exceeds 4 GiB; use a smaller batch")
+        })?;
         self.ends.push(end);
         self.nulls.push(cell.is_none());
         Ok(())
@@ -32,7 +33,11 @@ impl PackedText {
         if *self.nulls.get(i)? {
             return None;
         }
-        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? as usize };
+        let start = if i == 0 {
+            0
+        } else {
+            *self.ends.get(i - 1)? as usize
+        };
         self.data.get(start..*self.ends.get(i)? as usize)
     }
 }
@@ -78,27 +83,34 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
-    /// An empty column for cells of `kind`.
-    pub fn for_kind(kind: Kind) -> ColumnData {
+    /// An empty column for cells of `kind`, with room for `rows` cells.
+    pub fn for_kind(kind: Kind, rows: usize) -> ColumnData {
+        let packed = || PackedText {
+            data: String::new(),
+            ends: Vec::with_capacity(rows),
+            nulls: Vec::with_capacity(rows),
+        };
         match kind {
-            Kind::Boolean => ColumnData::Boolean(Vec::new()),
-            Kind::TinyInt => ColumnData::TinyInt(Vec::new()),
-            Kind::SmallInt => ColumnData::SmallInt(Vec::new()),
-            Kind::Int => ColumnData::Int(Vec::new()),
-            Kind::BigInt => ColumnData::BigInt(Vec::new()),
-            Kind::Float => ColumnData::Float(Vec::new()),
-            Kind::Double => ColumnData::Double(Vec::new()),
+            Kind::Boolean => ColumnData::Boolean(Vec::with_capacity(rows)),
+            Kind::TinyInt => ColumnData::TinyInt(Vec::with_capacity(rows)),
+            Kind::SmallInt => ColumnData::SmallInt(Vec::with_capacity(rows)),
+            Kind::Int => ColumnData::Int(Vec::with_capacity(rows)),
+            Kind::BigInt => ColumnData::BigInt(Vec::with_capacity(rows)),
+            Kind::Float => ColumnData::Float(Vec::with_capacity(rows)),
+            Kind::Double => ColumnData::Double(Vec::with_capacity(rows)),
             Kind::Decimal(precision, scale) => ColumnData::Decimal {
                 precision,
                 scale,
-                digits: PackedText::default(),
+                digits: packed(),
             },
-            Kind::Text => ColumnData::Text(PackedText::default()),
-            Kind::Json => ColumnData::Json(PackedText::default()),
-            Kind::Date => ColumnData::Date(Vec::new()),
-            Kind::Timestamp => ColumnData::Timestamp(Vec::new()),
-            Kind::TimestampNtz => ColumnData::TimestampNtz(Vec::new()),
-            Kind::Null | Kind::Binary | Kind::Interval => ColumnData::Values(Vec::new()),
+            Kind::Text => ColumnData::Text(packed()),
+            Kind::Json => ColumnData::Json(packed()),
+            Kind::Date => ColumnData::Date(Vec::with_capacity(rows)),
+            Kind::Timestamp => ColumnData::Timestamp(Vec::with_capacity(rows)),
+            Kind::TimestampNtz => ColumnData::TimestampNtz(Vec::with_capacity(rows)),
+            Kind::Null | Kind::Binary | Kind::Interval => {
+                ColumnData::Values(Vec::with_capacity(rows))
+            }
         }
     }
 
@@ -116,7 +128,7 @@ impl ColumnData {
             _ => {}
         }
         let value = decode_as(kind, col, cell)?;
-        let null = value == Value::Null;
+        let null = matches!(value, Value::Null);
         /// Append `Some(x)` for the expected case, `None` for NULL.
         macro_rules! put {
             ($v:expr, $case:ident) => {
@@ -151,7 +163,9 @@ impl ColumnData {
         fn at<T: Copy>(v: &[Option<T>], i: usize, f: impl Fn(T) -> Value) -> Value {
             v.get(i).copied().flatten().map_or(Value::Null, f)
         }
-        let text = |p: &PackedText, f: fn(String) -> Value| p.get(i).map_or(Value::Null, |s| f(s.to_owned()));
+        let text = |p: &PackedText, f: fn(String) -> Value| {
+            p.get(i).map_or(Value::Null, |s| f(s.to_owned()))
+        };
         match self {
             ColumnData::Boolean(v) => at(v, i, Value::Boolean),
             ColumnData::TinyInt(v) => at(v, i, Value::TinyInt),
@@ -198,11 +212,14 @@ pub struct ColumnBatch {
 }
 
 impl ColumnBatch {
-    /// An empty batch for columns of `kinds`.
-    pub fn new(kinds: &[Kind]) -> ColumnBatch {
+    /// An empty batch for columns of `kinds`, with room for `rows` rows.
+    pub fn new(kinds: &[Kind], rows: usize) -> ColumnBatch {
         ColumnBatch {
             rows: 0,
-            columns: kinds.iter().map(|k| ColumnData::for_kind(*k)).collect(),
+            columns: kinds
+                .iter()
+                .map(|k| ColumnData::for_kind(*k, rows))
+                .collect(),
         }
     }
 
@@ -233,31 +250,55 @@ mod tests {
     #[test]
     fn columns_hold_exactly_what_row_decoding_gives() {
         let cases: &[(&str, &str, &[Option<&str>])] = &[
-            ("LONG", "BIGINT", &[Some("1"), None, Some("-9223372036854775808")]),
+            (
+                "LONG",
+                "BIGINT",
+                &[Some("1"), None, Some("-9223372036854775808")],
+            ),
             ("INT", "INT", &[Some("7"), None]),
             ("BOOLEAN", "BOOLEAN", &[Some("true"), None, Some("false")]),
             ("DOUBLE", "DOUBLE", &[Some("Infinity"), Some("1.5"), None]),
             ("FLOAT", "FLOAT", &[Some("-Infinity"), None]),
-            ("DECIMAL", "DECIMAL(10,2)", &[Some("-12.50"), None, Some("0.00")]),
+            (
+                "DECIMAL",
+                "DECIMAL(10,2)",
+                &[Some("-12.50"), None, Some("0.00")],
+            ),
             ("STRING", "STRING", &[Some(""), None, Some("é名"), Some("")]),
             ("ARRAY", "ARRAY<INT>", &[Some("[1,2]"), None]),
             ("DATE", "DATE", &[Some("2024-02-29"), None]),
-            ("TIMESTAMP", "TIMESTAMP", &[Some("2021-01-01T10:00:00.000-08:00"), None]),
-            ("TIMESTAMP_NTZ", "TIMESTAMP_NTZ", &[Some("2021-01-01T10:00:00"), None]),
+            (
+                "TIMESTAMP",
+                "TIMESTAMP",
+                &[Some("2021-01-01T10:00:00.000-08:00"), None],
+            ),
+            (
+                "TIMESTAMP_NTZ",
+                "TIMESTAMP_NTZ",
+                &[Some("2021-01-01T10:00:00"), None],
+            ),
             ("BINARY", "BINARY", &[Some("AQI="), None]),
-            ("INTERVAL", "INTERVAL DAY TO SECOND", &[Some("1 02:03:04.5"), None]),
+            (
+                "INTERVAL",
+                "INTERVAL DAY TO SECOND",
+                &[Some("1 02:03:04.5"), None],
+            ),
             ("VOID", "VOID", &[None]),
             ("GEOGRAPHY", "GEOGRAPHY", &[Some("POINT(1 2)")]),
         ];
         for (tn, tt, cells) in cases {
             let c = col(tn, tt);
             let kind = c.kind();
-            let mut data = ColumnData::for_kind(kind);
+            let mut data = ColumnData::for_kind(kind, 0);
             for cell in *cells {
                 data.push(kind, &c, *cell).unwrap();
             }
             for (i, cell) in cells.iter().enumerate() {
-                assert_eq!(data.value(i), decode_cell(&c, *cell).unwrap(), "{tn} cell {i}");
+                assert_eq!(
+                    data.value(i),
+                    decode_cell(&c, *cell).unwrap(),
+                    "{tn} cell {i}"
+                );
             }
             if *tn == "DOUBLE" {
                 data.push(kind, &c, Some("NaN")).unwrap();
@@ -270,9 +311,13 @@ mod tests {
 
     #[test]
     fn malformed_cells_are_refused_like_row_decoding() {
-        for (tn, tt, cell) in [("LONG", "BIGINT", "x"), ("DECIMAL", "DECIMAL(4,1)", "1e5"), ("DATE", "DATE", "2024-13-01")] {
+        for (tn, tt, cell) in [
+            ("LONG", "BIGINT", "x"),
+            ("DECIMAL", "DECIMAL(4,1)", "1e5"),
+            ("DATE", "DATE", "2024-13-01"),
+        ] {
             let c = col(tn, tt);
-            let mut data = ColumnData::for_kind(c.kind());
+            let mut data = ColumnData::for_kind(c.kind(), 0);
             let e = data.push(c.kind(), &c, Some(cell)).unwrap_err();
             assert_eq!(e, decode_cell(&c, Some(cell)).unwrap_err());
         }
@@ -287,6 +332,9 @@ mod tests {
         assert_eq!(p.data, "ab名");
         assert_eq!(p.ends, vec![2, 2, 2, 5]);
         assert_eq!(p.nulls, vec![false, true, false, false]);
-        assert_eq!((p.get(0), p.get(1), p.get(2), p.get(3), p.get(4)), (Some("ab"), None, Some(""), Some("名"), None));
+        assert_eq!(
+            (p.get(0), p.get(1), p.get(2), p.get(3), p.get(4)),
+            (Some("ab"), None, Some(""), Some("名"), None)
+        );
     }
 }

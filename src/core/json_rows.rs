@@ -116,6 +116,7 @@ impl JsonRows {
 
 /// Length of the leading run of `bytes` without a quote, backslash or control character,
 /// eight bytes at a time (SWAR), then byte by byte for the last few.
+#[inline]
 fn plain_run(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -162,7 +163,11 @@ pub fn locate(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
             }
             first = false;
             scan.expect(b'"', "").ok()?;
-            let key = if depth + 1 == path.len() { last } else { path.get(depth)? };
+            let key = if depth + 1 == path.len() {
+                last
+            } else {
+                path.get(depth)?
+            };
             let found = scan.string(&mut scratch).ok()? == key;
             scan.expect(b':', "").ok()?;
             scan.skip_ws();
@@ -193,10 +198,12 @@ struct Scanner<'t> {
 }
 
 impl<'t> Scanner<'t> {
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
@@ -204,6 +211,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Consume `b` (after whitespace) or fail with `what`.
+    #[inline(always)]
     fn expect(&mut self, b: u8, what: &'static str) -> std::result::Result<(), SyntaxError> {
         self.skip_ws();
         if self.peek() == Some(b) {
@@ -241,7 +249,12 @@ impl<'t> Scanner<'t> {
                 Some(_) => self.pos += 1,
                 None => return Err(("unterminated value", self.pos)),
             }
-            if depth == 0 && matches!(bytes.get(self.pos.wrapping_sub(1)), Some(b'"' | b']' | b'}')) {
+            if depth == 0
+                && matches!(
+                    bytes.get(self.pos.wrapping_sub(1)),
+                    Some(b'"' | b']' | b'}')
+                )
+            {
                 return Ok(());
             }
         }
@@ -329,10 +342,7 @@ impl<'t> Scanner<'t> {
 
     /// The string whose opening quote was just consumed: borrowed when it has no escapes, else
     /// unescaped into `scratch`.
-    fn string<'s>(
-        &mut self,
-        scratch: &'s mut String,
-    ) -> std::result::Result<&'s str, SyntaxError>
+    fn string<'s>(&mut self, scratch: &'s mut String) -> std::result::Result<&'s str, SyntaxError>
     where
         't: 's,
     {
@@ -467,7 +477,8 @@ mod tests {
 
     #[test]
     fn unescapes_like_serde_json() {
-        let text = r#"[["q\"b\\s\/\b\f\n\r\t", "\u00e9\u540d\ud83d\ude00", "plain\u0000end", "é名"]]"#;
+        let text =
+            r#"[["q\"b\\s\/\b\f\n\r\t", "\u00e9\u540d\ud83d\ude00", "plain\u0000end", "é名"]]"#;
         let want: Vec<Vec<Option<String>>> = serde_json::from_str(text).unwrap();
         assert_eq!(rows(text).unwrap(), want);
     }
@@ -475,9 +486,24 @@ mod tests {
     #[test]
     fn malformed_text_is_a_server_error_and_ends_the_reader() {
         for bad in [
-            "", "{", "[", "[[", "[[\"a]]", "[[1]]", "[[\"a\"],]", "[[\"a\"]]x", "[[\"a\" \"b\"]]",
-            "[[nul]]", r#"[["\x"]]"#, r#"[["\u12"]]"#, r#"[["\ud800"]]"#, r#"[["\udc00"]]"#,
-            r#"[["\ud800\u0041"]]"#, "[[\"a\u{1}\"]]", "[[\"a\\", "[[\"a\"] [\"b\"]]",
+            "",
+            "{",
+            "[",
+            "[[",
+            "[[\"a]]",
+            "[[1]]",
+            "[[\"a\"],]",
+            "[[\"a\"]]x",
+            "[[\"a\" \"b\"]]",
+            "[[nul]]",
+            r#"[["\x"]]"#,
+            r#"[["\u12"]]"#,
+            r#"[["\ud800"]]"#,
+            r#"[["\udc00"]]"#,
+            r#"[["\ud800\u0041"]]"#,
+            "[[\"a\u{1}\"]]",
+            "[[\"a\\",
+            "[[\"a\"] [\"b\"]]",
         ] {
             let mut r = JsonRows::new(bad);
             let mut scratch = String::new();
@@ -525,8 +551,14 @@ mod tests {
         let r = locate(text, &["result", "data_array"]).unwrap();
         assert_eq!(&text[r.clone()], r#"[["1",null],["]\""]]"#);
         let rows = JsonRows::within(text.into(), r).to_owned_rows().unwrap();
-        assert_eq!(rows, vec![vec![Some("1".into()), None], vec![Some("]\"".into())]]);
-        assert_eq!(locate(r#"{"data_array":[]}"#, &["data_array"]), Some(14..16));
+        assert_eq!(
+            rows,
+            vec![vec![Some("1".into()), None], vec![Some("]\"".into())]]
+        );
+        assert_eq!(
+            locate(r#"{"data_array":[]}"#, &["data_array"]),
+            Some(14..16)
+        );
         for absent in [
             r#"{"data_array":null}"#,
             r#"{"result":{"chunk_index":0}}"#,
@@ -558,6 +590,12 @@ mod tests {
     #[test]
     fn non_utf8_bodies_are_refused() {
         assert!(JsonRows::from_body(vec![b'[', 0xff, b']']).is_err());
-        assert!(JsonRows::from_body(b"[]".to_vec()).unwrap().to_owned_rows().unwrap().is_empty());
+        assert!(
+            JsonRows::from_body(b"[]".to_vec())
+                .unwrap()
+                .to_owned_rows()
+                .unwrap()
+                .is_empty()
+        );
     }
 }
