@@ -25,10 +25,14 @@ use wit_parser::{PackageId, Resolve};
 /// The package name of the contract, without version.
 pub const PACKAGE: &str = "openmatch:databricks";
 
-/// Workspace root (two levels above this crate).
+/// Workspace root (two levels above this crate). Cargo's run-time `CARGO_MANIFEST_DIR` wins
+/// over the compile-time one, so a library built in another checkout sharing the target
+/// directory never points the checks at that checkout.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    dir.ancestors()
         .nth(2)
         .expect("examples/wit-check is two levels deep")
         .to_path_buf()
