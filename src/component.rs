@@ -257,7 +257,8 @@ impl GuestRows for Rows {
     }
 
     fn next_batch(&self, max: u32) -> std::result::Result<Vec<Vec<wt::Value>>, wt::Error> {
-        let rows = self.next(|cursor, s, deadline| cursor.next_rows(s, max.max(1) as usize, deadline))?;
+        let rows =
+            self.next(|cursor, s, deadline| cursor.next_rows(s, max.max(1) as usize, deadline))?;
         Ok(rows
             .into_iter()
             .map(|r| r.into_iter().map(convert::to_wit_value).collect())
@@ -265,7 +266,8 @@ impl GuestRows for Rows {
     }
 
     fn next_columns(&self, max: u32) -> std::result::Result<wit::ColumnBatch, wt::Error> {
-        let batch = self.next(|cursor, s, deadline| cursor.next_columns(s, max.max(1) as usize, deadline))?;
+        let batch =
+            self.next(|cursor, s, deadline| cursor.next_columns(s, max.max(1) as usize, deadline))?;
         Ok(convert::column_batch(batch))
     }
 

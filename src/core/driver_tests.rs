@@ -1497,7 +1497,11 @@ fn column_batches_carry_the_same_rows_across_chunks() {
     let mut c = ops::query(&mut s, "SELECT * FROM t", &[], deadline).unwrap();
     let a = c.next_columns(&mut s, 2, deadline).unwrap();
     assert_eq!(a.rows, 2);
-    assert_eq!(s.transport.sent.len(), 1, "a full batch fetches nothing more");
+    assert_eq!(
+        s.transport.sent.len(),
+        1,
+        "a full batch fetches nothing more"
+    );
     let b = c.next_columns(&mut s, 2, deadline).unwrap();
     assert_eq!(b.rows, 1);
     let end = c.next_columns(&mut s, 2, deadline).unwrap();

@@ -144,8 +144,10 @@ fn decoders_never_panic() {
         let _ = Url::parse(&t);
         let body = format!("{{{}}}", rng.text(10));
         let _ = response::parse_statement(body.as_bytes()).map(|r| (r.state(), r.columns()));
-        let _ = response::parse_chunk(t.as_bytes()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
-        let _ = response::parse_external_rows(t.as_bytes().to_vec()).and_then(|r| r.to_owned_rows());
+        let _ =
+            response::parse_chunk(t.as_bytes()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
+        let _ =
+            response::parse_external_rows(t.as_bytes().to_vec()).and_then(|r| r.to_owned_rows());
         let status = [200, 400, 401, 403, 404, 429, 500, 503][rng.below(8)];
         let _ = response::http_error(&HttpResponse {
             status,

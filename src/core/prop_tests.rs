@@ -317,7 +317,8 @@ fn regression_corpus_replays() {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         n += 1;
         let _ = response::parse_statement(bytes.as_slice()).map(|r| (r.state(), r.columns()));
-        let _ = response::parse_chunk(bytes.as_slice()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
+        let _ = response::parse_chunk(bytes.as_slice())
+            .map(|c| c.data_array.map(|r| r.to_owned_rows()));
         let _ = response::parse_external_rows(bytes.clone()).and_then(|r| r.to_owned_rows());
         let _ = response::http_error(&HttpResponse {
             status: 500,
@@ -344,7 +345,15 @@ fn regression_corpus_replays() {
     assert!(missing.is_err() || missing.unwrap().state().is_err());
     // Non-string cells are refused when the rows are read.
     let wrong = response::parse_statement(read("wrong-types.json")).unwrap();
-    assert!(wrong.result.unwrap().data_array.unwrap().to_owned_rows().is_err());
+    assert!(
+        wrong
+            .result
+            .unwrap()
+            .data_array
+            .unwrap()
+            .to_owned_rows()
+            .is_err()
+    );
     assert!(response::parse_statement(read("invalid-utf8-error.json")).is_err());
     let sql = String::from_utf8(read("markers-in-quotes.sql")).unwrap();
     assert!(
