@@ -99,9 +99,55 @@ impl ColumnBatch {
         }
     }
 
-    /// The batch as rows of values in column order.
+    /// The batch as rows of values in column order (filled column by column: one dispatch per
+    /// column, not per cell).
     pub fn into_rows(self) -> Vec<Vec<Value>> {
-        (0..self.rows).map(|r| (0..self.columns.len()).map(|c| self.value(r, c)).collect()).collect()
+        let width = self.columns.len();
+        let mut rows: Vec<Vec<Value>> = (0..self.rows).map(|_| Vec::with_capacity(width)).collect();
+        fn fill<T>(rows: &mut [Vec<Value>], cells: Vec<Option<T>>, f: impl Fn(T) -> Value) {
+            for (row, cell) in rows.iter_mut().zip(cells) {
+                row.push(cell.map_or(Value::Null, &f));
+            }
+        }
+        fn fill_text(rows: &mut [Vec<Value>], p: &PackedText, f: impl Fn(&str) -> Value) {
+            let mut start = 0usize;
+            for (i, row) in rows.iter_mut().enumerate() {
+                let end = p.ends.get(i).map_or(start, |&e| e as usize);
+                let null = p.nulls.get(i).copied().unwrap_or(true);
+                row.push(match p.data.get(start..end) {
+                    Some(s) if !null => f(s),
+                    _ => Value::Null,
+                });
+                start = end;
+            }
+        }
+        for column in self.columns {
+            match column {
+                ColumnData::Boolean(v) => fill(&mut rows, v, Value::Boolean),
+                ColumnData::Tinyint(v) => fill(&mut rows, v, Value::TinyInt),
+                ColumnData::Smallint(v) => fill(&mut rows, v, Value::SmallInt),
+                ColumnData::Int(v) => fill(&mut rows, v, Value::Int),
+                ColumnData::Bigint(v) => fill(&mut rows, v, Value::BigInt),
+                ColumnData::Float(v) => fill(&mut rows, v, Value::Float),
+                ColumnData::Double(v) => fill(&mut rows, v, Value::Double),
+                ColumnData::Timestamp(v) => fill(&mut rows, v, Value::Timestamp),
+                ColumnData::TimestampNtz(v) => fill(&mut rows, v, Value::TimestampNtz),
+                ColumnData::Date(v) => {
+                    fill(&mut rows, v, |d| Value::Date(Date { year: d.year, month: d.month, day: d.day }))
+                }
+                ColumnData::Values(v) => {
+                    for (row, cell) in rows.iter_mut().zip(v) {
+                        row.push(crate::convert::value_from_wit(cell));
+                    }
+                }
+                ColumnData::Text(p) => fill_text(&mut rows, &p, |s| Value::Text(s.to_owned())),
+                ColumnData::Json(p) => fill_text(&mut rows, &p, |s| Value::Json(s.to_owned())),
+                ColumnData::Decimal(d) => fill_text(&mut rows, &d.digits, |s| {
+                    Value::Decimal(Decimal { digits: s.to_owned(), precision: d.precision, scale: d.scale })
+                }),
+            }
+        }
+        rows
     }
 }
 
@@ -151,6 +197,8 @@ mod tests {
         assert_eq!(b.bigint(0), Some(&[Some(1), None][..]));
         assert_eq!((b.text(0, 1), b.text(1, 1), b.text(0, 0)), (Some("名"), None, None));
         assert_eq!(b.clone().into_rows(), vec![vec![Value::BigInt(1), Value::Text("名".into())], vec![Value::Null, Value::Null]]);
+        let every_row: Vec<Vec<Value>> = (0..b.rows()).map(|r| (0..b.width()).map(|c| b.value(r, c)).collect()).collect();
+        assert_eq!(b.clone().into_rows(), every_row);
         assert_eq!(b.value(5, 0), Value::Null);
 
         let short = ColumnBatch::from_wit(3, vec![ColumnData::Bigint(vec![Some(1)])]);

@@ -10,6 +10,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
+
+/// mimalloc: large reads allocate and free batch-sized buffers in a loop, which glibc's
+/// allocator answers with heap trimming and fresh page faults on every batch.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use connector_host::{
     ConnectConfig, ConnectorHost, Connection, Credential, Error, ErrorKind, Limits, Origin, Param, Row, Secret,
     TenantPolicy, Value,
