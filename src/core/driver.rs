@@ -8,7 +8,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::http::{HttpRequest, Method, Transport};
 use super::json_rows::JsonRows;
 use super::request;
-use super::response::{self, ExternalLink, ResultData, State, StatementResponse};
+use super::response::{self, ChunkBody, ExternalLink, ResultData, State, StatementResponse};
 use super::retry::{Retry, poll_interval_ms};
 use super::session::{Session, Stats};
 use super::value::{Column, Kind, ParamSpec, Value, decode_as};
@@ -22,6 +22,8 @@ enum Next {
     Link(String),
     /// `next_chunk_index`, fetched at `/result/chunks/{n}`.
     Index(u64),
+    /// Told by the members after the current chunk's rows, parsed once they have been read.
+    AfterRows,
 }
 
 /// An open result: columns, the not yet decoded rows of the current chunk, and how to get the
@@ -438,7 +440,12 @@ impl Cursor {
             });
             let cells = cells.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
             let Some(cells) = cells else {
-                self.rows.pop_front();
+                // A chunk read to its end: what follows its rows says where the next one is.
+                if let Some(rest) = self.rows.pop_front().and_then(|r| r.rest_of_object()) {
+                    let chunk = response::parse_chunk(rest)
+                        .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+                    self.absorb(chunk)?;
+                }
                 continue;
             };
             if cells != width {
@@ -470,6 +477,11 @@ impl Cursor {
         }
         let path = match std::mem::replace(&mut self.next, Next::Done) {
             Next::Done => return Ok(()),
+            // Only reached with no rows buffered, so the chunk's rows were read and this was
+            // replaced; kept as an error rather than trusted.
+            Next::AfterRows => {
+                return Err(self.err("next chunk unknown before its rows were read".into()));
+            }
             Next::Link(l) => {
                 if !l.starts_with('/') || l.starts_with("//") {
                     return Err(self.err(format!(
@@ -500,9 +512,16 @@ impl Cursor {
         );
         self.stats = stats;
         let r = r.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
-        let chunk = response::parse_chunk(r.body)
-            .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
-        self.absorb(chunk)
+        match response::parse_chunk_body(r.body)
+            .map_err(|e| e.with_statement(Some(&self.statement_id)))?
+        {
+            ChunkBody::Parsed(chunk) => self.absorb(chunk),
+            ChunkBody::Rows(rows) => {
+                self.rows.push_back(rows);
+                self.next = Next::AfterRows;
+                Ok(())
+            }
+        }
     }
 
     /// GET an external link without Authorization; on a 4xx (expired link) re-read its chunk

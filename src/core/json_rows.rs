@@ -28,6 +28,9 @@ pub struct JsonRows {
     pos: usize,
     /// Where the rows' array ends in `text` (the array may sit inside a larger document).
     end: usize,
+    /// Set when the array is a member of an object whose other members follow it: where the
+    /// array starts, so [`JsonRows::rest_of_object`] can give the object without it.
+    object_start: Option<usize>,
     at: Position,
 }
 
@@ -39,8 +42,36 @@ impl JsonRows {
             end: text.len(),
             text,
             pos: 0,
+            object_start: None,
             at: Position::Start,
         }
+    }
+
+    /// Rows of the array starting at `start` inside the object `text` (found by
+    /// [`value_start`]): the members after the array are not looked at until the rows have been
+    /// read (see [`JsonRows::rest_of_object`]), so the array is scanned only once.
+    pub fn in_object(text: Box<str>, start: usize) -> Self {
+        JsonRows {
+            end: text.len(),
+            pos: start.min(text.len()),
+            object_start: Some(start),
+            text,
+            at: Position::Start,
+        }
+    }
+
+    /// Once every row is read: the enclosing object with the array replaced by `null` (to parse
+    /// its other members). `None` before the end, or when the rows are not inside an object.
+    pub fn rest_of_object(&self) -> Option<String> {
+        let start = self.object_start?;
+        if self.at != Position::Done {
+            return None;
+        }
+        Some(format!(
+            "{}null{}",
+            self.text.get(..start)?,
+            self.text.get(self.pos..)?
+        ))
     }
 
     /// Rows of the array at `range` of `text` (found by [`locate`]); nothing is copied.
@@ -50,6 +81,7 @@ impl JsonRows {
             pos: range.start.min(end),
             end,
             text,
+            object_start: None,
             at: Position::Start,
         }
     }
@@ -90,7 +122,7 @@ impl JsonRows {
             text: self.text.get(..self.end).unwrap_or_default(),
             pos: self.pos,
         };
-        let got = scan.row(&mut self.at, scratch, cell);
+        let got = scan.row(&mut self.at, self.object_start.is_some(), scratch, cell);
         self.pos = scan.pos;
         if got.is_err() {
             self.at = Position::Done;
@@ -145,6 +177,15 @@ fn plain_run(bytes: &[u8]) -> usize {
 /// when the path is absent, its value is `null`, or the text is not well-formed enough to walk
 /// (the caller then parses the whole document, which reports the error).
 pub fn locate(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
+    let start = value_start(text, path)?;
+    let mut scan = Scanner { text, pos: start };
+    scan.skip_value().ok()?;
+    Some(start..scan.pos)
+}
+
+/// Where the value at `path` starts, walking (and skipping) only the members before it. `None`
+/// as for [`locate`].
+pub fn value_start(text: &str, path: &[&str]) -> Option<usize> {
     let (&last, _) = path.split_last()?;
     let mut scan = Scanner { text, pos: 0 };
     let mut scratch = String::new();
@@ -174,11 +215,8 @@ pub fn locate(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
             if found {
                 if depth + 1 == path.len() {
                     let start = scan.pos;
-                    if scan.text.as_bytes()[start..].starts_with(b"null") {
-                        return None;
-                    }
-                    scan.skip_value().ok()?;
-                    return Some(start..scan.pos);
+                    let rest = scan.text.as_bytes().get(start..)?;
+                    return (!rest.is_empty() && !rest.starts_with(b"null")).then_some(start);
                 }
                 depth += 1;
                 break;
@@ -282,6 +320,7 @@ impl<'t> Scanner<'t> {
     fn row(
         &mut self,
         at: &mut Position,
+        more_follows: bool,
         scratch: &mut String,
         mut cell: impl FnMut(usize, Option<&str>),
     ) -> std::result::Result<Option<usize>, SyntaxError> {
@@ -295,9 +334,11 @@ impl<'t> Scanner<'t> {
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            self.skip_ws();
-            if self.pos != self.text.len() {
-                return Err(("unexpected text after the rows", self.pos));
+            if !more_follows {
+                self.skip_ws();
+                if self.pos != self.text.len() {
+                    return Err(("unexpected text after the rows", self.pos));
+                }
             }
             *at = Position::Done;
             return Ok(None);
@@ -570,6 +611,24 @@ mod tests {
         ] {
             assert_eq!(locate(absent, &["result", "data_array"]), None, "{absent}");
         }
+    }
+
+    #[test]
+    fn rows_inside_an_object_leave_the_rest_for_later() {
+        let text = r#"{"chunk_index":1, "data_array": [["a"],["b\"]"]] , "next_chunk_index":2}"#;
+        let start = value_start(text, &["data_array"]).unwrap();
+        let mut r = JsonRows::in_object(text.into(), start);
+        let mut scratch = String::new();
+        assert_eq!(r.rest_of_object(), None, "not before the rows are read");
+        assert_eq!(r.next_row(&mut scratch, |_, _| {}).unwrap(), Some(1));
+        assert_eq!(r.next_row(&mut scratch, |_, _| {}).unwrap(), Some(1));
+        assert_eq!(r.next_row(&mut scratch, |_, _| {}).unwrap(), None);
+        assert_eq!(
+            r.rest_of_object().unwrap(),
+            r#"{"chunk_index":1, "data_array": null , "next_chunk_index":2}"#
+        );
+        assert_eq!(value_start(r#"{"data_array":null}"#, &["data_array"]), None);
+        assert_eq!(value_start(r#"{"data_array":"#, &["data_array"]), None);
     }
 
     #[test]

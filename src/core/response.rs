@@ -232,6 +232,31 @@ pub fn parse_chunk(body: impl Into<Vec<u8>>) -> Result<ResultData> {
     )
 }
 
+/// A chunk GET's body, split where its rows start.
+pub enum ChunkBody {
+    /// A body with rows: they are read lazily, and the members after them (where the next chunk
+    /// is) are parsed once the rows have been read ([`JsonRows::rest_of_object`] then
+    /// [`parse_chunk`]), so the rows' text is scanned once.
+    Rows(JsonRows),
+    /// A body without rows (external links, an empty chunk), parsed whole.
+    Parsed(ResultData),
+}
+
+/// Split a chunk GET's body (see [`ChunkBody`]).
+pub fn parse_chunk_body(body: Vec<u8>) -> Result<ChunkBody> {
+    let text = match String::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => return parse_json(e.as_bytes(), "result chunk").map(ChunkBody::Parsed),
+    };
+    match json_rows::value_start(&text, &["data_array"]) {
+        Some(start) => Ok(ChunkBody::Rows(JsonRows::in_object(
+            text.into_boxed_str(),
+            start,
+        ))),
+        None => parse_json(text.as_bytes(), "result chunk").map(ChunkBody::Parsed),
+    }
+}
+
 /// Parse `body`, except the rows array at `path`: that is found by skipping over it (no
 /// decoding, no copy), the rest is parsed with the array replaced by `null`, and `put` hands the
 /// rows, still inside the body's text, to the parsed value.
