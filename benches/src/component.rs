@@ -289,21 +289,41 @@ mod imp {
                         "read" => {
                             let mut tally = crate::native::Tally::default();
                             let mut stream = conn.query(&spec.sql, &[]).await.map_err(err)?;
-                            loop {
-                                let batch = stream.next_batch(spec.batch_rows.max(1)).await.map_err(err)?;
-                                if batch.is_empty() {
-                                    break;
-                                }
-                                for row in &batch {
-                                    tally.rows += 1;
-                                    for v in row {
-                                        let x = match v {
-                                            Value::BigInt(i) => *i as u64,
-                                            Value::Text(s) => s.len() as u64,
-                                            Value::Decimal(d) => data::cents(&d.digits) as u64,
-                                            _ => 0,
-                                        };
+                            let max = spec.batch_rows.max(1);
+                            if spec.columns {
+                                // Typed cells read in place from the column batch: BIGINT as
+                                // i64, STRING and DECIMAL as text slices (no per-cell values).
+                                loop {
+                                    let batch = stream.next_columns(max).await.map_err(err)?;
+                                    if batch.rows() == 0 {
+                                        break;
+                                    }
+                                    let ids = batch.bigint(0).ok_or_else(|| anyhow!("column 0 is not BIGINT"))?;
+                                    for (row, id) in ids.iter().enumerate() {
+                                        tally.rows += 1;
+                                        let mut x = id.map_or(0, |i| i as u64);
+                                        x = x.wrapping_add(batch.text(row, 1).map_or(0, |s| s.len() as u64));
+                                        x = x.wrapping_add(batch.text(row, 2).map_or(0, |d| data::cents(d) as u64));
                                         tally.checksum = tally.checksum.wrapping_add(x);
+                                    }
+                                }
+                            } else {
+                                loop {
+                                    let batch = stream.next_batch(max).await.map_err(err)?;
+                                    if batch.is_empty() {
+                                        break;
+                                    }
+                                    for row in &batch {
+                                        tally.rows += 1;
+                                        for v in row {
+                                            let x = match v {
+                                                Value::BigInt(i) => *i as u64,
+                                                Value::Text(s) => s.len() as u64,
+                                                Value::Decimal(d) => data::cents(&d.digits) as u64,
+                                                _ => 0,
+                                            };
+                                            tally.checksum = tally.checksum.wrapping_add(x);
+                                        }
                                     }
                                 }
                             }

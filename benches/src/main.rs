@@ -19,6 +19,10 @@ mod replay;
 mod report;
 mod warehouse_e2e;
 
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -121,6 +125,9 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+/// The component client reading column batches (`next-columns`) instead of rows of values.
+pub const COMPONENT_COLUMNS: &str = "component, columns";
 
 const USAGE: &str = "usage: bench [--smoke] [--no-python] [--no-warehouse] [--no-replay] [--write-md PATH | --no-md]";
 
@@ -367,15 +374,17 @@ fn replay_workloads(opts: &Opts, results: &mut Results) -> Result<()> {
             Err(e) => results.push(Line::na("replay", &name, "floor (curl raw bytes)", format!("{e:#}"))),
         }
         let spec = Spec { sql: data::select_sql(rows), external, runs, op: "read".into(), ..spec0.clone() };
-        for client in ["component", "native"] {
-            if client == "component"
+        for client in ["component", COMPONENT_COLUMNS, "native"] {
+            if client != "native"
                 && let Some(why) = component::unavailable()
             {
                 results.push(Line::na("replay", &name, client, why));
                 continue;
             }
             let before = server.counts();
-            let r = run_child(&Spec { client: client.into(), ..spec.clone() });
+            let columns = client == COMPONENT_COLUMNS;
+            let child = if columns { "component" } else { client };
+            let r = run_child(&Spec { client: child.into(), columns, ..spec.clone() });
             let counts = server.counts().since(&before);
             results.push(match r {
                 Ok((rep, _whole)) => Line::from_report("replay", &name, client, &rep, Some(counts), runs + 1, Some(expect)),
@@ -481,15 +490,17 @@ fn replay_workloads(opts: &Opts, results: &mut Results) -> Result<()> {
             runs: s.runs_small.min(5),
             ..spec0.clone()
         };
-        for client in ["component", "native"] {
-            if client == "component"
+        for client in ["component", COMPONENT_COLUMNS, "native"] {
+            if client != "native"
                 && let Some(why) = component::unavailable()
             {
                 results.push(Line::na("replay", &name, client, why));
                 continue;
             }
             let before = server.counts();
-            let r = run_child(&Spec { client: client.into(), ..spec.clone() });
+            let columns = client == COMPONENT_COLUMNS;
+            let child = if columns { "component" } else { client };
+            let r = run_child(&Spec { client: child.into(), columns, ..spec.clone() });
             let counts = server.counts().since(&before);
             results.push(match r {
                 Ok((rep, _)) => Line::from_report("replay", &name, client, &rep, Some(counts), spec.runs + 1, None),

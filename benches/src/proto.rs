@@ -41,6 +41,9 @@ pub struct Spec {
     /// Rows per `next-batch` call (component reads).
     #[serde(default)]
     pub batch_rows: u32,
+    /// Component reads: take column batches (`next-columns`) instead of rows of values.
+    #[serde(default)]
+    pub columns: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -180,29 +180,31 @@ fn targets(opts: &Opts, r: &Results) -> Vec<(String, Verdict)> {
         format!("read {} (EXTERNAL_LINKS)", fmt_rows(s.large)),
     ];
     for w in &reads {
-        let c = r.wall("replay", w, "component");
-        let n = r.wall("replay", w, "native");
-        let p = r.wall("replay", w, "databricks-sdk-py");
-        let f = r.wall("replay", w, "floor (curl raw bytes)");
-        let typed = r
-            .find("replay", w, "component")
-            .is_some_and(|l| matches!(&l.outcome, Outcome::Ok { note, .. } if !note.contains("MISMATCH")));
-        let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
-        let vs_py = ratio(p, c);
-        out.push((
-            format!("replay {w}: component ≥ 5× databricks-sdk-py client time, typed values"),
-            verdict(vs_py.map(|x| x >= 5.0 && typed), vs_py.map_or("component or python missing".into(), |x| format!("{x:.2}×"))),
-        ));
-        let vs_native = ratio(n, c);
-        out.push((
-            format!("replay {w}: component ≥ 0.9× native Rust client"),
-            verdict(vs_native.map(|x| x >= 0.9), vs_native.map_or("component or native missing".into(), |x| format!("{x:.2}×"))),
-        ));
-        let vs_floor = ratio(c, f);
-        out.push((
-            format!("replay {w}: component within 4× of the raw-download floor"),
-            verdict(vs_floor.map(|x| x <= 4.0), vs_floor.map_or("component or floor missing".into(), |x| format!("{x:.2}× the floor"))),
-        ));
+        for client in ["component", crate::COMPONENT_COLUMNS] {
+            let c = r.wall("replay", w, client);
+            let n = r.wall("replay", w, "native");
+            let p = r.wall("replay", w, "databricks-sdk-py");
+            let f = r.wall("replay", w, "floor (curl raw bytes)");
+            let typed = r
+                .find("replay", w, client)
+                .is_some_and(|l| matches!(&l.outcome, Outcome::Ok { note, .. } if !note.contains("MISMATCH")));
+            let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
+            let vs_py = ratio(p, c);
+            out.push((
+                format!("replay {w}: {client} ≥ 5× databricks-sdk-py client time, typed values"),
+                verdict(vs_py.map(|x| x >= 5.0 && typed), vs_py.map_or("component or python missing".into(), |x| format!("{x:.2}×"))),
+            ));
+            let vs_native = ratio(n, c);
+            out.push((
+                format!("replay {w}: {client} ≥ 0.9× native Rust client"),
+                verdict(vs_native.map(|x| x >= 0.9), vs_native.map_or("component or native missing".into(), |x| format!("{x:.2}×"))),
+            ));
+            let vs_floor = ratio(c, f);
+            out.push((
+                format!("replay {w}: {client} within 4× of the raw-download floor"),
+                verdict(vs_floor.map(|x| x <= 4.0), vs_floor.map_or("component or floor missing".into(), |x| format!("{x:.2}× the floor"))),
+            ));
+        }
     }
     let w = format!("whole process: {} rows → JSON", fmt_rows(s.large));
     let x = r.wall("replay", &w, "databricks-sdk-py").zip(r.wall("replay", &w, "connector-host CLI")).map(|(p, c)| p / c);
