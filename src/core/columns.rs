@@ -2,7 +2,7 @@
 //! component boundary as a few lists instead of one value (and one allocation) per cell.
 
 use super::error::{Error, Result};
-use super::value::{Column, Date, Kind, Value, check_decimal_cell, decode_as};
+use super::value::{Column, Date, Kind, Value, bad, check_decimal_cell, decode_as, parse_int};
 
 /// Text cells of one column packed into one string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,8 +116,11 @@ impl ColumnData {
 
     /// Decode `cell` of `col` (whose kind made this column) and append it.
     pub fn push(&mut self, kind: Kind, col: &Column, cell: Option<&str>) -> Result<()> {
-        // Text-like cells are appended as they are, without an owned copy per cell.
+        // Text-like cells are appended as they are, without an owned copy per cell; integer
+        // cells are parsed straight into their vector (the commonest key columns).
         match self {
+            ColumnData::BigInt(v) => return push_int(v, col, cell),
+            ColumnData::Int(v) => return push_int(v, col, cell),
             ColumnData::Text(p) | ColumnData::Json(p) => return p.push(cell),
             ColumnData::Decimal { digits, .. } => {
                 if let Some(s) = cell {
@@ -193,6 +196,20 @@ impl ColumnData {
             }),
         }
     }
+}
+
+/// Append an integer cell, parsed as [`decode_as`] parses it.
+fn push_int<I: TryFrom<i64> + std::str::FromStr>(
+    v: &mut Vec<Option<I>>,
+    col: &Column,
+    cell: Option<&str>,
+) -> Result<()> {
+    let x = match cell {
+        None => None,
+        Some(s) => Some(parse_int(s).ok_or_else(|| bad(col, s))?),
+    };
+    v.push(x);
+    Ok(())
 }
 
 fn mismatch(col: &Column) -> Error {

@@ -122,7 +122,7 @@ impl Column {
     }
 }
 
-fn bad(col: &Column, cell: &str) -> Error {
+pub(crate) fn bad(col: &Column, cell: &str) -> Error {
     let shown: String = cell.chars().take(64).collect();
     Error::server(format!(
         "malformed {} value {shown:?} in column {:?}",
@@ -160,7 +160,7 @@ pub fn check_decimal_cell(col: &Column, cell: &str) -> Result<()> {
 
 /// Parse integer text of the target width (surrounding whitespace allowed): a direct digit loop
 /// for the plain `-?[0-9]+` form every integer cell has, `str::parse` otherwise.
-fn parse_int<I: TryFrom<i64> + std::str::FromStr>(s: &str) -> Option<I> {
+pub(crate) fn parse_int<I: TryFrom<i64> + std::str::FromStr>(s: &str) -> Option<I> {
     let b = s.as_bytes();
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
