@@ -133,7 +133,7 @@ pub fn run<T: Transport>(
         deadline,
         &mut stats,
     )?;
-    let mut parsed = response::parse_statement(resp.body)?;
+    let (mut parsed, mut rows) = response::parse_statement_body(resp.body)?;
     let id = parsed
         .statement_id
         .clone()
@@ -164,6 +164,7 @@ pub fn run<T: Transport>(
             match last.as_ref().map(StatementResponse::state) {
                 Some(Ok(State::Succeeded)) => {
                     parsed = last.unwrap_or_default();
+                    rows = None;
                     break;
                 }
                 Some(Ok(State::Canceled | State::Failed | State::Closed)) => {
@@ -190,8 +191,8 @@ pub fn run<T: Transport>(
             &mut stats,
         ) {
             Ok(r) => {
-                parsed =
-                    response::parse_statement(r.body).map_err(|e| e.with_statement(Some(&id)))?
+                (parsed, rows) = response::parse_statement_body(r.body)
+                    .map_err(|e| e.with_statement(Some(&id)))?
             }
             // The statement exists and polling is idempotent: ride out a flaky network until
             // the deadline rather than abandon a statement (maybe a write) in an unknown state.
@@ -223,6 +224,11 @@ pub fn run<T: Transport>(
     };
     let StatementResponse { result, .. } = parsed;
     cursor.absorb(result.unwrap_or_default())?;
+    if let Some(rows) = rows.filter(|r| !r.has_no_rows()) {
+        // Where the next chunk is follows the rows: known once they have been read.
+        cursor.rows.push_back(rows);
+        cursor.next = Next::AfterRows;
+    }
     if cursor.exhausted() && total_rows.is_some_and(|t| t > 0) {
         // Rows announced but no first chunk inline: read chunk 0 explicitly.
         cursor.next = Next::Index(0);
@@ -442,7 +448,7 @@ impl Cursor {
             let Some(cells) = cells else {
                 // A chunk read to its end: what follows its rows says where the next one is.
                 if let Some(rest) = self.rows.pop_front().and_then(|r| r.rest_of_object()) {
-                    let chunk = response::parse_chunk(rest)
+                    let chunk = response::parse_result_prefix(&rest)
                         .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
                     self.absorb(chunk)?;
                 }

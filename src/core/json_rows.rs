@@ -28,9 +28,9 @@ pub struct JsonRows {
     pos: usize,
     /// Where the rows' array ends in `text` (the array may sit inside a larger document).
     end: usize,
-    /// Set when the array is a member of an object whose other members follow it: where the
-    /// array starts, so [`JsonRows::rest_of_object`] can give the object without it.
-    object_start: Option<usize>,
+    /// Set when the array is a member of an object whose other members follow it: where that
+    /// object and the array start, so [`JsonRows::rest_of_object`] can give the object without it.
+    object_start: Option<(usize, usize)>,
     at: Position,
 }
 
@@ -47,29 +47,31 @@ impl JsonRows {
         }
     }
 
-    /// Rows of the array starting at `start` inside the object `text` (found by
-    /// [`value_start`]): the members after the array are not looked at until the rows have been
-    /// read (see [`JsonRows::rest_of_object`]), so the array is scanned only once.
-    pub fn in_object(text: Box<str>, start: usize) -> Self {
+    /// Rows of the array starting at byte `start` of `text`, a member of the object starting at
+    /// byte `object` (both found by [`value_start`]): the members after the array are not looked
+    /// at until the rows have been read (see [`JsonRows::rest_of_object`]), so the array is
+    /// scanned only once.
+    pub fn in_object(text: Box<str>, object: usize, start: usize) -> Self {
         JsonRows {
             end: text.len(),
             pos: start.min(text.len()),
-            object_start: Some(start),
+            object_start: Some((object, start)),
             text,
             at: Position::Start,
         }
     }
 
     /// Once every row is read: the enclosing object with the array replaced by `null` (to parse
-    /// its other members). `None` before the end, or when the rows are not inside an object.
+    /// its other members), followed by whatever came after the object in the text. `None` before
+    /// the end, or when the rows are not inside an object.
     pub fn rest_of_object(&self) -> Option<String> {
-        let start = self.object_start?;
+        let (object, start) = self.object_start?;
         if self.at != Position::Done {
             return None;
         }
         Some(format!(
             "{}null{}",
-            self.text.get(..start)?,
+            self.text.get(object..start)?,
             self.text.get(self.pos..)?
         ))
     }
@@ -91,6 +93,11 @@ impl JsonRows {
         String::from_utf8(body)
             .map(Self::new)
             .map_err(|e| Error::server(format!("result chunk is not UTF-8: {e}")))
+    }
+
+    /// The whole text the rows were read from.
+    pub fn into_text(self) -> String {
+        self.text.into_string()
     }
 
     /// Whether the array is `[]` (looked at before any row is read).
@@ -177,21 +184,23 @@ fn plain_run(bytes: &[u8]) -> usize {
 /// when the path is absent, its value is `null`, or the text is not well-formed enough to walk
 /// (the caller then parses the whole document, which reports the error).
 pub fn locate(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
-    let start = value_start(text, path)?;
+    let (_, start) = value_start(text, path)?;
     let mut scan = Scanner { text, pos: start };
     scan.skip_value().ok()?;
     Some(start..scan.pos)
 }
 
-/// Where the value at `path` starts, walking (and skipping) only the members before it. `None`
-/// as for [`locate`].
-pub fn value_start(text: &str, path: &[&str]) -> Option<usize> {
+/// Where the value at `path` starts, and where the object holding it starts, walking (and
+/// skipping) only the members before it. `None` as for [`locate`].
+pub fn value_start(text: &str, path: &[&str]) -> Option<(usize, usize)> {
     let (&last, _) = path.split_last()?;
     let mut scan = Scanner { text, pos: 0 };
     let mut scratch = String::new();
     let mut depth = 0;
     loop {
         // At the start of the object at `path[..depth]`.
+        scan.skip_ws();
+        let object = scan.pos;
         scan.expect(b'{', "").ok()?;
         let mut first = true;
         loop {
@@ -216,7 +225,7 @@ pub fn value_start(text: &str, path: &[&str]) -> Option<usize> {
                 if depth + 1 == path.len() {
                     let start = scan.pos;
                     let rest = scan.text.as_bytes().get(start..)?;
-                    return (!rest.is_empty() && !rest.starts_with(b"null")).then_some(start);
+                    return (!rest.is_empty() && !rest.starts_with(b"null")).then_some((object, start));
                 }
                 depth += 1;
                 break;
@@ -616,8 +625,9 @@ mod tests {
     #[test]
     fn rows_inside_an_object_leave_the_rest_for_later() {
         let text = r#"{"chunk_index":1, "data_array": [["a"],["b\"]"]] , "next_chunk_index":2}"#;
-        let start = value_start(text, &["data_array"]).unwrap();
-        let mut r = JsonRows::in_object(text.into(), start);
+        let (object, start) = value_start(text, &["data_array"]).unwrap();
+        assert_eq!(object, 0);
+        let mut r = JsonRows::in_object(text.into(), object, start);
         let mut scratch = String::new();
         assert_eq!(r.rest_of_object(), None, "not before the rows are read");
         assert_eq!(r.next_row(&mut scratch, |_, _| {}).unwrap(), Some(1));
@@ -628,6 +638,11 @@ mod tests {
             r#"{"chunk_index":1, "data_array": null , "next_chunk_index":2}"#
         );
         assert_eq!(value_start(r#"{"data_array":null}"#, &["data_array"]), None);
+        let nested = r#"{"a":1, "result": {"x":[], "data_array":[["1"]], "n":2}, "z":0}"#;
+        let (object, start) = value_start(nested, &["result", "data_array"]).unwrap();
+        let mut r = JsonRows::in_object(nested.into(), object, start);
+        while r.next_row(&mut scratch, |_, _| {}).unwrap().is_some() {}
+        assert_eq!(r.rest_of_object().unwrap(), r#"{"x":[], "data_array":null, "n":2}, "z":0}"#);
         assert_eq!(value_start(r#"{"data_array":"#, &["data_array"]), None);
     }
 

@@ -93,6 +93,7 @@ proptest! {
         let _ = response::parse_statement(body.as_slice()).map(|r| (r.state(), r.columns()));
         let _ = response::parse_chunk(body.as_slice()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
         read_chunk_body(body.clone());
+        let _ = response::parse_statement_body(body.clone());
         let _ = response::parse_external_rows(body.clone()).and_then(|r| r.to_owned_rows());
         let _ = response::http_error(&HttpResponse { status: 400, headers: vec![], body });
     }
@@ -102,6 +103,7 @@ proptest! {
         let _ = response::parse_statement(body.as_bytes()).map(|r| (r.state(), r.columns()));
         let _ = response::parse_chunk(body.as_bytes()).map(|c| c.data_array.map(|r| r.to_owned_rows()));
         read_chunk_body(body.clone().into_bytes());
+        let _ = response::parse_statement_body(body.clone().into_bytes());
         read_chunk_body(body.replacen("{\"", "{\"data_array\":[[\"1\"]],\"", 1).into_bytes());
     }
 

@@ -249,11 +249,49 @@ pub fn parse_chunk_body(body: Vec<u8>) -> Result<ChunkBody> {
         Err(e) => return parse_json(e.as_bytes(), "result chunk").map(ChunkBody::Parsed),
     };
     match json_rows::value_start(&text, &["data_array"]) {
-        Some(start) => Ok(ChunkBody::Rows(JsonRows::in_object(
+        Some((object, start)) => Ok(ChunkBody::Rows(JsonRows::in_object(
             text.into_boxed_str(),
+            object,
             start,
         ))),
         None => parse_json(text.as_bytes(), "result chunk").map(ChunkBody::Parsed),
+    }
+}
+
+/// The members of a `result` object after its rows: the object at the start of `text` (what
+/// [`JsonRows::rest_of_object`] gives; text after the object is ignored).
+pub fn parse_result_prefix(text: &str) -> Result<ResultData> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    ResultData::deserialize(&mut de)
+        .map_err(|e| Error::server(format!("malformed result chunk from server: {e}")))
+}
+
+/// A statement response with its rows, if any, split off unread: the members before the rows
+/// are parsed now (status, manifest: they come first), the rest once the rows have been read
+/// ([`JsonRows::rest_of_object`], [`parse_result_prefix`]), so the rows are scanned once. Falls
+/// back to [`parse_statement`] (rows left in `result.data_array`) when the members needed now do
+/// not come before the rows.
+pub fn parse_statement_body(body: Vec<u8>) -> Result<(StatementResponse, Option<JsonRows>)> {
+    let text = match String::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => return parse_statement(e.into_bytes()).map(|r| (r, None)),
+    };
+    let head = json_rows::value_start(&text, &["result", "data_array"]).and_then(|(object, start)| {
+        // The members before the rows, closed off after them.
+        let head = format!("{}null}}}}", text.get(..start)?);
+        let parsed: StatementResponse = serde_json::from_str(&head).ok()?;
+        (parsed.status.is_some() && parsed.manifest.is_some()).then_some((parsed, object, start))
+    });
+    match head {
+        Some((parsed, object, start)) => {
+            let rows = JsonRows::in_object(text.into_boxed_str(), object, start);
+            if rows.has_no_rows() {
+                return parse_statement(rows.into_text().into_bytes()).map(|r| (r, None));
+            }
+            Ok((parsed, Some(rows)))
+        }
+        // Rows (if any) stay in `result.data_array`, found by skipping over them.
+        None => parse_statement(text.into_bytes()).map(|r| (r, None)),
     }
 }
 
@@ -560,6 +598,30 @@ mod tests {
             .to_owned_rows()
             .unwrap();
         assert_eq!(rows[2], vec![Some("3".to_string()), None]);
+    }
+
+    #[test]
+    fn statement_rows_are_split_off_and_the_rest_parsed_after_them() {
+        let body = r#"{"statement_id":"s","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"a","type_name":"INT"}]},"total_row_count":2},
+          "result":{"chunk_index":0,"data_array":[["1"],["2"]],"next_chunk_index":1,"next_chunk_internal_link":"/x/1"}}"#;
+        let (head, rows) = parse_statement_body(body.as_bytes().to_vec()).unwrap();
+        assert_eq!(head.state().unwrap(), State::Succeeded);
+        assert_eq!(head.columns().len(), 1);
+        let head_result = head.result.unwrap();
+        assert!(head_result.data_array.is_none() && head_result.next_chunk_index.is_none());
+        let mut rows = rows.expect("rows split off");
+        let mut scratch = String::new();
+        while rows.next_row(&mut scratch, |_, _| {}).unwrap().is_some() {}
+        let rest = parse_result_prefix(&rows.rest_of_object().unwrap()).unwrap();
+        assert_eq!(rest.next_chunk_index, Some(1));
+        assert_eq!(rest.next_chunk_internal_link.as_deref(), Some("/x/1"));
+
+        // Status after the rows: parsed whole, rows left in `result.data_array`.
+        let late = r#"{"result":{"data_array":[["1"]]},"status":{"state":"SUCCEEDED"},"manifest":{}}"#;
+        let (r, rows) = parse_statement_body(late.as_bytes().to_vec()).unwrap();
+        assert!(rows.is_none());
+        assert_eq!(r.state().unwrap(), State::Succeeded);
+        assert_eq!(r.result.unwrap().data_array.unwrap().to_owned_rows().unwrap().len(), 1);
     }
 
     #[test]
