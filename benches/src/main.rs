@@ -490,17 +490,15 @@ fn replay_workloads(opts: &Opts, results: &mut Results) -> Result<()> {
             runs: s.runs_small.min(5),
             ..spec0.clone()
         };
-        for client in ["component", COMPONENT_COLUMNS, "native"] {
-            if client != "native"
+        for client in ["component", "native"] {
+            if client == "component"
                 && let Some(why) = component::unavailable()
             {
                 results.push(Line::na("replay", &name, client, why));
                 continue;
             }
             let before = server.counts();
-            let columns = client == COMPONENT_COLUMNS;
-            let child = if columns { "component" } else { client };
-            let r = run_child(&Spec { client: child.into(), columns, ..spec.clone() });
+            let r = run_child(&Spec { client: client.into(), ..spec.clone() });
             let counts = server.counts().since(&before);
             results.push(match r {
                 Ok((rep, _)) => Line::from_report("replay", &name, client, &rep, Some(counts), spec.runs + 1, None),
