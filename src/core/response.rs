@@ -261,7 +261,9 @@ pub fn parse_chunk_body(body: Vec<u8>) -> Result<ChunkBody> {
 /// The members of a `result` object after its rows: the object at the start of `text` (what
 /// [`JsonRows::rest_of_object`] gives; text after the object is ignored).
 pub fn parse_result_prefix(text: &str) -> Result<ResultData> {
-    let mut de = serde_json::Deserializer::from_str(text);
+    // From bytes, like every other parse here: a `from_str` reader would be a second copy of
+    // every derived deserializer in the .wasm.
+    let mut de = serde_json::Deserializer::from_slice(text.as_bytes());
     ResultData::deserialize(&mut de)
         .map_err(|e| Error::server(format!("malformed result chunk from server: {e}")))
 }
@@ -279,7 +281,7 @@ pub fn parse_statement_body(body: Vec<u8>) -> Result<(StatementResponse, Option<
     let head = json_rows::value_start(&text, &["result", "data_array"]).and_then(|(object, start)| {
         // The members before the rows, closed off after them.
         let head = format!("{}null}}}}", text.get(..start)?);
-        let parsed: StatementResponse = serde_json::from_str(&head).ok()?;
+        let parsed: StatementResponse = serde_json::from_slice(head.as_bytes()).ok()?;
         (parsed.status.is_some() && parsed.manifest.is_some()).then_some((parsed, object, start))
     });
     match head {

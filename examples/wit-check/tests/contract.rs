@@ -85,3 +85,17 @@ fn component() -> Option<PathBuf> {
     }
     Some(PathBuf::from(connector_host::BUNDLED_WASM)).filter(|p| p.exists()).or_else(find_component)
 }
+
+#[test]
+fn component_stays_under_500_kib() {
+    // Issue 6's size target, kept from regressing: a size is deterministic for a given build, so
+    // this is a test, not a benchmark. (A second serde reader or a JSON tree type can add 50 KB.)
+    let Some(path) = component() else { return };
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    assert!(
+        bytes < 500 * 1024,
+        "{} is {} KiB; the target is < 500 KiB (twiggy on the core module shows what grew)",
+        path.display(),
+        bytes / 1024
+    );
+}
