@@ -224,8 +224,9 @@ pub fn run<T: Transport>(
     };
     let StatementResponse { result, .. } = parsed;
     cursor.absorb(result.unwrap_or_default())?;
-    if let Some(rows) = rows.filter(|r| !r.has_no_rows()) {
-        // Where the next chunk is follows the rows: known once they have been read.
+    if let Some(rows) = rows {
+        // Never `[]` (parse_statement_body parses those whole). Where the next chunk is
+        // follows the rows: known once they have been read.
         cursor.rows.push_back(rows);
         cursor.next = Next::AfterRows;
     }
