@@ -225,7 +225,8 @@ pub fn value_start(text: &str, path: &[&str]) -> Option<(usize, usize)> {
                 if depth + 1 == path.len() {
                     let start = scan.pos;
                     let rest = scan.text.as_bytes().get(start..)?;
-                    return (!rest.is_empty() && !rest.starts_with(b"null")).then_some((object, start));
+                    return (!rest.is_empty() && !rest.starts_with(b"null"))
+                        .then_some((object, start));
                 }
                 depth += 1;
                 break;
@@ -642,7 +643,10 @@ mod tests {
         let (object, start) = value_start(nested, &["result", "data_array"]).unwrap();
         let mut r = JsonRows::in_object(nested.into(), object, start);
         while r.next_row(&mut scratch, |_, _| {}).unwrap().is_some() {}
-        assert_eq!(r.rest_of_object().unwrap(), r#"{"x":[], "data_array":null, "n":2}, "z":0}"#);
+        assert_eq!(
+            r.rest_of_object().unwrap(),
+            r#"{"x":[], "data_array":null, "n":2}, "z":0}"#
+        );
         assert_eq!(value_start(r#"{"data_array":"#, &["data_array"]), None);
     }
 

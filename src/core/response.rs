@@ -278,12 +278,14 @@ pub fn parse_statement_body(body: Vec<u8>) -> Result<(StatementResponse, Option<
         Ok(t) => t,
         Err(e) => return parse_statement(e.into_bytes()).map(|r| (r, None)),
     };
-    let head = json_rows::value_start(&text, &["result", "data_array"]).and_then(|(object, start)| {
-        // The members before the rows, closed off after them.
-        let head = format!("{}null}}}}", text.get(..start)?);
-        let parsed: StatementResponse = serde_json::from_slice(head.as_bytes()).ok()?;
-        (parsed.status.is_some() && parsed.manifest.is_some()).then_some((parsed, object, start))
-    });
+    let head =
+        json_rows::value_start(&text, &["result", "data_array"]).and_then(|(object, start)| {
+            // The members before the rows, closed off after them.
+            let head = format!("{}null}}}}", text.get(..start)?);
+            let parsed: StatementResponse = serde_json::from_slice(head.as_bytes()).ok()?;
+            (parsed.status.is_some() && parsed.manifest.is_some())
+                .then_some((parsed, object, start))
+        });
     match head {
         Some((parsed, object, start)) => {
             let rows = JsonRows::in_object(text.into_boxed_str(), object, start);
@@ -619,11 +621,21 @@ mod tests {
         assert_eq!(rest.next_chunk_internal_link.as_deref(), Some("/x/1"));
 
         // Status after the rows: parsed whole, rows left in `result.data_array`.
-        let late = r#"{"result":{"data_array":[["1"]]},"status":{"state":"SUCCEEDED"},"manifest":{}}"#;
+        let late =
+            r#"{"result":{"data_array":[["1"]]},"status":{"state":"SUCCEEDED"},"manifest":{}}"#;
         let (r, rows) = parse_statement_body(late.as_bytes().to_vec()).unwrap();
         assert!(rows.is_none());
         assert_eq!(r.state().unwrap(), State::Succeeded);
-        assert_eq!(r.result.unwrap().data_array.unwrap().to_owned_rows().unwrap().len(), 1);
+        assert_eq!(
+            r.result
+                .unwrap()
+                .data_array
+                .unwrap()
+                .to_owned_rows()
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
