@@ -72,6 +72,14 @@ fn describe(code: &ErrorCode) -> String {
             "the host denied the outgoing request (not on its allow-list)".into()
         }
         ErrorCode::DnsError(p) => format!("DNS error {}", p.rcode.clone().unwrap_or_default()),
+        ErrorCode::TlsCertificateError => "TLS: the server's certificate is not trusted (TlsCertificateError); \
+             trust its certificate authority in the host (e.g. --ca-cert or SSL_CERT_FILE)"
+            .into(),
+        ErrorCode::TlsProtocolError => "TLS handshake failed (TlsProtocolError)".into(),
+        ErrorCode::TlsAlertReceived(a) => format!(
+            "TLS alert from the server: {}",
+            a.alert_message.clone().unwrap_or_default()
+        ),
         other => format!("{other:?}"),
     }
 }

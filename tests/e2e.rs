@@ -403,7 +403,7 @@ async fn error_kinds_are_typed() {
 
     // A host not on the allow-list → connection (the host denied the request).
     let other = Origin::new(connector_host::Scheme::Http, "127.0.0.1", env.origin().port.wrapping_add(1));
-    let policy = TenantPolicy { allow: AllowList::new().allow(other), limits: Limits::default(), label: "deny".into() };
+    let policy = TenantPolicy { allow: AllowList::new().allow(other), limits: Limits::default(), label: "deny".into(), ..TenantPolicy::default() };
     let mut t = env.host.tenant(policy).await.expect("tenant");
     let e = t.connect(&env.config(ADMIN_TOKEN)).await.map(|_| ()).expect_err("denied");
     assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
@@ -521,6 +521,7 @@ async fn sandbox_limits_stop_one_tenant_not_the_others() {
         allow: AllowList::new().allow(env.origin()),
         limits: Limits { cpu_per_call: Duration::ZERO, ..Limits::default() },
         label: "cpu".into(),
+        ..TenantPolicy::default()
     };
     match env.host.tenant(policy).await {
         Err(e) => assert_eq!(e.kind(), ErrorKind::CpuLimit, "{e}"),

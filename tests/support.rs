@@ -126,7 +126,7 @@ impl Env {
 
     /// A tenant allowed to reach this warehouse, with `limits`.
     pub async fn tenant_with(&self, limits: Limits) -> Tenant {
-        let policy = TenantPolicy { allow: AllowList::new().allow(self.origin()), limits, label: "e2e".into() };
+        let policy = TenantPolicy { allow: AllowList::new().allow(self.origin()), limits, label: "e2e".into(), ..TenantPolicy::default() };
         self.host.tenant(policy).await.unwrap_or_else(|e| panic!("tenant: {e}"))
     }
 }

@@ -169,7 +169,7 @@ impl ConnectorHost {
 
     /// A new tenant: a fresh instance in its own store, sandboxed by `policy`.
     pub async fn tenant(&self, policy: TenantPolicy) -> Result<Tenant, Error> {
-        let state = HostState::new(policy.allow.clone(), &policy.limits, &policy.label);
+        let state = HostState::new(policy.allow.clone(), policy.tls.clone(), &policy.limits, &policy.label);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         // Each epoch tick seen in guest code is charged to the call, then the guest yields so

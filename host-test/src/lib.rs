@@ -32,6 +32,7 @@ mod connection;
 mod convert;
 mod error;
 mod host;
+mod outbound;
 mod policy;
 mod state;
 mod value;
@@ -44,6 +45,7 @@ pub use error::{Error, ErrorInfo, ErrorKind};
 pub use host::{
     BUNDLED_WASM, ConnectorHost, LoadOptions, LoadReport, MemoryUsage, OwnedConnection, Tenant, WASMTIME_VERSION,
 };
+pub use outbound::TlsTrust;
 pub use policy::{AllowList, Limits, Origin, Scheme, TenantPolicy};
 pub use value::{
     Column, Date, Decimal, Interval, Param, Row, Value, format_timestamp, format_timestamp_ntz, parse_timestamp,

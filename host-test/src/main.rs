@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use connector_host::{
     ConnectConfig, ConnectorHost, Connection, Credential, Error, ErrorKind, Limits, Origin, Param, Row, Secret,
-    TenantPolicy, Value,
+    TenantPolicy, TlsTrust, Value,
 };
 
 #[path = "cli/demo.rs"]
@@ -68,6 +68,9 @@ struct ConnArgs {
     /// Data directory of the embedded warehouse [default: ~/.cache/openmatch-databricks/warehouse].
     #[arg(long, global = true)]
     data: Option<PathBuf>,
+    /// Also trust the CA certificates in this PEM file for https (default: `SSL_CERT_FILE`).
+    #[arg(long, env = "SSL_CERT_FILE", global = true)]
+    ca_cert: Option<PathBuf>,
     /// Also allow requests to this origin (e.g. the storage host of EXTERNAL_LINKS); repeatable.
     #[arg(long = "allow", global = true)]
     allow: Vec<String>,
@@ -201,7 +204,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
     let host = Arc::new(ConnectorHost::load_default()?);
     let load_time = t0.elapsed();
     let limits = Limits { memory_bytes: cli.conn.memory_mib << 20, ..Limits::default() };
-    let mut policy = TenantPolicy { limits, label: "cli".into(), ..TenantPolicy::default() };
+    let tls = match &cli.conn.ca_cert {
+        Some(path) => TlsTrust::with_pem_file(path)?,
+        None => TlsTrust::webpki(),
+    };
+    let mut policy = TenantPolicy { limits, label: "cli".into(), tls, ..TenantPolicy::default() };
     for o in &target.allow {
         policy.allow.push(o.clone());
     }

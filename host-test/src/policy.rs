@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::outbound::TlsTrust;
 
 /// URL scheme of an allowed origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -229,6 +230,8 @@ pub struct TenantPolicy {
     pub limits: Limits,
     /// A label for log events (e.g. the tenant's name).
     pub label: String,
+    /// Certificate authorities trusted for `https` (default: the Mozilla roots).
+    pub tls: TlsTrust,
 }
 
 impl TenantPolicy {
@@ -240,6 +243,12 @@ impl TenantPolicy {
     /// Set the label (builder style).
     pub fn label(mut self, label: impl Into<String>) -> TenantPolicy {
         self.label = label.into();
+        self
+    }
+
+    /// Set the trusted certificate authorities (builder style).
+    pub fn tls(mut self, tls: TlsTrust) -> TenantPolicy {
+        self.tls = tls;
         self
     }
 

@@ -4,16 +4,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use http_body_util::BodyExt;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{
-    RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
-    default_send_request,
-};
+use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::bindings::wit_logging;
+use crate::outbound::{self, TlsTrust};
 use crate::policy::{AllowList, Limits};
 
 /// The `T` of `Store<T>` for one tenant.
@@ -28,7 +25,7 @@ pub(crate) struct HostState {
 }
 
 impl HostState {
-    pub(crate) fn new(allow: AllowList, limits: &Limits, label: &str) -> HostState {
+    pub(crate) fn new(allow: AllowList, tls: TlsTrust, limits: &Limits, label: &str) -> HostState {
         // No preopens, no sockets, no env, no args: the only way out is wasi:http, and that goes
         // through the allow-list below.
         let wasi = WasiCtx::builder().allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
@@ -37,7 +34,7 @@ impl HostState {
             wasi,
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            hooks: AllowListHooks { allow: Arc::new(allow), label: label.clone() },
+            hooks: AllowListHooks { allow: Arc::new(allow), tls, label: label.clone() },
             limiter: MemoryLimiter::new(limits),
             cpu: CpuMeter::new(limits.cpu_per_call),
             label,
@@ -57,16 +54,15 @@ impl WasiHttpView for HostState {
     }
 }
 
-/// Outbound policy: a request goes out only if its (scheme, host, port) is on the allow-list.
+/// Outbound policy: a request goes out only if its (scheme, host, port) is on the allow-list,
+/// and `https` trusts only the tenant's certificate authorities.
 struct AllowListHooks {
     allow: Arc<AllowList>,
+    tls: TlsTrust,
     label: Arc<str>,
 }
 
-type SendResult = wasmtime_wasi_http::Result<(
-    http::Response<WasiBody>,
-    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-)>;
+type SendResult = wasmtime_wasi_http::Result<outbound::Sent>;
 
 impl WasiHttpHooks for AllowListHooks {
     fn send_request(
@@ -89,13 +85,8 @@ impl WasiHttpHooks for AllowListHooks {
             );
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
-        Box::new(async move {
-            let (response, io) = default_send_request(request, options).await?;
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-            ))
-        })
+        let tls = self.tls.clone();
+        Box::new(async move { outbound::send(request, options, &tls).await })
     }
 }
 
