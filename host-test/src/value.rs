@@ -16,7 +16,8 @@
 //! | json | `Json(String)` | the JSON itself (parsed), or a string if it does not parse |
 //!
 //! Going the other way, [`Row::from_json_object`] infers a value from JSON alone (integers →
-//! `BigInt`, other numbers → `Double`, strings → `Text`), and [`Row::coerce_to`] converts those
+//! `BigInt`, other numbers → an exact `Decimal` read from the number's text, never via `f64`,
+//! strings → `Text`), and [`Row::coerce_to`] converts those
 //! inferred values to the exact type of each target column (e.g. `"12.50"` → `DECIMAL(12,2)`,
 //! `"2024-01-01"` → `DATE`), which is what the CLI's `write` does with the table's schema.
 
@@ -281,41 +282,63 @@ impl Value {
     }
 
     /// A value inferred from JSON alone: `null`, booleans, integers (`BigInt`), other numbers
-    /// (`Double`), strings (`Text`); arrays and objects become `Json`.
+    /// (an exact `Decimal`, see [`Value::number`]), strings (`Text`); arrays and objects become
+    /// `Json`. Prefer deserializing [`Value`] from JSON text: a `serde_json::Value` has already
+    /// rounded non-integer numbers to `f64`.
     pub fn from_json(json: &serde_json::Value) -> Value {
         use serde_json::Value as J;
         match json {
             J::Null => Value::Null,
             J::Bool(b) => Value::Boolean(*b),
-            J::Number(n) => match n.as_i64() {
-                Some(i) => Value::BigInt(i),
-                None => match n.as_f64() {
-                    Some(f) => Value::Double(f),
-                    None => Value::Decimal(Decimal::parse(&n.to_string()).unwrap_or(Decimal {
-                        digits: n.to_string(),
-                        precision: 38,
-                        scale: 0,
-                    })),
-                },
-            },
+            J::Number(n) => Value::number(&n.to_string()).unwrap_or(Value::Null),
             J::String(s) => Value::Text(s.clone()),
             J::Array(_) | J::Object(_) => Value::Json(json.to_string()),
         }
     }
 
-    /// Parse command-line text: an integer → `BigInt`, a float → `Double`, `true`/`false` →
-    /// `Boolean`, anything else `Text`.
-    pub fn infer(text: &str) -> Value {
-        if let Ok(i) = text.parse::<i64>() {
-            return Value::BigInt(i);
+    /// A value from one JSON text, numbers kept exactly as written (see [`Value::number`]).
+    pub fn from_json_text(text: &str) -> Result<Value, serde_json::Error> {
+        let t = text.trim();
+        match t.as_bytes().first() {
+            Some(b'-' | b'0'..=b'9') => match Value::number(t) {
+                Some(v) => Ok(v),
+                None => serde_json::from_str::<serde_json::Value>(t).map(|j| Value::from_json(&j)),
+            },
+            Some(b'[' | b'{') => {
+                // Validate, but keep the text: numbers inside keep their digits.
+                serde_json::from_str::<serde::de::IgnoredAny>(t)?;
+                Ok(Value::Json(t.to_string()))
+            }
+            _ => serde_json::from_str::<serde_json::Value>(t).map(|j| Value::from_json(&j)),
         }
-        let numeric_chars = text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
-        if numeric_chars
-            && text.bytes().any(|b| b.is_ascii_digit())
-            && let Ok(f) = text.parse::<f64>()
-            && f.is_finite()
+    }
+
+    /// A number from its text, exactly: an integer that fits `i64` → `BigInt`; any other number
+    /// whose digits fit 38 (exponent forms shifted into plain digits) → `Decimal`; beyond that
+    /// (e.g. `1e300`) → `Double`, the correctly rounded `f64`. `None` if `text` is not a number.
+    pub fn number(text: &str) -> Option<Value> {
+        let t = text.trim();
+        if let Ok(i) = t.parse::<i64>() {
+            return Some(Value::BigInt(i));
+        }
+        if let Some(d) = plain_decimal_text(t).as_deref().and_then(Decimal::parse) {
+            return Some(Value::Decimal(d));
+        }
+        let numeric = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
+        match t.parse::<f64>() {
+            Ok(f) if numeric && f.is_finite() => Some(Value::Double(f)),
+            _ => None,
+        }
+    }
+
+    /// Parse command-line text: a number → exactly as [`Value::number`] reads it (`BigInt`,
+    /// `Decimal`, or `Double` only beyond 38 digits), `true`/`false` → `Boolean`, anything else
+    /// `Text`.
+    pub fn infer(text: &str) -> Value {
+        if text.bytes().any(|b| b.is_ascii_digit())
+            && let Some(v) = Value::number(text)
         {
-            return Value::Double(f);
+            return v;
         }
         match text {
             "true" | "TRUE" | "True" => Value::Boolean(true),
@@ -384,6 +407,7 @@ impl Value {
                 Value::Text(s) => Some(s.clone()),
                 Value::BigInt(i) => Some(i.to_string()),
                 Value::Double(f) => Some(f.to_string()),
+                Value::Decimal(d) => Some(d.digits.clone()),
                 Value::Boolean(b) => Some(b.to_string()),
                 _ => None,
             }
@@ -404,6 +428,12 @@ impl Value {
                     Value::BigInt(v) => *v,
                     Value::Text(s) => s.trim().parse().map_err(|_| bad())?,
                     Value::Double(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => *f as i64,
+                    // Only an integral value: `2.0` fits, `2.5` is refused rather than truncated.
+                    Value::Decimal(d) => match d.digits.split_once('.') {
+                        Some((int, frac)) if frac.bytes().all(|b| b == b'0') => int.parse().map_err(|_| bad())?,
+                        Some(_) => return Err(bad()),
+                        None => d.digits.parse().map_err(|_| bad())?,
+                    },
                     _ => return Err(bad()),
                 };
                 match ty.as_str() {
@@ -419,6 +449,7 @@ impl Value {
                     Value::Double(v) => *v,
                     Value::BigInt(v) => *v as f64,
                     Value::Int(v) => f64::from(*v),
+                    Value::Decimal(d) => parse_float(&d.digits).ok_or_else(bad)?,
                     Value::Text(s) => parse_float(s).ok_or_else(bad)?,
                     _ => return Err(bad()),
                 };
@@ -489,10 +520,12 @@ impl Serialize for Value {
     }
 }
 
+/// Reads JSON with numbers exact (from their text, never via `f64`; see [`Value::number`]).
+/// Works with `serde_json` deserializers, which can hand over a value's raw text.
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json = serde_json::Value::deserialize(deserializer)?;
-        Ok(Value::from_json(&json))
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        Value::from_json_text(raw.get()).map_err(serde::de::Error::custom)
     }
 }
 
@@ -629,6 +662,12 @@ impl<'de> Deserialize<'de> for Row {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
                 let mut row = Row::new();
                 while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    // Column names are case-insensitive: `id` and `ID` would silently lose one.
+                    if let Some((first, _)) = row.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(&k)) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the record has the field `{k}` twice (as `{first}` and `{k}`; names are case-insensitive)"
+                        )));
+                    }
                     row.0.push((k, v));
                 }
                 Ok(row)
@@ -706,6 +745,45 @@ fn parse_precision_scale(args: &str) -> Option<(u8, u8)> {
         None => 0,
     };
     Some((p, s))
+}
+
+/// `text` as plain decimal digits: exponent forms (`1.25e3`, `-5E-3`) are shifted into
+/// `1250`, `-0.005`; plain forms pass through. `None` if it is not a number or the exponent
+/// would make more than 80 digits.
+fn plain_decimal_text(text: &str) -> Option<String> {
+    let (mantissa, exp) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (sign, unsigned) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if exp == 0 {
+        return Some(mantissa.to_string());
+    }
+    if exp.unsigned_abs() > 80 {
+        return None;
+    }
+    let digits = format!("{int}{frac}");
+    // Position of the decimal point within `digits` after shifting.
+    let point = int.len() as i64 + i64::from(exp);
+    let (whole, fraction) = if point <= 0 {
+        ("0".to_string(), format!("{}{digits}", "0".repeat(point.unsigned_abs() as usize)))
+    } else if point as usize >= digits.len() {
+        (format!("{digits}{}", "0".repeat(point as usize - digits.len())), String::new())
+    } else {
+        (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+    };
+    let whole = match whole.trim_start_matches('0') {
+        "" => "0",
+        w => w,
+    };
+    Some(if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") })
 }
 
 fn float_json(v: f64, single: Option<f32>) -> serde_json::Value {
@@ -789,61 +867,5 @@ pub fn parse_timestamp_ntz(text: &str) -> Option<i64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimal_rescale() {
-        let d = Decimal::parse("12.5").unwrap();
-        assert_eq!(d.with_type(12, 2).unwrap().digits, "12.50");
-        assert_eq!(Decimal::parse("-0.50").unwrap().with_type(12, 2).unwrap().digits, "-0.50");
-        assert!(Decimal::parse("1.234").unwrap().with_type(12, 2).is_none());
-        assert!(Decimal::parse("abc").is_none());
-        assert_eq!(Decimal::parse(".5").unwrap().digits, "0.5");
-        assert_eq!(Decimal::parse("+007.").unwrap().digits, "7");
-        assert_eq!(Decimal::parse("-0.50").unwrap(), Decimal { digits: "-0.50".into(), precision: 2, scale: 2 });
-    }
-
-    #[test]
-    fn timestamps_are_exact() {
-        let us = parse_timestamp("2024-01-02T03:04:05.123456Z").unwrap();
-        assert_eq!(format_timestamp(us), "2024-01-02T03:04:05.123456Z");
-        assert_eq!(format_timestamp(parse_timestamp("2024-01-02T03:04:05Z").unwrap()), "2024-01-02T03:04:05Z");
-        assert_eq!(format_timestamp_ntz(us), "2024-01-02T03:04:05.123456");
-    }
-
-    #[test]
-    fn params_parse() {
-        assert_eq!(Param::parse("a=1").unwrap().value, Value::BigInt(1));
-        assert_eq!(Param::parse("a=1.5").unwrap().value, Value::Double(1.5));
-        assert_eq!(Param::parse("a=true").unwrap().value, Value::Boolean(true));
-        assert_eq!(Param::parse("a=WEST").unwrap().value, Value::Text("WEST".into()));
-        assert_eq!(Param::parse("a=1e3x").unwrap().value, Value::Text("1e3x".into()));
-        assert_eq!(
-            Param::parse("d:DATE=2024-02-29").unwrap().value,
-            Value::Date(Date { year: 2024, month: 2, day: 29 })
-        );
-        assert_eq!(
-            Param::parse("m:DECIMAL(12,2)=9.5").unwrap().value,
-            Value::Decimal(Decimal { digits: "9.50".into(), precision: 12, scale: 2 })
-        );
-        assert!(Param::parse("noequals").is_err());
-    }
-
-    #[test]
-    fn row_json_keeps_order() {
-        let rows = Row::parse_records("{\"z\":1,\"a\":\"x\"}\n{\"z\":null,\"a\":2.5}\n").unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].0[0].0, "z");
-        assert_eq!(serde_json::to_string(&rows[0]).unwrap(), "{\"z\":1,\"a\":\"x\"}");
-        let arr = Row::parse_records("[{\"b\":true}]").unwrap();
-        assert_eq!(arr[0].get("b"), Some(&Value::Boolean(true)));
-    }
-
-    #[test]
-    fn binary_and_floats_to_json() {
-        assert_eq!(Value::Binary(vec![0, 255]).to_json(), serde_json::json!("AP8="));
-        assert_eq!(Value::Double(f64::NAN).to_json(), serde_json::json!("NaN"));
-        assert_eq!(Value::Float(0.1).to_json(), serde_json::json!(0.1));
-    }
-}
+#[path = "value_tests.rs"]
+mod tests;
