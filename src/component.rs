@@ -55,6 +55,8 @@ pub struct Connection {
 pub struct Rows {
     shared: SharedRef,
     cursor: RefCell<Cursor>,
+    /// The `query` call's deadline: `timeout-ms` bounds the whole stream, every batch included.
+    deadline: u64,
     columns: Vec<wt::Column>,
     statement_id: String,
 }
@@ -122,18 +124,19 @@ impl GuestConnection for Connection {
         params: Vec<wt::Param>,
     ) -> std::result::Result<wit::Rows, wt::Error> {
         let params = convert::params(params);
-        let cursor = with_session(&self.shared, |s, last| {
+        let (cursor, deadline) = with_session(&self.shared, |s, last| {
             let deadline = s.deadline();
             let cursor = ops::query(s, &query, &params, deadline)?;
             // Updated again when the stream is read to its end.
             *last = Some(ops::execution_of(s, &cursor, 0));
-            Ok(cursor)
+            Ok((cursor, deadline))
         })?;
         let columns = cursor.columns.iter().map(convert::column).collect();
         let statement_id = cursor.statement_id.clone();
         Ok(wit::Rows::new(Rows {
             shared: self.shared.clone(),
             cursor: RefCell::new(cursor),
+            deadline,
             columns,
             statement_id,
         }))
@@ -223,8 +226,8 @@ impl Rows {
             .cursor
             .try_borrow_mut()
             .map_err(|_| convert::error(Error::invalid("rows are busy"), &[]))?;
+        let deadline = self.deadline;
         with_session(&self.shared, |s, last| {
-            let deadline = s.deadline();
             let batch = read(&mut cursor, s, deadline)?;
             if batch.is_empty() {
                 *last = Some(ops::execution_of(s, &cursor, 0));

@@ -218,10 +218,8 @@ pub fn history(h: ops::HistoryEntry) -> HistoryEntry {
 }
 
 /// Core error → WIT error, with every secret in `secrets` removed from the message.
-pub fn error(mut e: Error, secrets: &[String]) -> wt::Error {
-    for s in secrets {
-        e.redact(s);
-    }
+pub fn error(e: Error, secrets: &[String]) -> wt::Error {
+    let e = e.sanitized(secrets);
     let kind = match e.kind {
         ErrorKind::Connection => wt::ErrorKind::Connection,
         ErrorKind::Authentication => wt::ErrorKind::Authentication,

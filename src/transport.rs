@@ -6,13 +6,16 @@ use wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method as WasiMethod,
     OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
+use wasi::clocks::monotonic_clock;
+use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::StreamError;
 
 use crate::core::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::core::url::Url;
 
-/// Largest response body accepted (a guard against unbounded memory), bytes.
-const MAX_BODY: usize = 256 * 1024 * 1024;
+/// Largest response body accepted, bytes: a guard that answers `connection` well before the
+/// default 256 MiB guest memory limit would trap (an INLINE chunk is at most 25 MiB).
+const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Most bytes per `blocking-write-and-flush` (the WASI limit is 4096).
 const WRITE_CHUNK: usize = 4096;
 /// Per-request connect timeout, ns.
@@ -26,6 +29,7 @@ fn failed(message: String, maybe_sent: bool) -> TransportError {
         message,
         maybe_sent,
         retryable: true,
+        timed_out: false,
     }
 }
 
@@ -42,6 +46,12 @@ fn code_error(code: &ErrorCode) -> TransportError {
         message: describe(code),
         maybe_sent: maybe_sent(code),
         retryable,
+        timed_out: matches!(
+            code,
+            ErrorCode::ConnectionTimeout
+                | ErrorCode::ConnectionReadTimeout
+                | ErrorCode::HttpResponseTimeout
+        ),
     }
 }
 
@@ -84,9 +94,35 @@ fn describe(code: &ErrorCode) -> String {
     }
 }
 
-/// Wait for the response future and unwrap its nested results.
-fn await_response(fut: &FutureIncomingResponse) -> Result<IncomingResponse, TransportError> {
-    fut.subscribe().block();
+/// The error of a request whose whole time (`req.timeout_ms`) ran out.
+fn out_of_time(what: &str) -> TransportError {
+    TransportError {
+        message: format!("{what}: the request's time (what remained of the deadline) ran out"),
+        maybe_sent: true,
+        retryable: false,
+        timed_out: true,
+    }
+}
+
+/// Block until `ready` fires or the monotonic clock reaches `end` (ns); false on the clock.
+fn ready_before(ready: &Pollable, end: Option<u64>) -> bool {
+    let Some(end) = end else {
+        ready.block();
+        return true;
+    };
+    let timer = monotonic_clock::subscribe_instant(end);
+    let fired = poll::poll(&[ready, &timer]);
+    fired.contains(&0)
+}
+
+/// Wait for the response future (until `end`, ns) and unwrap its nested results.
+fn await_response(
+    fut: &FutureIncomingResponse,
+    end: Option<u64>,
+) -> Result<IncomingResponse, TransportError> {
+    if !ready_before(&fut.subscribe(), end) {
+        return Err(out_of_time("no response headers"));
+    }
     match fut.get() {
         Some(Ok(Ok(r))) => Ok(r),
         Some(Ok(Err(code))) => Err(code_error(&code)),
@@ -100,6 +136,7 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         message: e.message,
         maybe_sent: false,
         retryable: false,
+        timed_out: false,
     })?;
     let mut headers: Vec<(String, Vec<u8>)> = req
         .headers
@@ -119,6 +156,7 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         message: format!("invalid request header: {e:?}"),
         maybe_sent: false,
         retryable: false,
+        timed_out: false,
     })?;
     let out = OutgoingRequest::new(fields);
     let method = match req.method {
@@ -141,29 +179,33 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
             message,
             maybe_sent: false,
             retryable: false,
+            timed_out: false,
         });
     }
     let body = out
         .body()
         .map_err(|()| failed("request body unavailable".into(), false))?;
     let options = RequestOptions::new();
-    // Hosts may refuse to set timeouts; their defaults then apply.
-    let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
-    if let Some(ms) = req.timeout_ms {
-        let ns = ms.saturating_mul(1_000_000);
+    // The request's whole time: headers and every body byte must arrive before `end`. The
+    // host's own timeouts are set too (hosts may refuse them; then only `end` applies).
+    let timeout_ns = req.timeout_ms.map(|ms| ms.saturating_mul(1_000_000));
+    let end = timeout_ns.map(|ns| monotonic_clock::now().saturating_add(ns));
+    let connect_ns = timeout_ns.map_or(CONNECT_TIMEOUT_NS, |ns| ns.min(CONNECT_TIMEOUT_NS));
+    let _ = options.set_connect_timeout(Some(connect_ns));
+    if let Some(ns) = timeout_ns {
         let _ = options.set_first_byte_timeout(Some(ns));
         let _ = options.set_between_bytes_timeout(Some(ns));
     }
     let fut = outgoing_handler::handle(out, Some(options)).map_err(|c| code_error(&c))?;
     if let Err(write_error) = write_body(body, &req.body) {
         // The response future often carries the real reason (e.g. HttpRequestDenied).
-        return Err(match await_response(&fut) {
+        return Err(match await_response(&fut, end) {
             Err(e) => e,
             Ok(_) => failed(write_error, true),
         });
     }
-    let resp = await_response(&fut)?;
-    read_response(resp)
+    let resp = await_response(&fut, end)?;
+    read_response(resp, end)
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
@@ -181,9 +223,27 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("finishing the request body failed: {e:?}"))
 }
 
-fn read_response(resp: IncomingResponse) -> Result<HttpResponse, TransportError> {
+/// The error of a response body over [`MAX_BODY`].
+fn too_large() -> TransportError {
+    TransportError {
+        message: format!("response body over {} MiB", MAX_BODY >> 20),
+        maybe_sent: true,
+        retryable: false,
+        timed_out: false,
+    }
+}
+
+/// The `content-length` of a response, when it has a valid one.
+fn headers_len(headers: &[(String, String)]) -> Option<usize> {
+    headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.trim().parse().ok())
+}
+
+fn read_response(resp: IncomingResponse, end: Option<u64>) -> Result<HttpResponse, TransportError> {
     let status = resp.status();
-    let headers = resp
+    let headers: Vec<(String, String)> = resp
         .headers()
         .entries()
         .into_iter()
@@ -194,25 +254,29 @@ fn read_response(resp: IncomingResponse) -> Result<HttpResponse, TransportError>
             )
         })
         .collect();
+    let declared = headers_len(&headers);
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
     let incoming = resp
         .consume()
         .map_err(|()| failed("response body unavailable".into(), true))?;
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
     {
         let stream = incoming
             .stream()
             .map_err(|()| failed("response body stream unavailable".into(), true))?;
+        let readable = stream.subscribe();
         loop {
-            match stream.blocking_read(64 * 1024) {
+            // A body trickled byte by byte still ends at `end`.
+            if !ready_before(&readable, end) {
+                return Err(out_of_time("the response body did not arrive in time"));
+            }
+            match stream.read(64 * 1024) {
                 Ok(bytes) => {
                     body.extend_from_slice(&bytes);
                     if body.len() > MAX_BODY {
-                        let message = format!("response body over {MAX_BODY} bytes");
-                        return Err(TransportError {
-                            message,
-                            maybe_sent: true,
-                            retryable: false,
-                        });
+                        return Err(too_large());
                     }
                 }
                 Err(StreamError::Closed) => break,

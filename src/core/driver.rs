@@ -43,6 +43,7 @@ pub struct Cursor {
     /// Monotonic ms when the statement was submitted.
     pub started_ms: u64,
     total_rows: Option<u64>,
+    total_chunks: Option<u64>,
     /// Chunks whose rows are not all decoded yet (usually one).
     rows: VecDeque<JsonRows>,
     /// Reused for cells with escapes.
@@ -124,7 +125,8 @@ pub fn run<T: Transport>(
 ) -> Result<Cursor> {
     let started_ms = s.transport.now_ms();
     let mut stats = Stats::default();
-    let body = request::statement_body(&s.config, sql, params);
+    let remaining = deadline.saturating_sub(started_ms);
+    let body = request::statement_body(&s.config, sql, params, remaining);
     let resp = s.api(
         Method::Post,
         "/api/2.0/sql/statements",
@@ -207,6 +209,7 @@ pub fn run<T: Transport>(
         }
     }
     let total_rows = parsed.manifest.as_ref().and_then(|m| m.total_row_count);
+    let total_chunks = parsed.manifest.as_ref().and_then(|m| m.total_chunk_count);
     let columns = parsed.columns();
     let mut cursor = Cursor {
         statement_id: id,
@@ -216,6 +219,7 @@ pub fn run<T: Transport>(
         stats,
         started_ms,
         total_rows,
+        total_chunks,
         rows: VecDeque::new(),
         scratch: String::new(),
         links: VecDeque::new(),
@@ -257,10 +261,14 @@ fn timeout<T: Transport>(s: &Session<T>, id: &str, outcome: &str) -> Error {
     e
 }
 
+/// Time given to the clean-up requests after a call's deadline (cancel, one last look, close),
+/// ms: short, so an expired call returns within this of its deadline.
+const CLEANUP_MS: u64 = 2_000;
+
 /// One look at statement `id` (after a cancel), without retries.
 fn final_state<T: Transport>(s: &mut Session<T>, id: &str) -> Option<StatementResponse> {
     let path = format!("/api/2.0/sql/statements/{id}");
-    let deadline = s.transport.now_ms().saturating_add(10_000);
+    let deadline = s.transport.now_ms().saturating_add(CLEANUP_MS);
     let r = s
         .api(
             Method::Get,
@@ -282,7 +290,7 @@ fn transient(e: &Error) -> bool {
 /// Best-effort cancel of statement `id` (errors ignored).
 pub fn cancel<T: Transport>(s: &mut Session<T>, id: &str) {
     let path = format!("/api/2.0/sql/statements/{id}/cancel");
-    let deadline = s.transport.now_ms().saturating_add(10_000);
+    let deadline = s.transport.now_ms().saturating_add(CLEANUP_MS);
     let r = s.api(
         Method::Post,
         &path,
@@ -302,7 +310,7 @@ pub fn cancel<T: Transport>(s: &mut Session<T>, id: &str) {
 /// Best-effort close (`DELETE`) of statement `id`.
 pub fn close<T: Transport>(s: &mut Session<T>, id: &str) {
     let path = format!("/api/2.0/sql/statements/{id}");
-    let deadline = s.transport.now_ms().saturating_add(10_000);
+    let deadline = s.transport.now_ms().saturating_add(CLEANUP_MS);
     let _ = s.api(
         Method::Delete,
         &path,
@@ -337,6 +345,20 @@ impl Cursor {
             (_, Some(i)) => Next::Index(i),
             _ => Next::Done,
         };
+        Ok(())
+    }
+
+    /// A chunk chain must make progress: each next index past the last one read, and within
+    /// the manifest's `total_chunk_count`. A repeating or backwards chain would never end.
+    /// Records `next` as read, so a chunk that omits its `chunk_index` is still counted.
+    fn advance_to(&mut self, next: u64) -> Result<()> {
+        if self.last_index.is_some_and(|last| next <= last) {
+            return Err(self.err(format!("next chunk index {next} does not advance")));
+        }
+        if let Some(total) = self.total_chunks.filter(|&t| next >= t) {
+            return Err(self.err(format!("next chunk index {next} is past the manifest's {total} chunks")));
+        }
+        self.last_index = Some(next);
         Ok(())
     }
 
@@ -465,6 +487,10 @@ impl Cursor {
             }
             sink.end_row();
             self.delivered += 1;
+            if let Some(total) = self.total_rows.filter(|&t| self.delivered > t) {
+                // A chain that keeps going past the manifest is refused as it happens.
+                return Err(self.err(format!("result has more rows than the {total} the manifest announced")));
+            }
         }
         Ok(())
     }
@@ -496,12 +522,15 @@ impl Cursor {
                         l.chars().take(80).collect::<String>()
                     )));
                 }
+                // `/api/2.0/sql/statements/{id}/result/chunks/{n}`: the index must advance too.
+                let path = l.split(['?', '#']).next().unwrap_or(&l);
+                if let Some(i) = path.rsplit('/').next().and_then(|n| n.parse::<u64>().ok()) {
+                    self.advance_to(i)?;
+                }
                 l
             }
             Next::Index(i) => {
-                if self.last_index.is_some_and(|last| i <= last) {
-                    return Err(self.err(format!("next_chunk_index {i} does not advance")));
-                }
+                self.advance_to(i)?;
                 format!(
                     "/api/2.0/sql/statements/{}/result/chunks/{i}",
                     self.statement_id

@@ -1207,6 +1207,7 @@ impl super::http::Transport for ModelWarehouse {
             message: format!("model: answer lost ({})", m.now),
             maybe_sent: true,
             retryable: true,
+            timed_out: false,
         };
         match self.roll() {
             0 => {

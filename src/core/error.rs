@@ -88,12 +88,57 @@ impl Error {
         self
     }
 
-    /// Remove every occurrence of `secret` from the message (defence in depth).
+    /// Remove every occurrence of `secret` from every text field (defence in depth: a server
+    /// may echo a credential in `error_code` or `sql_state` as well as in the message).
     pub fn redact(&mut self, secret: &str) {
-        if secret.len() >= 4 && self.message.contains(secret) {
-            self.message = self.message.replace(secret, "[REDACTED]");
+        if secret.len() < 4 {
+            return;
+        }
+        let fields = [Some(&mut self.message), self.sql_state.as_mut(), self.error_code.as_mut(), self.statement_id.as_mut()];
+        for field in fields.into_iter().flatten() {
+            if field.contains(secret) {
+                *field = field.replace(secret, "[REDACTED]");
+            }
         }
     }
+
+    /// The error as it may leave the connector: `secrets` redacted from every field, control
+    /// characters (terminal escapes) replaced, the message cut to [`MAX_MESSAGE`] bytes and the
+    /// other fields to [`MAX_FIELD`] (a server may echo megabytes).
+    pub fn sanitized(mut self, secrets: &[String]) -> Self {
+        for s in secrets {
+            self.redact(s);
+        }
+        self.message = printable(&self.message, MAX_MESSAGE, true);
+        for field in [self.sql_state.as_mut(), self.error_code.as_mut(), self.statement_id.as_mut()].into_iter().flatten() {
+            *field = printable(field, MAX_FIELD, false);
+        }
+        self
+    }
+}
+
+/// Longest message an error carries, bytes.
+pub const MAX_MESSAGE: usize = 4096;
+/// Longest `sql_state`, `error_code` or `statement_id`, bytes.
+pub const MAX_FIELD: usize = 256;
+
+/// `text` with control characters replaced by U+FFFD (newlines and tabs kept when
+/// `multiline`), cut at a character boundary to at most `max` bytes plus a note of the cut.
+fn printable(text: &str, max: usize, multiline: bool) -> String {
+    let keep = |c: char| multiline && (c == '\n' || c == '\t');
+    let clean = |c: char| if c.is_control() && !keep(c) { '\u{FFFD}' } else { c };
+    if text.len() <= max && !text.chars().any(|c| c.is_control() && !keep(c)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len().min(max + 32));
+    for c in text.chars() {
+        if out.len() + c.len_utf8() > max {
+            out.push_str(&format!(" … [{} more bytes cut]", text.len() - out.len()));
+            break;
+        }
+        out.push(clean(c));
+    }
+    out
 }
 
 impl fmt::Display for Error {
@@ -113,6 +158,21 @@ mod tests {
         let mut e = Error::server("token dapiSECRET echoed dapiSECRET");
         e.redact("dapiSECRET");
         assert_eq!(e.message, "token [REDACTED] echoed [REDACTED]");
+    }
+
+    #[test]
+    fn sanitized_redacts_every_field_strips_escapes_and_cuts() {
+        let mut e = Error::server(format!("echo dapiSECRET \u{1b}[31mred\u{7}\n{}", "x".repeat(100_000)));
+        e.error_code = Some("dapiSECRET".into());
+        e.sql_state = Some("\u{1b}]0;title\u{7}".into());
+        let e = e.sanitized(&["dapiSECRET".into()]);
+        assert_eq!(e.error_code.as_deref(), Some("[REDACTED]"));
+        assert!(!e.message.contains("dapiSECRET"));
+        assert!(!e.message.contains('\u{1b}') && !e.message.contains('\u{7}'));
+        assert!(e.message.contains("\n"), "newlines are kept in messages");
+        assert!(e.message.len() < MAX_MESSAGE + 64, "{}", e.message.len());
+        assert!(e.message.ends_with("more bytes cut]"));
+        assert!(!e.sql_state.unwrap().contains('\u{1b}'));
     }
 
     #[test]

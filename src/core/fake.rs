@@ -58,6 +58,24 @@ impl Fake {
             message: "connection reset".into(),
             maybe_sent,
             retryable: true,
+            timed_out: false,
+        });
+        self.script.push_back(Step {
+            method,
+            url_contains: url.into(),
+            outcome,
+        });
+        self
+    }
+
+    /// Expect a request whose connection stalls: the clock runs to the request's timeout and
+    /// the request fails as timed out.
+    pub fn stall(&mut self, method: Method, url: &str) -> &mut Self {
+        let outcome = Err(TransportError {
+            message: "stalled".into(),
+            maybe_sent: true,
+            retryable: true,
+            timed_out: true,
         });
         self.script.push_back(Step {
             method,
@@ -73,6 +91,7 @@ impl Fake {
             message: "denied".into(),
             maybe_sent: false,
             retryable: false,
+            timed_out: false,
         });
         self.script.push_back(Step {
             method,
@@ -106,6 +125,9 @@ impl Transport for Fake {
             step.url_contains,
             req.url
         );
+        if step.outcome.as_ref().is_err_and(|e| e.timed_out) {
+            self.now += req.timeout_ms.unwrap_or(0);
+        }
         step.outcome
     }
 

@@ -91,6 +91,8 @@ pub struct TransportError {
     pub maybe_sent: bool,
     /// Whether repeating the request can help (false for a host policy denial or a malformed request).
     pub retryable: bool,
+    /// Whether the request's own timeout (what remained of the call's deadline) ran out.
+    pub timed_out: bool,
 }
 
 /// The I/O the core needs: send a request, read a monotonic clock, sleep, random numbers, log.

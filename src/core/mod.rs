@@ -24,6 +24,8 @@ pub mod url;
 pub mod value;
 
 #[cfg(test)]
+mod deadline_tests;
+#[cfg(test)]
 mod driver_tests;
 #[cfg(test)]
 mod fake;
@@ -31,3 +33,5 @@ mod fake;
 mod fuzz_tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod prop_tests;
+#[cfg(test)]
+mod redaction_tests;

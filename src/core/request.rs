@@ -7,8 +7,18 @@ use super::config::Config;
 use super::secret::Secret;
 use super::value::ParamSpec;
 
-/// Server-side wait before a statement call returns PENDING.
-pub const WAIT_TIMEOUT: &str = "10s";
+/// Longest server-side wait before a statement call returns PENDING, s.
+const MAX_WAIT_S: u64 = 10;
+/// Time kept for the answer to travel back after the server's wait ends, ms.
+const WAIT_MARGIN_MS: u64 = 1_000;
+
+/// The statement's `wait_timeout` for a call with `remaining_ms` left: as long as fits in
+/// what remains (at most 10 s, and the service only accepts `0s` or 5–50 s), so the server
+/// answers before the call's deadline; `0s` (answer at once, then poll) when under 5 s remain.
+pub fn wait_timeout(remaining_ms: u64) -> String {
+    let fits = remaining_ms.saturating_sub(WAIT_MARGIN_MS) / 1_000;
+    if fits < 5 { "0s".to_string() } else { format!("{}s", fits.min(MAX_WAIT_S)) }
+}
 
 /// The body of `POST /api/2.0/sql/statements`.
 #[derive(Serialize)]
@@ -23,7 +33,7 @@ struct StatementBody<'a> {
     parameters: Vec<Parameter<'a>>,
     disposition: &'static str,
     format: &'static str,
-    wait_timeout: &'static str,
+    wait_timeout: String,
     on_wait_timeout: &'static str,
 }
 
@@ -37,8 +47,8 @@ struct Parameter<'a> {
     sql_type: &'a str,
 }
 
-/// The body of `POST /api/2.0/sql/statements`.
-pub fn statement_body(config: &Config, sql: &str, params: &[ParamSpec]) -> Vec<u8> {
+/// The body of `POST /api/2.0/sql/statements`, with `remaining_ms` of the call left.
+pub fn statement_body(config: &Config, sql: &str, params: &[ParamSpec], remaining_ms: u64) -> Vec<u8> {
     let body = StatementBody {
         statement: sql,
         warehouse_id: &config.warehouse_id,
@@ -58,7 +68,7 @@ pub fn statement_body(config: &Config, sql: &str, params: &[ParamSpec]) -> Vec<u
             "INLINE"
         },
         format: "JSON_ARRAY",
-        wait_timeout: WAIT_TIMEOUT,
+        wait_timeout: wait_timeout(remaining_ms),
         on_wait_timeout: "CONTINUE",
     };
     // Strings only: serializing cannot fail (an empty object would be refused by the server).
@@ -131,17 +141,27 @@ mod tests {
             },
         ];
         let body: Json =
-            serde_json::from_slice(&statement_body(&config(false), "SELECT :a, :n", &p)).unwrap();
+            serde_json::from_slice(&statement_body(&config(false), "SELECT :a, :n", &p, 900_000)).unwrap();
         assert_eq!(
             body,
             json!({"statement": "SELECT :a, :n", "warehouse_id": "w1", "catalog": "cat",
                    "parameters": [{"name": "a", "value": "1", "type": "INT"}, {"name": "n", "type": "STRING"}],
                    "disposition": "INLINE", "format": "JSON_ARRAY", "wait_timeout": "10s", "on_wait_timeout": "CONTINUE"})
         );
-        let body: Json = serde_json::from_slice(&statement_body(&config(true), "X", &[])).unwrap();
+        let body: Json = serde_json::from_slice(&statement_body(&config(true), "X", &[], 900_000)).unwrap();
         assert_eq!(body["disposition"], "EXTERNAL_LINKS");
         assert!(body.get("parameters").is_none());
         assert!(body.get("schema").is_none());
+    }
+
+    #[test]
+    fn wait_timeout_fits_in_what_remains() {
+        assert_eq!(wait_timeout(900_000), "10s");
+        assert_eq!(wait_timeout(8_000), "7s");
+        assert_eq!(wait_timeout(6_000), "5s");
+        // Under 5 s the service only accepts 0s: answer at once, then poll within the deadline.
+        assert_eq!(wait_timeout(5_500), "0s");
+        assert_eq!(wait_timeout(300), "0s");
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Manifest {
     pub schema: Option<Schema>,
     /// Total rows of the result.
     pub total_row_count: Option<u64>,
+    /// Total chunks of the result: no chunk index at or past it exists.
+    pub total_chunk_count: Option<u64>,
 }
 
 /// `manifest.schema`.

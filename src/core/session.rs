@@ -20,13 +20,18 @@ pub struct Stats {
 /// The `User-Agent` of API requests (lets workspace admins attribute traffic to the connector).
 const USER_AGENT: &str = concat!("openmatch-databricks/", env!("CARGO_PKG_VERSION"));
 
-/// Shortest per-request timeout, ms: longer than the server's own `wait_timeout` (10 s).
-const MIN_REQUEST_TIMEOUT_MS: u64 = 30_000;
-
-/// Per-request timeout: what is left of the call's deadline, but never under 30 s, so a
-/// statement the server holds for its `wait_timeout` is not cut off (an outcome-unknown write).
+/// Per-request timeout: what is left of the call's deadline (at least 1 ms). The statement's
+/// `wait_timeout` is chosen to fit in the same time (`request::wait_timeout`), so the server
+/// answers before a request is cut off.
 fn request_timeout_ms(now: u64, deadline: u64) -> u64 {
-    deadline.saturating_sub(now).max(MIN_REQUEST_TIMEOUT_MS)
+    deadline.saturating_sub(now).max(1)
+}
+
+/// The path of `url`, without scheme, host or query (a presigned link's query is a credential).
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 /// A cached OAuth access token.
@@ -74,7 +79,12 @@ impl<T: Transport> Session<T> {
     /// Log `message` when debug logging is on.
     pub fn debug(&mut self, message: impl FnOnce() -> String) {
         if self.config.debug_log {
-            self.transport.log(&message());
+            // Log lines may quote a server's message, which may echo a credential.
+            let mut e = Error::new(ErrorKind::Server, message());
+            for secret in self.secrets() {
+                e.redact(&secret);
+            }
+            self.transport.log(&e.message);
         }
     }
 
@@ -173,13 +183,20 @@ impl<T: Transport> Session<T> {
     ) -> Result<Option<HttpResponse>> {
         let last = attempt >= self.config.max_attempts;
         let mut req = req.clone();
-        req.timeout_ms = Some(request_timeout_ms(self.transport.now_ms(), deadline));
+        let now = self.transport.now_ms();
+        if now >= deadline {
+            return Err(self.deadline_passed(&req, false));
+        }
+        req.timeout_ms = Some(request_timeout_ms(now, deadline));
         let (error, retry_after) = match self.transport.send(&req) {
             Ok(r) if retry.status(r.status) && !last => {
                 let ra = r.retry_after_ms();
                 (http_error(&r), ra)
             }
             Ok(r) => return Ok(Some(r)),
+            Err(te) if te.timed_out || self.transport.now_ms() >= deadline => {
+                return Err(self.deadline_passed(&req, te.maybe_sent && retry == Retry::Submit));
+            }
             Err(te) => {
                 let unknown = te.maybe_sent && retry == Retry::Submit;
                 let message = if unknown {
@@ -207,6 +224,25 @@ impl<T: Transport> Session<T> {
         self.transport.sleep_ms(delay);
         stats.retries += 1;
         Ok(None)
+    }
+
+    /// The `timeout` error of a call whose deadline passed before `req` was answered (a stalled
+    /// connection included). `unknown`: a statement may have been created (its id never came).
+    fn deadline_passed(&self, req: &HttpRequest, unknown: bool) -> Error {
+        let what = if unknown { "; the statement may have been created, its outcome is unknown" } else { "" };
+        let message = format!(
+            "the call's deadline ({} ms) passed waiting for {} {}{what}",
+            self.config.timeout_ms,
+            match req.method {
+                Method::Get => "GET",
+                Method::Post => "POST",
+                Method::Delete => "DELETE",
+            },
+            url_path(&req.url)
+        );
+        let mut e = Error::new(ErrorKind::Timeout, message);
+        e.outcome_unknown = unknown;
+        e
     }
 
     fn is_oauth(&self) -> bool {
@@ -285,7 +321,14 @@ impl<T: Transport> Session<T> {
     pub fn secrets(&self) -> Vec<String> {
         let mut s = match &self.config.credential {
             Credential::AccessToken(t) => vec![t.expose().to_owned()],
-            Credential::OAuth { client_secret, .. } => vec![client_secret.expose().to_owned()],
+            // The secret as sent: inside `Basic base64(id:secret)` it shows in no plain form.
+            Credential::OAuth { client_id, client_secret, .. } => {
+                let basic = request::basic_auth(client_id, client_secret);
+                vec![
+                    client_secret.expose().to_owned(),
+                    basic.expose().trim_start_matches("Basic ").to_owned(),
+                ]
+            }
         };
         if let Some(t) = &self.token {
             s.push(t.bearer.expose().trim_start_matches("Bearer ").to_owned());
@@ -299,9 +342,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn request_timeout_follows_the_deadline_with_a_floor() {
+    fn request_timeout_is_what_remains_of_the_deadline() {
         assert_eq!(request_timeout_ms(1_000, 901_000), 900_000);
-        assert_eq!(request_timeout_ms(1_000, 2_000), MIN_REQUEST_TIMEOUT_MS);
-        assert_eq!(request_timeout_ms(5_000, 1_000), MIN_REQUEST_TIMEOUT_MS);
+        assert_eq!(request_timeout_ms(1_000, 2_000), 1_000);
+        assert_eq!(request_timeout_ms(5_000, 1_000), 1);
     }
 }
