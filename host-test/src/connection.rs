@@ -383,8 +383,13 @@ pub fn quote_name(name: &str) -> Result<String, Error> {
         }
     }
     parts.push(cur);
-    if quoted || parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
-        return Err(Error::invalid_input(format!("`{name}` is not a valid table name")));
+    // As the guest's `quote_table`: 1–3 parts of 1–255 characters, no control characters.
+    let bad_part = |p: &String| p.is_empty() || p.chars().count() > 255 || p.chars().any(char::is_control);
+    if quoted || parts.iter().any(bad_part) || parts.len() > 3 {
+        let shown: String = name.chars().take(64).collect();
+        return Err(Error::invalid_input(format!(
+            "{shown:?} is not a valid table name (1 to 3 dot-separated parts of 1 to 255 characters, no control characters)"
+        )));
     }
     Ok(parts.iter().map(|p| format!("`{}`", p.replace('`', "``"))).collect::<Vec<_>>().join("."))
 }
@@ -476,5 +481,9 @@ mod tests {
         assert_eq!(quote_name("`we.ird`.t").unwrap(), "`we.ird`.`t`");
         assert_eq!(quote_name("a`b").unwrap_err().kind(), crate::ErrorKind::InvalidInput);
         assert!(quote_name("a..b").is_err());
+        // Issue 11: these were sent and came back as not-found.
+        assert_eq!(quote_name(&"x".repeat(1000)).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(quote_name("t\u{1b}[2J").unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+        assert!(!quote_name("t\u{1b}[2J").unwrap_err().to_string().contains('\u{1b}'));
     }
 }

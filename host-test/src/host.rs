@@ -287,7 +287,12 @@ fn classify(e: wasmtime::Error) -> Error {
             let first = detail.lines().next().unwrap_or_default();
             Error::message(ErrorKind::Trap, format!("the connector component trapped ({trap}): {first}"))
         }
-        None => Error::message(ErrorKind::Trap, format!("the connector component failed: {e:#}")),
+        // Only the first line: the rest is a wasm backtrace, not for users.
+        None => {
+            let detail = format!("{e:#}");
+            let first = detail.lines().next().unwrap_or_default();
+            Error::message(ErrorKind::Trap, format!("the connector component failed: {first}"))
+        }
     }
 }
 
