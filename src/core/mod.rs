@@ -32,6 +32,8 @@ mod fake;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
+mod hostile_tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod prop_tests;
 #[cfg(test)]
 mod redaction_tests;
