@@ -19,6 +19,7 @@
 mod api;
 pub mod config;
 pub mod engine;
+pub mod names;
 pub mod registry;
 mod serve;
 pub mod volumes;
