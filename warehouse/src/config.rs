@@ -295,6 +295,24 @@ pub struct GrantsFile {
     pub oauth_clients: Vec<OAuthClient>,
 }
 
+/// Where the TLS certificate of an HTTPS warehouse comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// PEM files: a certificate chain (leaf first) and its private key (PKCS#8, PKCS#1 or SEC1).
+    Files {
+        /// Certificate chain PEM.
+        cert: PathBuf,
+        /// Private key PEM.
+        key: PathBuf,
+    },
+    /// A self-signed certificate for `localhost` and `127.0.0.1`, generated at start. Its PEM
+    /// is written to `write_cert_to`, for clients to trust as a CA file.
+    SelfSigned {
+        /// Where the certificate PEM is written.
+        write_cert_to: PathBuf,
+    },
+}
+
 /// Configuration of one warehouse server.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -326,6 +344,14 @@ pub struct Config {
     pub result_ttl: Duration,
     /// Seed of the fault-injection random generator (deterministic tests).
     pub fault_seed: u64,
+    /// Serve HTTPS with this certificate (default: plain HTTP).
+    pub tls: Option<Tls>,
+    /// How long a client may take for the TLS handshake and for each request's headers
+    /// (also the longest a keep-alive connection may sit idle); default 30 s.
+    pub header_read_timeout: Duration,
+    /// Connections served at once (default 1024); further connections wait in the listen
+    /// backlog until one ends.
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -345,7 +371,40 @@ impl Config {
             retention_duration_check: true,
             result_ttl: Duration::from_secs(3600),
             fault_seed: 0x5eed,
+            tls: None,
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
         }
+    }
+
+    /// Serves HTTPS with the certificate chain and private key in these PEM files.
+    pub fn tls_files(mut self, cert_pem: impl Into<PathBuf>, key_pem: impl Into<PathBuf>) -> Self {
+        self.tls = Some(Tls::Files {
+            cert: cert_pem.into(),
+            key: key_pem.into(),
+        });
+        self
+    }
+
+    /// Serves HTTPS with a self-signed certificate for `localhost` and `127.0.0.1` generated at
+    /// start; its PEM is written to `write_cert_to` (a CA file for clients).
+    pub fn tls_self_signed(mut self, write_cert_to: impl Into<PathBuf>) -> Self {
+        self.tls = Some(Tls::SelfSigned {
+            write_cert_to: write_cert_to.into(),
+        });
+        self
+    }
+
+    /// Sets the TLS handshake / request header timeout (at least 1 ms).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets how many connections are served at once (at least 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
     }
 
     /// Sets the listen address.

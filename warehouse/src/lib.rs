@@ -19,7 +19,9 @@
 mod api;
 pub mod config;
 pub mod engine;
+pub mod names;
 pub mod registry;
+mod serve;
 pub mod volumes;
 
 use std::sync::Arc;
@@ -27,7 +29,9 @@ use std::sync::Arc;
 pub use api::app;
 pub use config::{
     Config, Endpoint, FaultKind, FaultRule, Grant, GrantsFile, OAuthClient, Principal, Privilege,
+    Tls,
 };
+pub use serve::TlsError;
 
 /// The admin token of a default configuration (all privileges everywhere).
 pub const DEFAULT_TOKEN: &str = "dapi0000000000000000000000000000local";
@@ -39,7 +43,7 @@ pub const DEFAULT_WAREHOUSE_ID: &str = "8a1c2e3f4b5d6a7e";
 /// A running server. Dropping it (or calling [`Running::shutdown`]) stops it.
 #[derive(Debug)]
 pub struct Running {
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>`, or `https://127.0.0.1:<port>` with TLS.
     pub url: String,
     /// The warehouse id to send as `warehouse_id`.
     pub warehouse_id: String,
@@ -76,11 +80,16 @@ impl Drop for Running {
     }
 }
 
-/// Starts a server on `config.listen` (default `127.0.0.1:0`) on the current tokio runtime.
+/// Starts a server on `config.listen` (default `127.0.0.1:0`) on the current tokio runtime,
+/// over HTTPS when `config.tls` is set.
 pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let url = format!("http://{addr}");
+    let tls = match &config.tls {
+        Some(t) => Some(serve::acceptor(t, addr.ip())?),
+        None => None,
+    };
+    let url = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
     let engine = Arc::new(engine::Engine::new(
         &config.data_dir,
         config.retention_duration_check,
@@ -95,15 +104,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     };
     let router = api::app(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let server =
-            axum::serve(listener, router.into_make_service()).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "warehouse server stopped with an error");
-        }
-    });
+    let limits = serve::Limits::of(&config);
+    let task = tokio::spawn(serve::serve(listener, router, tls, limits, rx));
     tracing::info!(%url, warehouse_id = %config.warehouse_id, "warehouse listening");
     Ok(Running {
         url,

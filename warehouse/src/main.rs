@@ -1,4 +1,5 @@
-//! `warehouse serve --listen 127.0.0.1:0 --data <dir> [--token t]... [--grants file.json] [--fault spec]...`
+//! `warehouse serve --listen 127.0.0.1:0 --data <dir> [--token t]... [--grants file.json] [--fault spec]...
+//! [--tls-cert cert.pem --tls-key key.pem | --tls-self-signed cert-out.pem]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +52,22 @@ enum Cmd {
         /// Allow VACUUM with a retention below 168 hours.
         #[arg(long)]
         no_retention_check: bool,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+        tls_cert: Option<PathBuf>,
+        /// Private key (PEM) of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve HTTPS with a self-signed certificate for localhost/127.0.0.1, written (PEM) to
+        /// this file for clients to trust.
+        #[arg(long, value_name = "CERT_OUT_FILE")]
+        tls_self_signed: Option<PathBuf>,
+        /// Seconds a client may take for the TLS handshake and each request's headers.
+        #[arg(long, default_value_t = 30)]
+        header_read_timeout: u64,
+        /// Connections served at once; more wait in the listen backlog.
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
     },
 }
 
@@ -75,6 +92,11 @@ async fn main() -> anyhow::Result<()> {
             oauth_token_ttl,
             link_ttl,
             no_retention_check,
+            tls_cert,
+            tls_key,
+            tls_self_signed,
+            header_read_timeout,
+            max_connections,
         } => {
             let mut config = Config::new(data)
                 .listen(listen)
@@ -82,7 +104,15 @@ async fn main() -> anyhow::Result<()> {
                 .chunk_rows(chunk_rows)
                 .oauth_token_ttl(Duration::from_secs(oauth_token_ttl))
                 .external_link_ttl(Duration::from_secs(link_ttl))
-                .retention_duration_check(!no_retention_check);
+                .retention_duration_check(!no_retention_check)
+                .header_read_timeout(Duration::from_secs(header_read_timeout))
+                .max_connections(max_connections);
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                config = config.tls_files(cert, key);
+            }
+            if let Some(out) = tls_self_signed {
+                config = config.tls_self_signed(out);
+            }
             if !tokens.is_empty() {
                 let mut admin = Principal::new("admin").with_admin(true);
                 admin.tokens = tokens;

@@ -3,6 +3,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::names::{self, Kind, NameError};
+
 /// The volume part of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VolumeRef {
@@ -21,36 +23,73 @@ impl VolumeRef {
     }
 }
 
-/// Resolves `/Volumes/c/s/v/rest...` to its volume and local path; refuses `..` and paths
-/// outside a volume.
-pub fn resolve(root: &Path, path: &str) -> Result<(VolumeRef, PathBuf), String> {
+/// Why a volume path was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// Not under `/Volumes/`.
+    #[error("Path {0} is not under /Volumes/")]
+    NotVolumes(String),
+    /// Fewer than three parts after `/Volumes/`.
+    #[error("Path {0} does not name a volume (/Volumes/<catalog>/<schema>/<volume>/...)")]
+    NoVolume(String),
+    /// A catalog, schema or volume part breaks the naming rules.
+    #[error("Invalid path {path}: {reason}")]
+    Name {
+        /// The path.
+        path: String,
+        /// Which part and why.
+        reason: NameError,
+    },
+    /// An empty, `.`, `..` or otherwise unusable part in the file path.
+    #[error("Invalid path {0}")]
+    Invalid(String),
+}
+
+/// Whether `part` can be one file-path component below a volume: a plain name, no `.`/`..`,
+/// no separator (`/`, `\\`), no control character.
+fn plain_component(part: &str) -> bool {
+    let c: Vec<Component> = Path::new(part).components().collect();
+    c.len() == 1
+        && matches!(c[0], Component::Normal(_))
+        && !part.contains('\\')
+        && !part.chars().any(char::is_control)
+}
+
+/// Resolves `/Volumes/c/s/v/rest...` to its volume and local path. The catalog, schema and
+/// volume parts follow [`crate::names`]; the rest must be plain components (no `.`, `..`,
+/// backslash or control character; empty ones are skipped).
+pub fn resolve(root: &Path, path: &str) -> Result<(VolumeRef, PathBuf), PathError> {
     let p = path.trim_start_matches("dbfs:");
     let rest = p
         .strip_prefix("/Volumes/")
-        .ok_or_else(|| format!("Path {path} is not under /Volumes/"))?;
-    let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        .ok_or_else(|| PathError::NotVolumes(path.to_string()))?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let parts: Vec<&str> = rest.split('/').collect();
     if parts.len() < 3 {
-        return Err(format!(
-            "Path {path} does not name a volume (/Volumes/<catalog>/<schema>/<volume>/...)"
-        ));
-    }
-    for part in &parts {
-        let c: Vec<Component> = Path::new(part).components().collect();
-        if c.len() != 1 || !matches!(c[0], Component::Normal(_)) {
-            return Err(format!("Invalid path {path}"));
-        }
+        return Err(PathError::NoVolume(path.to_string()));
     }
     let v = VolumeRef {
         catalog: parts[0].to_ascii_lowercase(),
         schema: parts[1].to_ascii_lowercase(),
         volume: parts[2].to_ascii_lowercase(),
     };
-    let mut local = root
-        .join(".volumes")
-        .join(&v.catalog)
-        .join(&v.schema)
-        .join(&v.volume);
-    for part in &parts[3..] {
+    let mut local = names::join(
+        &root.join(".volumes"),
+        &[
+            (Kind::Catalog, &v.catalog),
+            (Kind::Schema, &v.schema),
+            (Kind::Volume, &v.volume),
+        ],
+    )
+    .map_err(|reason| PathError::Name {
+        path: path.to_string(),
+        reason,
+    })?;
+    // `a//b` is `a/b` below the volume, as in POSIX paths
+    for part in parts[3..].iter().filter(|p| !p.is_empty()) {
+        if !plain_component(part) {
+            return Err(PathError::Invalid(path.to_string()));
+        }
         local.push(part);
     }
     Ok((v, local))
@@ -67,5 +106,12 @@ mod tests {
         assert_eq!(p, PathBuf::from("/d/.volumes/main/default/v1/a/b.json"));
         assert!(resolve(Path::new("/d"), "/Volumes/main/default/v1/../../x").is_err());
         assert!(resolve(Path::new("/d"), "/tmp/x").is_err());
+        assert!(resolve(Path::new("/d"), "/Volumes/main/default//x").is_err());
+        assert!(resolve(Path::new("/d"), "/Volumes//default/v/x").is_err());
+        let (_, p) = resolve(Path::new("/d"), "/Volumes/main/default/v//x").unwrap();
+        assert_eq!(p, PathBuf::from("/d/.volumes/main/default/v/x"));
+        assert!(resolve(Path::new("/d"), "/Volumes/main/\u{2024}\u{2024}/v/x").is_err());
+        assert!(resolve(Path::new("/d"), "/Volumes/main/default/v/a\\b").is_err());
+        assert!(resolve(Path::new("/d"), "/Volumes/main/default/v/").is_ok());
     }
 }

@@ -1167,17 +1167,17 @@ fn all_value_types_round_trip() {
 #[test]
 fn awkward_identifiers() {
     let w = start();
-    let r = w.run("CREATE TABLE `Odd Table` (`my col` BIGINT, `a.b` STRING, `Tick``s` INT)");
+    let r = w.run("CREATE TABLE `Odd-Table` (`my col` BIGINT, `a.b` STRING, `Tick``s` INT)");
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let rows = json!([{"c0": 1, "c1": "x", "c2": 5}]).to_string();
     let r = w.run_p(
-        "INSERT INTO `main`.`default`.`Odd Table` (`my col`, `a.b`, `Tick``s`) SELECT c0, c1, c2 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: INT>>'))) AS s",
+        "INSERT INTO `main`.`default`.`Odd-Table` (`my col`, `a.b`, `Tick``s`) SELECT c0, c1, c2 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: INT>>'))) AS s",
         json!([{"name": "rows", "value": rows}]),
     );
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let upd = json!([{"c0": 1, "c1": "y"}]).to_string();
     let r = w.run_p(
-        "MERGE INTO `main`.`default`.`Odd Table` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`my col` = s.c0 WHEN MATCHED THEN UPDATE SET t.`a.b` = s.c1",
+        "MERGE INTO `main`.`default`.`Odd-Table` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`my col` = s.c0 WHEN MATCHED THEN UPDATE SET t.`a.b` = s.c1",
         json!([{"name": "rows", "value": upd}]),
     );
     assert_eq!(
@@ -1185,14 +1185,14 @@ fn awkward_identifiers() {
         json!([["1", "1", "0", "0"]]),
         "{r}"
     );
-    let r = w.run("UPDATE `Odd Table` SET `Tick``s` = `Tick``s` + 1 WHERE `my col` = 1");
+    let r = w.run("UPDATE `Odd-Table` SET `Tick``s` = `Tick``s` + 1 WHERE `my col` = 1");
     assert_eq!(r["result"]["data_array"], json!([["1"]]), "{r}");
     assert_eq!(
-        w.rows("SELECT `my col`, `a.b`, `Tick``s` FROM `odd table`"),
+        w.rows("SELECT `my col`, `a.b`, `Tick``s` FROM `odd-table`"),
         vec![vec![s("1"), s("y"), s("6")]]
     );
-    let r = w.run("UPDATE `Odd Table` SET `a.b` = 'O''Brien -- \\ \"x\"' WHERE `a.b` = 'y'");
+    let r = w.run("UPDATE `Odd-Table` SET `a.b` = 'O''Brien -- \\ \"x\"' WHERE `a.b` = 'y'");
     assert_eq!(r["result"]["data_array"], json!([["1"]]), "{r}");
-    let r = w.run("DELETE FROM `Odd Table` WHERE `a.b` = 'O''Brien -- \\ \"x\"'");
+    let r = w.run("DELETE FROM `Odd-Table` WHERE `a.b` = 'O''Brien -- \\ \"x\"'");
     assert_eq!(r["result"]["data_array"], json!([["1"]]), "{r}");
 }

@@ -21,7 +21,12 @@ fn locate(
     privilege: Privilege,
 ) -> Result<(VolumeRef, PathBuf), ApiError> {
     let full = format!("/{}", path.trim_start_matches('/'));
-    let (v, local) = resolve(st.engine.root(), &full).map_err(ApiError::invalid)?;
+    let (v, local) =
+        resolve(st.engine.root(), &full).map_err(|e| ApiError::invalid(e.to_string()))?;
+    // the names were checked by `resolve`; the resolved path must still stay inside the data
+    // directory (no symlink out of it) before anything is read, written or removed
+    crate::names::contained(st.engine.root(), &local)
+        .map_err(|e| ApiError::invalid(format!("Invalid path {full}: {e}")))?;
     if !st.engine.root().join(&v.catalog).join(&v.schema).is_dir() {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,

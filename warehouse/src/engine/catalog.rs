@@ -15,12 +15,23 @@ use deltalake::datafusion::error::{DataFusionError, Result as DfResult};
 
 use super::error::{SqlError, quote_name};
 use crate::config::{Principal, Privilege};
+use crate::names::{self, Kind, NameError};
 
-/// The directory of a table.
-pub fn table_dir(root: &Path, catalog: &str, schema: &str, table: &str) -> PathBuf {
-    root.join(catalog.to_ascii_lowercase())
-        .join(schema.to_ascii_lowercase())
-        .join(table.to_ascii_lowercase())
+/// The directory of a table (every part checked by [`crate::names`]).
+pub fn table_dir(
+    root: &Path,
+    catalog: &str,
+    schema: &str,
+    table: &str,
+) -> Result<PathBuf, NameError> {
+    names::join(
+        root,
+        &[
+            (Kind::Catalog, &catalog.to_ascii_lowercase()),
+            (Kind::Schema, &schema.to_ascii_lowercase()),
+            (Kind::Table, &table.to_ascii_lowercase()),
+        ],
+    )
 }
 
 /// Whether `dir` holds a Delta table.
@@ -28,14 +39,15 @@ pub fn is_table(dir: &Path) -> bool {
     dir.join("_delta_log").is_dir()
 }
 
-/// Lists sub-directory names of `dir` (sorted), skipping hidden ones.
+/// Lists sub-directory names of `dir` (sorted), skipping hidden ones and names that are not
+/// valid securable names (they could not be addressed).
 pub fn list_dirs(dir: &Path) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| !n.starts_with('.') && n != "_delta_log")
+                .filter(|n| n != "_delta_log" && names::check(Kind::Table, n).is_ok())
                 .collect()
         })
         .unwrap_or_default();
@@ -95,7 +107,8 @@ impl CatalogProviderList for DirCatalogList {
 
     fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
         let name = name.to_ascii_lowercase();
-        self.0.root.join(&name).is_dir().then(|| {
+        let dir = names::join(&self.0.root, &[(Kind::Catalog, &name)]).ok()?;
+        dir.is_dir().then(|| {
             Arc::new(DirCatalog {
                 tree: self.0.clone(),
                 name,
@@ -118,18 +131,18 @@ impl CatalogProvider for DirCatalog {
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         let name = name.to_ascii_lowercase();
-        self.tree
-            .root
-            .join(&self.name)
-            .join(&name)
-            .is_dir()
-            .then(|| {
-                Arc::new(DirSchema {
-                    tree: self.tree.clone(),
-                    catalog: self.name.clone(),
-                    name,
-                }) as _
-            })
+        let dir = names::join(
+            &self.tree.root,
+            &[(Kind::Catalog, &self.name), (Kind::Schema, &name)],
+        )
+        .ok()?;
+        dir.is_dir().then(|| {
+            Arc::new(DirSchema {
+                tree: self.tree.clone(),
+                catalog: self.name.clone(),
+                name,
+            }) as _
+        })
     }
 }
 
@@ -160,7 +173,8 @@ impl SchemaProvider for DirSchema {
         {
             return Ok(Some(t));
         }
-        let dir = table_dir(&self.tree.root, &self.catalog, &self.name, name);
+        let dir = table_dir(&self.tree.root, &self.catalog, &self.name, name)
+            .map_err(|e| DataFusionError::External(Box::new(SqlError::from(e))))?;
         if !is_table(&dir) {
             return Ok(None);
         }
@@ -188,7 +202,7 @@ impl SchemaProvider for DirSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        is_table(&table_dir(&self.tree.root, &self.catalog, &self.name, name))
+        table_dir(&self.tree.root, &self.catalog, &self.name, name).is_ok_and(|d| is_table(&d))
     }
 }
 

@@ -46,12 +46,12 @@ impl Engine {
         as_query: Option<String>,
     ) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
-        if !self.root().join(&t.catalog).is_dir() {
+        if !self.catalog_dir(&t.catalog)?.is_dir() {
             return Err(SqlError::CatalogNotFound {
                 name: t.catalog.clone(),
             });
         }
-        let sdir = self.root().join(&t.catalog).join(&t.schema);
+        let sdir = self.schema_dir(&t.catalog, &t.schema)?;
         if !sdir.is_dir() {
             return Err(SqlError::SchemaNotFound {
                 name: quote_name(&[&t.catalog, &t.schema]),
@@ -67,7 +67,8 @@ impl Engine {
                 securable: format!("{}.{}", t.catalog, t.schema),
             });
         }
-        let dir = table_dir(self.root(), &t.catalog, &t.schema, &t.table);
+        let dir = table_dir(self.root(), &t.catalog, &t.schema, &t.table)?;
+        self.contained(&dir)?;
         let _guard = self.lock(&dir).await;
         if is_table(&dir) && !or_replace {
             if if_not_exists {
@@ -220,6 +221,7 @@ impl Engine {
             });
         }
         let _guard = self.lock(&dir).await;
+        self.contained(&dir)?;
         std::fs::remove_dir_all(&dir).map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
     }
@@ -232,8 +234,7 @@ impl Engine {
     ) -> Result<Outcome, SqlError> {
         let name = name.to_ascii_lowercase();
         self.require_admin(x, "CREATE CATALOG", "Metastore", "metastore")?;
-        valid_ident(&name)?;
-        let dir = self.root().join(&name);
+        let dir = self.catalog_dir(&name)?;
         if dir.is_dir() {
             return if if_not_exists {
                 Ok(Outcome::Empty)
@@ -243,6 +244,7 @@ impl Engine {
                 })
             };
         }
+        self.contained(&dir)?;
         std::fs::create_dir_all(dir.join("default"))
             .map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
@@ -259,8 +261,8 @@ impl Engine {
             [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
             _ => return Err(SqlError::syntax(".")),
         };
-        valid_ident(&sch)?;
-        if !self.root().join(&cat).is_dir() {
+        let dir = self.schema_dir(&cat, &sch)?;
+        if !self.catalog_dir(&cat)?.is_dir() {
             return Err(SqlError::CatalogNotFound { name: cat });
         }
         if !x.principal.admin && !x.principal.allows(Privilege::All, &cat, "", None) {
@@ -270,7 +272,6 @@ impl Engine {
                 securable: cat,
             });
         }
-        let dir = self.root().join(&cat).join(&sch);
         if dir.is_dir() {
             return if if_not_exists {
                 Ok(Outcome::Empty)
@@ -280,6 +281,7 @@ impl Engine {
                 })
             };
         }
+        self.contained(&dir)?;
         std::fs::create_dir_all(dir).map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
     }
@@ -296,7 +298,7 @@ impl Engine {
             [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
             _ => return Err(SqlError::syntax(".")),
         };
-        let dir = self.root().join(&cat).join(&sch);
+        let dir = self.schema_dir(&cat, &sch)?;
         if !dir.is_dir() {
             return if if_exists {
                 Ok(Outcome::Empty)
@@ -317,6 +319,7 @@ impl Engine {
                 "2BP01",
             ));
         }
+        self.contained(&dir)?;
         std::fs::remove_dir_all(dir).map_err(|e| SqlError::Internal(e.to_string()))?;
         Ok(Outcome::Empty)
     }
@@ -332,14 +335,14 @@ impl Engine {
         let parts: Vec<String> = name.0.iter().map(|p| p.to_ascii_lowercase()).collect();
         match (kind, parts.as_slice()) {
             (Some("CATALOG"), [c]) => {
-                if !self.root().join(c).is_dir() {
+                if !self.catalog_dir(c)?.is_dir() {
                     return Err(SqlError::CatalogNotFound { name: c.clone() });
                 }
             }
             (_, [s]) => {
-                if !self.root().join(&x.catalog).join(s).is_dir() {
+                if !self.schema_dir(&x.catalog, s)?.is_dir() {
                     // `USE x` may also name a catalog
-                    if kind.is_none() && self.root().join(s).is_dir() {
+                    if kind.is_none() && self.catalog_dir(s)?.is_dir() {
                         return Ok(Outcome::Empty);
                     }
                     return Err(SqlError::SchemaNotFound {
@@ -348,7 +351,7 @@ impl Engine {
                 }
             }
             (_, [c, s]) => {
-                if !self.root().join(c).join(s).is_dir() {
+                if !self.schema_dir(c, s)?.is_dir() {
                     return Err(SqlError::SchemaNotFound {
                         name: quote_name(&[c, s]),
                     });
@@ -371,7 +374,7 @@ impl Engine {
             Some([c, s]) => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
             Some(_) => return Err(SqlError::syntax(".")),
         };
-        let dir = self.root().join(&cat).join(&sch);
+        let dir = self.schema_dir(&cat, &sch)?;
         if !dir.is_dir() {
             return Err(SqlError::SchemaNotFound {
                 name: quote_name(&[&cat, &sch]),
@@ -406,10 +409,11 @@ impl Engine {
         let cat = catalog
             .map(|c| c.to_ascii_lowercase())
             .unwrap_or_else(|| x.catalog.clone());
-        if !self.root().join(&cat).is_dir() {
+        let cdir = self.catalog_dir(&cat)?;
+        if !cdir.is_dir() {
             return Err(SqlError::CatalogNotFound { name: cat });
         }
-        let out = list_dirs(&self.root().join(&cat))
+        let out = list_dirs(&cdir)
             .into_iter()
             .map(|s| json!({"databaseName": s}))
             .collect();
@@ -471,19 +475,6 @@ impl Engine {
             out,
         )
     }
-}
-
-fn valid_ident(name: &str) -> Result<(), SqlError> {
-    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\', '\0']) {
-        return Err(SqlError::analysis(
-            "INVALID_SCHEMA_OR_RELATION_NAME",
-            format!(
-                "`{name}` is not a valid name for tables/schemas. Valid names only contain alphabet characters, numbers and _."
-            ),
-            "42602",
-        ));
-    }
-    Ok(())
 }
 
 /// SQL LIKE / Databricks SHOW pattern (`*` and `%` any, `_` one, `|` alternatives).

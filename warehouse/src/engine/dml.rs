@@ -427,7 +427,8 @@ impl Engine {
         let dir = self.existing(&t)?;
         self.check(x, &t, Privilege::Modify)?;
         let (vol, local) = crate::volumes::resolve(self.root(), path)
-            .map_err(|e| SqlError::analysis("INVALID_PATH", e, "22KD1"))?;
+            .map_err(|e| SqlError::analysis("INVALID_PATH", e.to_string(), "22KD1"))?;
+        self.contained(&local)?;
         if !x
             .principal
             .allows(Privilege::Select, &vol.catalog, &vol.schema, None)

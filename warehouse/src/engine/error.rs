@@ -138,6 +138,34 @@ pub enum SqlError {
     /// Execution error (data, I/O).
     #[error("[INTERNAL_ERROR] {0} SQLSTATE: XX000")]
     Internal(String),
+    /// `INVALID_SCHEMA_OR_RELATION_NAME` (42602): a catalog, schema, table or volume name
+    /// breaks the naming rules (see [`crate::names`]).
+    #[error(
+        "[INVALID_SCHEMA_OR_RELATION_NAME] `{name}` is not a valid {kind} name. Names have 1 to 255 characters and contain no period, space, slash, backslash, control character or look-alike of these. SQLSTATE: 42602"
+    )]
+    InvalidName {
+        /// `catalog`, `schema`, `table` or `volume`.
+        kind: &'static str,
+        /// The name, control characters escaped.
+        name: String,
+    },
+    /// A location resolved outside the data directory (a symlink...).
+    #[error(
+        "[INVALID_PARAMETER_VALUE.LOCATION] The location of this object is outside the data directory of the warehouse. SQLSTATE: 22023"
+    )]
+    OutsideDataDir,
+}
+
+impl From<crate::names::NameError> for SqlError {
+    fn from(e: crate::names::NameError) -> SqlError {
+        match e {
+            crate::names::NameError::Invalid { kind, name } => SqlError::InvalidName {
+                kind: kind.as_str(),
+                name,
+            },
+            crate::names::NameError::Outside(_) => SqlError::OutsideDataDir,
+        }
+    }
 }
 
 impl SqlError {
@@ -161,6 +189,8 @@ impl SqlError {
             SqlError::Unsupported(_) => "0A000",
             SqlError::Analysis { state, .. } => state,
             SqlError::Internal(_) => "XX000",
+            SqlError::InvalidName { .. } => "42602",
+            SqlError::OutsideDataDir => "22023",
         }
     }
 

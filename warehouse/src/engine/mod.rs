@@ -28,6 +28,7 @@ use deltalake::datafusion::execution::context::SQLOptions;
 use deltalake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
 use crate::config::{Principal, Privilege};
+use crate::names::{self, Kind};
 use catalog::{DirCatalogList, Tree, is_table, table_dir};
 pub use error::SqlError;
 use params::Bound;
@@ -119,8 +120,10 @@ pub(crate) struct Stmtx {
 impl Engine {
     /// Opens (and initialises) the data directory: a fresh warehouse has `main.default`.
     pub fn new(root: impl Into<PathBuf>, retention_check: bool) -> std::io::Result<Engine> {
-        let root = root.into();
+        let root: PathBuf = root.into();
         std::fs::create_dir_all(root.join("main").join("default"))?;
+        // Canonical, so that `names::contained` can compare resolved paths with it.
+        let root = root.canonicalize()?;
         Ok(Engine {
             root,
             locks: Mutex::new(HashMap::new()),
@@ -149,10 +152,10 @@ impl Engine {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "default".into())
             .to_ascii_lowercase();
-        if !self.root.join(&catalog).is_dir() {
+        if !self.catalog_dir(&catalog)?.is_dir() {
             return Err(SqlError::CatalogNotFound { name: catalog });
         }
-        if !self.root.join(&catalog).join(&schema).is_dir() {
+        if !self.schema_dir(&catalog, &schema)?.is_dir() {
             return Err(SqlError::SchemaNotFound {
                 name: error::quote_name(&[&catalog, &schema]),
             });
@@ -312,14 +315,9 @@ impl Engine {
             3 => (p[0].clone(), p[1].clone(), p[2].clone()),
             _ => return Err(SqlError::syntax(".")),
         };
-        if table.contains('/')
-            || table.contains('\\')
-            || schema.contains('/')
-            || catalog.contains('/')
-            || table.starts_with('.')
-        {
-            return Err(SqlError::Unsupported("path-based table names".into()));
-        }
+        names::check(Kind::Catalog, &catalog)?;
+        names::check(Kind::Schema, &schema)?;
+        names::check(Kind::Table, &table)?;
         Ok(TableRef {
             catalog,
             schema,
@@ -351,19 +349,38 @@ impl Engine {
         }
     }
 
+    /// The directory of a catalog (the name checked, not its existence).
+    pub(crate) fn catalog_dir(&self, catalog: &str) -> Result<PathBuf, SqlError> {
+        Ok(names::join(&self.root, &[(Kind::Catalog, catalog)])?)
+    }
+
+    /// The directory of a schema (the names checked, not their existence).
+    pub(crate) fn schema_dir(&self, catalog: &str, schema: &str) -> Result<PathBuf, SqlError> {
+        Ok(names::join(
+            &self.root,
+            &[(Kind::Catalog, catalog), (Kind::Schema, schema)],
+        )?)
+    }
+
+    /// Refuses a path that resolves outside the data directory; called before anything is
+    /// created or removed.
+    pub(crate) fn contained(&self, path: &Path) -> Result<(), SqlError> {
+        Ok(names::contained(&self.root, path)?)
+    }
+
     /// The directory of an existing table (errors if the schema or table is missing).
     pub(crate) fn existing(&self, t: &TableRef) -> Result<PathBuf, SqlError> {
-        if !self.root.join(&t.catalog).is_dir() {
+        if !self.catalog_dir(&t.catalog)?.is_dir() {
             return Err(SqlError::CatalogNotFound {
                 name: t.catalog.clone(),
             });
         }
-        if !self.root.join(&t.catalog).join(&t.schema).is_dir() {
+        if !self.schema_dir(&t.catalog, &t.schema)?.is_dir() {
             return Err(SqlError::SchemaNotFound {
                 name: error::quote_name(&[&t.catalog, &t.schema]),
             });
         }
-        let dir = table_dir(&self.root, &t.catalog, &t.schema, &t.table);
+        let dir = table_dir(&self.root, &t.catalog, &t.schema, &t.table)?;
         if !is_table(&dir) {
             return Err(SqlError::TableNotFound { name: t.quoted() });
         }
