@@ -8,7 +8,7 @@ use connector_host::{
     TenantPolicy, Value, parse_timestamp,
 };
 use openmatch_e2e::{
-    ADMIN_TOKEN, Env, NOGRANT_TOKEN, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, READER_TOKEN, TempDir, timed,
+    ADMIN_TOKEN, Env, NOGRANT_TOKEN, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, READER_TOKEN, TempDir, cli_binary, timed,
 };
 
 fn dec(digits: &str, p: u8, s: u8) -> Value {
@@ -521,6 +521,7 @@ async fn sandbox_limits_stop_one_tenant_not_the_others() {
         allow: AllowList::new().allow(env.origin()),
         limits: Limits { cpu_per_call: Duration::ZERO, ..Limits::default() },
         label: "cpu".into(),
+        tls: env.tls.clone(),
         ..TenantPolicy::default()
     };
     match env.host.tenant(policy).await {
@@ -582,25 +583,6 @@ async fn batched_write_of_many_rows_counts_exactly() {
 }
 
 // ---- CLI smoke: the built `connector-host` binary with its embedded warehouse ----
-
-fn cli_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    // <target>/<profile>/deps/e2e-<hash> → <target>/<profile>/connector-host
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let bin = dir.join(format!("connector-host{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let target_dir = dir.parent().expect("target root");
-        let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "connector-host", "--bin", "connector-host", "--target-dir"])
-            .arg(target_dir)
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .status()
-            .expect("run cargo build for the CLI");
-        assert!(status.success(), "building connector-host failed");
-    }
-    bin
-}
 
 struct Cli {
     bin: std::path::PathBuf,
@@ -705,9 +687,10 @@ async fn concurrent_tenants_run_in_parallel_and_stay_isolated() {
     for i in 0..16i64 {
         let host = env.host.clone();
         let cfg = env.config(if i % 2 == 0 { ADMIN_TOKEN } else { READER_TOKEN });
+        let trust = TenantPolicy { tls: env.tls.clone(), ..TenantPolicy::default() };
         tasks.push(tokio::spawn(async move {
             // Each task owns its tenant (store + instance); `connect` allows exactly the config's origin.
-            let mut owned = host.connect(&cfg).await?;
+            let mut owned = host.connect_with(&cfg, trust).await?;
             let mut conn = owned.conn();
             let mut seen = 0;
             for _ in 0..5 {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use connector_host::{
-    AllowList, ConnectConfig, ConnectorHost, Credential, Limits, Origin, Secret, Tenant, TenantPolicy,
+    AllowList, ConnectConfig, ConnectorHost, Credential, Limits, Origin, Secret, Tenant, TenantPolicy, TlsTrust,
 };
 
 /// Token of the admin principal (all privileges).
@@ -71,6 +71,13 @@ impl Drop for TempDir {
     }
 }
 
+/// Whether the suite runs against an https warehouse (`OPENMATCH_E2E_TLS=1`, as `.ci/run`
+/// does in its second pass): each warehouse serves a self-signed certificate that the
+/// tenants trust through [`TlsTrust`].
+pub fn https_mode() -> bool {
+    std::env::var("OPENMATCH_E2E_TLS").is_ok_and(|v| v == "1")
+}
+
 /// A running local warehouse for one test.
 pub struct Env {
     /// `http://127.0.0.1:<port>`.
@@ -79,6 +86,8 @@ pub struct Env {
     pub http_path: String,
     /// The shared component.
     pub host: Arc<ConnectorHost>,
+    /// What tenants trust: the warehouse's self-signed certificate in https mode.
+    pub tls: TlsTrust,
     _server: warehouse::Running,
     _dir: TempDir,
 }
@@ -97,12 +106,24 @@ impl Env {
             .principal(warehouse::Principal::new("reader").token(READER_TOKEN).grant(warehouse::Privilege::Select, "main.default"))
             .principal(warehouse::Principal::new("nobody").token(NOGRANT_TOKEN))
             .oauth_client(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, "admin");
-        let config = adjust(config);
+        let mut config = adjust(config);
+        let cert = dir.path().join("cert.pem");
+        // A test that chose its own TLS keeps it (and builds its own trust).
+        let own_tls = https_mode() && config.tls.is_none();
+        if own_tls {
+            config = config.tls_self_signed(&cert);
+        }
         let server = warehouse::spawn(config).await.unwrap_or_else(|e| panic!("warehouse did not start: {e:#}"));
+        let tls = if own_tls {
+            TlsTrust::with_pem_file(&cert).unwrap_or_else(|e| panic!("warehouse certificate: {e}"))
+        } else {
+            TlsTrust::webpki()
+        };
         Env {
             url: server.url.clone(),
             http_path: format!("/sql/1.0/warehouses/{}", server.warehouse_id),
             host,
+            tls,
             _server: server,
             _dir: dir,
         }
@@ -126,7 +147,13 @@ impl Env {
 
     /// A tenant allowed to reach this warehouse, with `limits`.
     pub async fn tenant_with(&self, limits: Limits) -> Tenant {
-        let policy = TenantPolicy { allow: AllowList::new().allow(self.origin()), limits, label: "e2e".into(), ..TenantPolicy::default() };
+        let policy = TenantPolicy {
+            allow: AllowList::new().allow(self.origin()),
+            limits,
+            label: "e2e".into(),
+            tls: self.tls.clone(),
+            ..TenantPolicy::default()
+        };
         self.host.tenant(policy).await.unwrap_or_else(|e| panic!("tenant: {e}"))
     }
 }
@@ -138,4 +165,24 @@ pub async fn timed<T>(what: &str, f: impl std::future::Future<Output = T>) -> (T
     let d = t.elapsed();
     eprintln!("[e2e] {what}: {d:?}");
     (out, d)
+}
+
+/// The `connector-host` CLI binary next to the test executables (built when missing).
+pub fn cli_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // <target>/<profile>/deps/e2e-<hash> → <target>/<profile>/connector-host
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join(format!("connector-host{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let target_dir = dir.parent().expect("target root");
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", "connector-host", "--bin", "connector-host", "--target-dir"])
+            .arg(target_dir)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .expect("run cargo build for the CLI");
+        assert!(status.success(), "building connector-host failed");
+    }
+    bin
 }

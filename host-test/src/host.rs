@@ -191,8 +191,15 @@ impl ConnectorHost {
 
     /// Shorthand: a tenant allowed to reach exactly the config's server, then a connection.
     pub async fn connect(&self, config: &ConnectConfig) -> Result<OwnedConnection, Error> {
+        self.connect_with(config, TenantPolicy::default()).await
+    }
+
+    /// Like [`ConnectorHost::connect`], with `policy`'s limits, TLS trust and extra origins;
+    /// the config's server is added to its allow-list.
+    pub async fn connect_with(&self, config: &ConnectConfig, mut policy: TenantPolicy) -> Result<OwnedConnection, Error> {
         let origin = config.origin()?;
-        let mut tenant = self.tenant(TenantPolicy::for_origin(origin)).await?;
+        policy.allow = std::mem::take(&mut policy.allow).allow(origin);
+        let mut tenant = self.tenant(policy).await?;
         let handle = tenant.open(config).await?;
         Ok(OwnedConnection { tenant, handle: Some(handle) })
     }

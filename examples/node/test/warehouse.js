@@ -21,7 +21,12 @@ export function startWarehouse(extraArgs = []) {
     throw new Error(`warehouse binary not found at ${bin}: run \`cargo build -p warehouse\` or set WAREHOUSE_BIN`);
   }
   const data = mkdtempSync(join(tmpdir(), 'openmatch-node-'));
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data, ...extraArgs], {
+  // HTTPS pass (run-tests.sh): serve the given certificate; Node trusts it through
+  // NODE_EXTRA_CA_CERTS, which it reads at start-up.
+  const tls = process.env.OPENMATCH_TLS_CERT && process.env.OPENMATCH_TLS_KEY
+    ? ['--tls-cert', process.env.OPENMATCH_TLS_CERT, '--tls-key', process.env.OPENMATCH_TLS_KEY]
+    : [];
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data, ...tls, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const stop = () => {
