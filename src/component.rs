@@ -9,7 +9,7 @@ use crate::bindings::exports::openmatch::databricks::connector::{
 use crate::bindings::exports::openmatch::databricks::delta::{self, HistoryEntry};
 use crate::bindings::exports::openmatch::databricks::types as wt;
 use crate::convert;
-use crate::core::batch::{self, Mode};
+use crate::core::write::{self, Mode};
 use crate::core::columns::ColumnBatch;
 use crate::core::config::Config;
 use crate::core::driver::{self, Cursor};
@@ -75,7 +75,7 @@ impl Connection {
     ) -> std::result::Result<u64, wt::Error> {
         let records = convert::records(records);
         with_session(&self.shared, |s, last| {
-            let (count, batches) = ops::write(s, &records, target, mode)?;
+            let (count, batches) = write::write(s, &records, target, mode)?;
             if let Some(e) = ops::total_execution(&batches, count) {
                 *last = Some(e);
             }
@@ -83,7 +83,7 @@ impl Connection {
         })
     }
 
-    fn read(&self, sql: &str, params: Vec<wt::Param>) -> std::result::Result<ops::Rows, wt::Error> {
+    fn read(&self, sql: &str, params: Vec<wt::Param>) -> std::result::Result<ops::ResultSet, wt::Error> {
         let params = convert::params(params);
         with_session(&self.shared, |s, last| {
             let r = ops::read_all(s, sql, &params)?;
@@ -172,7 +172,7 @@ impl GuestConnection for Connection {
     ) -> std::result::Result<u64, wt::Error> {
         let key = key_column.unwrap_or_else(|| "id".to_owned());
         let ids: Vec<_> = ids.into_iter().map(convert::value).collect();
-        let records = batch::id_records(&ids, &key).map_err(|e| convert::error(e, &[]))?;
+        let records = write::id_records(&ids, &key).map_err(|e| convert::error(e, &[]))?;
         let rows = records
             .into_iter()
             .map(|r| {

@@ -177,7 +177,7 @@ pub fn column(c: &Column) -> wt::Column {
 }
 
 /// Core rows → WIT keyed records.
-pub fn keyed_rows(r: ops::Rows) -> Vec<wt::Row> {
+pub fn keyed_rows(r: ops::ResultSet) -> Vec<wt::Row> {
     let names: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
     r.rows
         .into_iter()

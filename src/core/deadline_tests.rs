@@ -5,6 +5,8 @@ use super::error::ErrorKind;
 use super::fake::{input, session, session_with};
 use super::http::Method;
 use super::ops;
+use super::value::Value;
+use super::write::{self, Mode};
 
 const STMTS: &str = "/api/2.0/sql/statements";
 
@@ -95,4 +97,21 @@ fn more_rows_than_the_manifest_are_refused_as_they_arrive() {
         .on(Method::Delete, "/statements/s-1", 200, "{}");
     let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
     assert!(e.message.contains("more rows than the 2"), "{}", e.message);
+}
+
+#[test]
+fn one_deadline_spans_every_batch_of_a_write() {
+    let mut cfg = input();
+    cfg.timeout_ms = Some(3_000);
+    cfg.batch_rows = Some(1);
+    let mut s = session_with(cfg);
+    s.transport.latency_ms = 2_000;
+    let counted = r#"{"statement_id":"s-1","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"column_count":1,"columns":[{"name":"num_inserted_rows","type_name":"LONG","type_text":"BIGINT","position":0}]},"total_row_count":1},"result":{"data_array":[["1"]]}}"#;
+    s.transport.on(Method::Post, STMTS, 200, counted).on(Method::Post, STMTS, 200, counted);
+    let records: Vec<write::Record> = (1..=2).map(|i| vec![("id".to_string(), Value::BigInt(i))]).collect();
+    // The second batch starts 2 s into a 3 s write: it has 1 s, not a fresh 3 s.
+    let e = write::write(&mut s, &records, "t", Mode::Insert).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
+    assert_eq!(e.committed_rows, Some(1));
+    assert_eq!(s.transport.sent[1].timeout_ms, Some(1_000));
 }

@@ -1,6 +1,6 @@
 //! Flows of the statement driver and the operations against recorded server responses.
 
-use super::batch::Mode;
+use super::write::{self, Mode};
 use super::config::Credential;
 use super::driver;
 use super::error::ErrorKind;
@@ -547,7 +547,7 @@ fn writes_batch_and_count_from_the_server() {
             200,
             &dml("b3", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
         );
-    let (n, execs) = ops::write(&mut s, &recs, "main.default.customers", Mode::Insert).unwrap();
+    let (n, execs) = write::write(&mut s, &recs, "main.default.customers", Mode::Insert).unwrap();
     assert_eq!((n, execs.len()), (5, 3));
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[0].body).unwrap();
     assert_eq!(
@@ -581,7 +581,7 @@ fn failed_batch_reports_rows_committed_by_earlier_batches() {
             &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
         )
         .fail(Method::Post, STMTS, true);
-    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Connection, Some(1)));
     assert!(e.outcome_unknown);
     assert!(
@@ -599,7 +599,7 @@ fn failed_batch_reports_rows_committed_by_earlier_batches() {
         200,
         &dml("b1", &["something_else"], &[1]),
     );
-    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Server, Some(0)));
 }
 
@@ -618,9 +618,9 @@ fn update_and_delete_use_merge_counts() {
     ];
     s.transport
         .on(Method::Post, STMTS, 200, &dml("m1", &merge, &[1, 1, 0, 0]));
-    let (n, _) = ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap();
+    let (n, _) = write::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap();
     assert_eq!(n, 1);
-    let ids = super::batch::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
+    let ids = super::write::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
     s.transport
         .on(
             Method::Post,
@@ -629,7 +629,7 @@ fn update_and_delete_use_merge_counts() {
             &dml("p2", &["num_matched_rows"], &[2]),
         )
         .on(Method::Post, STMTS, 200, &dml("m2", &merge, &[2, 0, 2, 0]));
-    let (n, _) = ops::write(&mut s, &ids, "t", Mode::Delete).unwrap();
+    let (n, _) = write::write(&mut s, &ids, "t", Mode::Delete).unwrap();
     assert_eq!(n, 2);
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[1].body).unwrap();
     assert_eq!(
@@ -654,18 +654,18 @@ fn invalid_input_sends_nothing() {
     );
     let recs = vec![vec![("id".into(), Value::BigInt(1))]];
     assert_eq!(
-        ops::write(&mut s, &recs, "a.b.c.d", Mode::Insert)
+        write::write(&mut s, &recs, "a.b.c.d", Mode::Insert)
             .unwrap_err()
             .kind,
         ErrorKind::InvalidInput
     );
     assert_eq!(
-        ops::write(&mut s, &[], "t`", Mode::Insert)
+        write::write(&mut s, &[], "t`", Mode::Insert)
             .unwrap_err()
             .kind,
         ErrorKind::InvalidInput
     );
-    assert_eq!(ops::write(&mut s, &[], "t", Mode::Insert).unwrap().0, 0);
+    assert_eq!(write::write(&mut s, &[], "t", Mode::Insert).unwrap().0, 0);
     assert_eq!(
         ops::cancel(&mut s, "../../warehouses").unwrap_err().kind,
         ErrorKind::InvalidInput
@@ -869,7 +869,7 @@ fn an_update_batch_with_unknown_outcome_is_resent_but_an_insert_without_key_is_n
         &dml("m1", &merge, &[1, 1, 0, 0]),
     );
     assert_eq!(
-        ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
+        write::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
             .unwrap()
             .0,
         1
@@ -878,7 +878,7 @@ fn an_update_batch_with_unknown_outcome_is_resent_but_an_insert_without_key_is_n
     let mut s = session();
     s.transport.fail(Method::Post, STMTS, true);
     let keyless = vec![vec![("status".into(), Value::Text("vip".into()))]];
-    let e = ops::write(&mut s, &keyless, "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &keyless, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Connection, Some(0)));
     assert!(e.message.contains("not re-sent"), "{}", e.message);
     assert_eq!(s.transport.sent.len(), 1);
@@ -903,7 +903,7 @@ fn a_statement_finishing_before_the_cancel_lands_counts() {
     let recs: Vec<Vec<(String, Value)>> = (0..2)
         .map(|i| vec![("id".into(), Value::BigInt(i))])
         .collect();
-    assert_eq!(ops::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 2);
+    assert_eq!(write::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 2);
 
     let mut cfg = input();
     cfg.timeout_ms = Some(60);
@@ -914,7 +914,7 @@ fn a_statement_finishing_before_the_cancel_lands_counts() {
         .on(Method::Get, "/statements/s-14", 200, &running("s-14"))
         .on(Method::Post, "/statements/s-14/cancel", 200, "{}")
         .fail(Method::Get, "/statements/s-14", true);
-    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Timeout, Some(0)));
     assert!(e.message.contains("unknown"), "{}", e.message);
 }
@@ -982,7 +982,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
         200,
         &dml("r1", &MERGE, &[3, 0, 0, 3]),
     );
-    let (n, execs) = ops::write(&mut s, &recs, "main.default.t", Mode::Insert).unwrap();
+    let (n, execs) = write::write(&mut s, &recs, "main.default.t", Mode::Insert).unwrap();
     assert_eq!((n, execs.len()), (3, 1));
     assert_eq!(
         statement_of(&s, 1),
@@ -998,7 +998,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
         200,
         &dml("r2", &MERGE, &[0, 0, 0, 0]),
     );
-    assert_eq!(ops::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 3);
+    assert_eq!(write::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 3);
 
     // A gateway 502 on the submission is an unknown outcome too; the re-send's own answer is
     // lost as well (it is idempotent, so it is retried), and the third attempt finds all ids.
@@ -1007,7 +1007,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
         .on(Method::Post, STMTS, 502, "bad gateway")
         .fail(Method::Post, STMTS, true)
         .on(Method::Post, STMTS, 200, &dml("r3", &MERGE, &[0, 0, 0, 0]));
-    assert_eq!(ops::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 3);
+    assert_eq!(write::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 3);
     assert!(statement_of(&s, 2).starts_with("MERGE INTO `t` AS t"));
 
     // The key column is found whatever its case.
@@ -1015,7 +1015,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
         ("ID".into(), Value::Int(7)),
         ("x".into(), Value::Null),
     ]];
-    let p = super::batch::plan(&upper, "t", &Mode::Insert).unwrap();
+    let p = super::write::plan::plan(&upper, "t", &Mode::Insert).unwrap();
     assert!(
         p.resend_sql
             .unwrap()
@@ -1039,7 +1039,7 @@ fn an_insert_without_a_usable_key_reports_which_batches_committed() {
             &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
         )
         .fail(Method::Post, STMTS, true);
-    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!(e.committed_rows, Some(2));
     assert!(e.outcome_unknown);
     assert!(
@@ -1056,7 +1056,7 @@ fn an_insert_without_a_usable_key_reports_which_batches_committed() {
     let mut recs = id_recs(0..2);
     recs[1][0].1 = Value::Null;
     s.transport.fail(Method::Post, STMTS, true);
-    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.committed_rows, e.outcome_unknown), (Some(0), true));
     assert_eq!(s.transport.sent.len(), 1);
 }
@@ -1078,7 +1078,7 @@ fn a_failed_resend_reports_the_earlier_batches_and_an_unknown_outcome() {
         .fail(Method::Post, STMTS, true)
         .fail(Method::Post, STMTS, true)
         .fail(Method::Post, STMTS, true);
-    let e = ops::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!(
         (e.kind, e.committed_rows, e.outcome_unknown),
         (ErrorKind::Connection, Some(2), true)
@@ -1091,14 +1091,14 @@ fn a_failed_resend_reports_the_earlier_batches_and_an_unknown_outcome() {
     s.transport
         .fail(Method::Post, STMTS, true)
         .on(Method::Post, STMTS, 200, SYNTAX);
-    let e = ops::write(&mut s, &id_recs(0..1), "t", Mode::Insert).unwrap_err();
+    let e = write::write(&mut s, &id_recs(0..1), "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Syntax, Some(0)));
     assert!(e.outcome_unknown);
 }
 
 #[test]
 fn a_delete_whose_answer_was_lost_is_resent_and_counted_from_the_probe() {
-    let ids = super::batch::id_records(
+    let ids = super::write::id_records(
         &[Value::BigInt(1), Value::BigInt(2), Value::BigInt(3)],
         "id",
     )
@@ -1114,7 +1114,7 @@ fn a_delete_whose_answer_was_lost_is_resent_and_counted_from_the_probe() {
         )
         .fail(Method::Post, STMTS, true)
         .on(Method::Post, STMTS, 200, &dml("d1", &MERGE, &[0, 0, 0, 0]));
-    assert_eq!(ops::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 3);
+    assert_eq!(write::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 3);
     assert_eq!(statement_of(&s, 1), statement_of(&s, 2));
     assert_eq!(rows_param(&s, 0), rows_param(&s, 2));
 
@@ -1129,12 +1129,12 @@ fn a_delete_whose_answer_was_lost_is_resent_and_counted_from_the_probe() {
         )
         .on(Method::Post, STMTS, 504, "gateway timeout")
         .on(Method::Post, STMTS, 200, &dml("d2", &MERGE, &[2, 0, 2, 0]));
-    assert_eq!(ops::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 2);
+    assert_eq!(write::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 2);
 
     // A probe that fails is an error before anything was written.
     let mut s = session();
     s.transport.on(Method::Post, STMTS, 200, SYNTAX);
-    let e = ops::write(&mut s, &ids, "t", Mode::Delete).unwrap_err();
+    let e = write::write(&mut s, &ids, "t", Mode::Delete).unwrap_err();
     assert_eq!(
         (e.kind, e.committed_rows, e.outcome_unknown),
         (ErrorKind::Syntax, Some(0), false)
@@ -1262,7 +1262,7 @@ fn exactly_once_against_a_lossy_model_warehouse() {
         };
         let mut s = Session::new(config, model);
         let recs = id_recs(0..10);
-        match ops::write(&mut s, &recs, "t", Mode::Insert) {
+        match write::write(&mut s, &recs, "t", Mode::Insert) {
             Ok((n, _)) => {
                 ok += 1;
                 assert_eq!(n, 10, "seed {seed}");
@@ -1297,8 +1297,8 @@ fn exactly_once_against_a_lossy_model_warehouse() {
         let mut ids: Vec<Value> = (0..10).map(Value::BigInt).collect();
         ids.extend([Value::BigInt(100), Value::BigInt(101)]);
         let before: u64 = s.transport.table.values().sum();
-        let del = super::batch::id_records(&ids, "id").unwrap();
-        match ops::write(&mut s, &del, "t", Mode::Delete) {
+        let del = super::write::id_records(&ids, "id").unwrap();
+        match write::write(&mut s, &del, "t", Mode::Delete) {
             Ok((n, _)) => {
                 let after: u64 = s.transport.table.values().sum();
                 assert_eq!(n, before - after, "seed {seed}: delete count");
@@ -1367,7 +1367,7 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
         )
         .on(Method::Get, "/statements/i1/result/chunks/0", 404, "{}");
     assert_eq!(
-        ops::write(&mut s, &id_recs(0..3), "t", Mode::Insert)
+        write::write(&mut s, &id_recs(0..3), "t", Mode::Insert)
             .unwrap()
             .0,
         3
@@ -1390,7 +1390,7 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
         .on(Method::Post, STMTS, 200, &dml("u2", &MERGE, &[2, 2, 0, 0]));
     let recs = id_recs(0..2);
     assert_eq!(
-        ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
+        write::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
             .unwrap()
             .0,
         2
@@ -1398,7 +1398,7 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
 
     // Delete: the probe's count stands; if the update's re-send cannot be counted either, the
     // error says the batch did commit.
-    let ids = super::batch::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
+    let ids = super::write::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
     let mut s = session();
     s.transport
         .on(
@@ -1414,7 +1414,7 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
             &succeeded_without_rows("d1", &MERGE),
         )
         .on(Method::Get, "/statements/d1/result/chunks/0", 404, "{}");
-    assert_eq!(ops::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 1);
+    assert_eq!(write::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 1);
 
     let mut s = session();
     s.transport
@@ -1432,7 +1432,7 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
             &succeeded_without_rows("u4", &MERGE),
         )
         .on(Method::Get, "/statements/u4/result/chunks/0", 404, "{}");
-    let e = ops::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap_err();
+    let e = write::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap_err();
     assert!(e.message.contains("the batch did commit"), "{}", e.message);
     assert!(!e.outcome_unknown);
 }

@@ -113,6 +113,12 @@ impl Fake {
 impl Transport for Fake {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.sent.push(req.clone());
+        // An answer slower than the request's timeout never arrives: the request times out.
+        if let Some(t) = req.timeout_ms.filter(|&t| self.latency_ms > t) {
+            self.now += t;
+            self.script.pop_front();
+            return Err(TransportError { message: "too slow".into(), maybe_sent: true, retryable: true, timed_out: true });
+        }
         self.now += self.latency_ms;
         let step = self
             .script

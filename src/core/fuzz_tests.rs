@@ -2,7 +2,7 @@
 //! encoders round-trip. A fixed-seed generator keeps runs reproducible.
 
 use super::base64;
-use super::batch::{self, Batcher, Mode};
+use super::write::{self, Batcher, Mode};
 use super::config::{Config, Credential};
 use super::fake::input;
 use super::http::HttpResponse;
@@ -267,10 +267,11 @@ fn batch_json_is_always_valid_json_under_the_byte_limit() {
                     .collect()
             })
             .collect();
-        let plan = batch::plan(&records, "cat.s.t", &Mode::Insert).unwrap();
-        let mut b = Batcher::new(&records, &plan, 1 + rng.below(10) as u32, 2048);
+        let plan = write::plan::plan(&records, "cat.s.t", &Mode::Insert).unwrap();
+        let b = Batcher::new(&records, &plan, 1 + rng.below(10) as u32, 2048);
         let mut total = 0;
-        while let Some(batch) = b.next_batch().unwrap() {
+        for batch in b {
+            let batch = batch.unwrap();
             assert!(batch.json.len() <= 2048);
             let parsed: Vec<serde_json::Value> = serde_json::from_str(&batch.json).unwrap();
             assert_eq!(parsed.len(), batch.rows);

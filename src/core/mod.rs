@@ -5,7 +5,6 @@
 #![allow(clippy::result_large_err)]
 
 pub mod base64;
-pub mod batch;
 pub mod columns;
 pub mod config;
 pub mod driver;
@@ -22,6 +21,7 @@ pub mod sql;
 pub mod time;
 pub mod url;
 pub mod value;
+pub mod write;
 
 #[cfg(test)]
 mod deadline_tests;

@@ -1,14 +1,13 @@
-//! The connector's operations over a [`Session`]: queries, execute with timing, batched
-//! writes with server counts, and Delta maintenance.
+//! The connector's operations over a [`Session`]: queries, execute with timing, cancel, and
+//! Delta maintenance. Writes are in [`super::write`].
 
-use super::batch::{self, Batcher, Mode, Record};
 use super::driver::{self, Cursor};
 use super::error::{Error, Result};
 use super::http::{Method, Transport};
 use super::retry::Retry;
 use super::session::{Session, Stats};
 use super::sql::{is_read_only, quote_ident, quote_table, translate};
-use super::value::{Column, ParamSpec, Value, param_spec};
+use super::value::{Column, Value};
 
 /// Timing and counts of one executed statement.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -25,9 +24,9 @@ pub struct Execution {
     pub retries: u32,
 }
 
-/// A fully read result.
+/// A fully read result set (every row in memory; a stream is a [`Cursor`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rows {
+pub struct ResultSet {
     /// Columns.
     pub columns: Vec<Column>,
     /// Rows, values in column order.
@@ -36,7 +35,7 @@ pub struct Rows {
     pub execution: Execution,
 }
 
-impl Rows {
+impl ResultSet {
     /// The first row's value of column `name`, as a count.
     pub fn count(&self, name: &str) -> Option<u64> {
         let i = self.columns.iter().position(|c| c.name == name)?;
@@ -82,11 +81,11 @@ pub fn read_all<T: Transport>(
     s: &mut Session<T>,
     sql: &str,
     params: &[(String, Value)],
-) -> Result<Rows> {
+) -> Result<ResultSet> {
     let deadline = s.deadline();
     let mut c = query(s, sql, params, deadline)?;
     let rows = c.all_rows(s, deadline)?;
-    let mut out = Rows {
+    let mut out = ResultSet {
         columns: std::mem::take(&mut c.columns),
         rows,
         execution: Execution::default(),
@@ -101,283 +100,6 @@ pub fn read_all<T: Transport>(
         )
     });
     Ok(out)
-}
-
-/// The server's count of a batch statement for `mode`.
-fn batch_count(r: &Rows, mode: &Mode) -> Result<u64> {
-    let name = match mode {
-        Mode::Insert => "num_inserted_rows",
-        Mode::Update(_) => "num_updated_rows",
-        Mode::Delete => "num_deleted_rows",
-    };
-    r.count(name)
-        .or_else(|| r.count("num_affected_rows"))
-        .ok_or_else(|| {
-            Error::server(format!("the server reported no {name} for the batch"))
-                .with_statement(Some(&r.execution.statement_id))
-        })
-}
-
-/// A batch statement that ran: its count row, or — it SUCCEEDED, so it committed — the error
-/// that kept its count row from being read (e.g. an expired result link).
-enum Ran {
-    Counted(Rows),
-    Uncounted(Error, Execution),
-}
-
-/// Run one batch statement and read its count row.
-fn run_batch<T: Transport>(
-    s: &mut Session<T>,
-    sql: &str,
-    params: &[ParamSpec],
-    submit: Retry,
-    deadline: u64,
-) -> Result<Ran> {
-    let mut c = driver::run(s, sql, params, submit, deadline)?;
-    match c.all_rows(s, deadline) {
-        Ok(rows) => {
-            let mut r = Rows {
-                columns: std::mem::take(&mut c.columns),
-                rows,
-                execution: Execution::default(),
-            };
-            r.execution = execution_of(s, &c, r.count("num_affected_rows").unwrap_or(0));
-            Ok(Ran::Counted(r))
-        }
-        Err(e) => Ok(Ran::Uncounted(e, execution_of(s, &c, 0))),
-    }
-}
-
-/// The rows of a batch whose statement committed but whose count row could not be read:
-/// an insert inserts every record of the batch, a delete the rows its probe matched; an update
-/// is re-sent once (idempotent) to be counted.
-#[allow(clippy::too_many_arguments)]
-fn uncounted<T: Transport>(
-    s: &mut Session<T>,
-    sql: &str,
-    mode: &Mode,
-    rows: u64,
-    matched: Option<u64>,
-    params: &[ParamSpec],
-    deadline: u64,
-    cause: Error,
-) -> Result<u64> {
-    s.debug(|| {
-        format!(
-            "batch committed but its count was not read ({}); counting it",
-            cause.message
-        )
-    });
-    match mode {
-        Mode::Insert => Ok(rows),
-        Mode::Delete => matched.ok_or(cause),
-        Mode::Update(_) => match run_batch(s, sql, params, Retry::Idempotent, deadline)? {
-            Ran::Counted(r) => batch_count(&r, mode),
-            Ran::Uncounted(e, _) => Err(e),
-        },
-    }
-}
-
-/// Write `records` to `target` in batches (one statement, one Delta commit each); returns the
-/// server's count. Exactly once: a batch whose submission's answer was lost (outcome unknown) is
-/// re-sent in its idempotent form ([`batch::Plan::resend_sql`]) and counted once whichever
-/// attempt committed; when it has none, the write stops with the outcome unknown. On failure the
-/// error's `committed_rows` holds the rows committed by the batches before the failing one, and
-/// its message says which batch failed and whether its outcome is unknown.
-pub fn write<T: Transport>(
-    s: &mut Session<T>,
-    records: &[Record],
-    target: &str,
-    mode: Mode,
-) -> Result<(u64, Vec<Execution>)> {
-    if records.is_empty() {
-        quote_table(target)?;
-        return Ok((0, Vec::new()));
-    }
-    let plan = batch::plan(records, target, &mode)?;
-    if let Mode::Update(keys) = &mode {
-        batch::check_unique_keys(records, &plan, keys)?;
-    }
-    // A batch's answer is one count row: read it INLINE whatever the connection's disposition,
-    // so no presigned link (which may expire) stands between a commit and its count.
-    let links = std::mem::replace(&mut s.config.external_links, false);
-    let out = write_batches(s, records, &plan, &mode);
-    s.config.external_links = links;
-    out
-}
-
-fn write_batches<T: Transport>(
-    s: &mut Session<T>,
-    records: &[Record],
-    plan: &batch::Plan,
-    mode: &Mode,
-) -> Result<(u64, Vec<Execution>)> {
-    let mode = mode.clone();
-    // An update MERGE sets the same values however often it runs, so a batch whose outcome is
-    // unknown may be re-sent by the retry policy itself (and its count stays right).
-    let submit = if matches!(mode, Mode::Update(_)) {
-        Retry::Idempotent
-    } else {
-        Retry::Submit
-    };
-    let mut batcher = Batcher::new(records, plan, s.config.batch_rows, s.config.batch_bytes);
-    let mut committed = 0u64;
-    let mut executions = Vec::new();
-    let mut number = 0usize;
-    loop {
-        let fail = |mut e: Error, committed: u64, number: usize| {
-            e.committed_rows = Some(committed);
-            let done = number.saturating_sub(1);
-            let what = if e.outcome_unknown {
-                "its outcome is unknown"
-            } else {
-                "it did not commit"
-            };
-            e.message = format!(
-                "{} (write: batch {number} failed and {what}; the {done} batches before it committed {committed} rows)",
-                e.message
-            );
-            e
-        };
-        let Some(b) = batcher
-            .next_batch()
-            .map_err(|e| fail(e, committed, number + 1))?
-        else {
-            break;
-        };
-        number += 1;
-        let params =
-            [param_spec("rows", &Value::Text(b.json)).map_err(|e| fail(e, committed, number))?];
-        let deadline = s.deadline();
-        // Deletes: how many target rows this batch matches before it runs.
-        let matched = match &plan.probe_sql {
-            Some(sql) => {
-                let probe = match run_batch(s, sql, &params, Retry::Idempotent, deadline) {
-                    Ok(Ran::Counted(r)) => r,
-                    Ok(Ran::Uncounted(e, _)) | Err(e) => return Err(fail(e, committed, number)),
-                };
-                Some(probe.count("num_matched_rows").ok_or_else(|| {
-                    fail(
-                        Error::server("the match count of a delete batch has no num_matched_rows")
-                            .with_statement(Some(&probe.execution.statement_id)),
-                        committed,
-                        number,
-                    )
-                })?)
-            }
-            None => None,
-        };
-        // Once a statement SUCCEEDED the batch committed: a count row that cannot be read
-        // then is worked out, never reported as "did not commit".
-        let committed_uncounted = |e: Error, committed: u64, number: usize| {
-            let mut e = fail(e, committed, number);
-            e.outcome_unknown = false;
-            e.message.push_str(
-                "; the batch did commit (its statement succeeded) but its count could not be established",
-            );
-            e
-        };
-        let (execution, n) = match run_batch(s, &plan.sql, &params, submit, deadline) {
-            Ok(Ran::Counted(r)) => {
-                let n = batch_count(&r, &mode).map_err(|e| fail(e, committed, number))?;
-                (r.execution, n)
-            }
-            Ok(Ran::Uncounted(e, x)) => {
-                let n = uncounted(
-                    s,
-                    &plan.sql,
-                    &mode,
-                    b.rows as u64,
-                    matched,
-                    &params,
-                    deadline,
-                    e,
-                )
-                .map_err(|e| committed_uncounted(e, committed, number))?;
-                (x, n)
-            }
-            Err(e) if e.outcome_unknown && e.statement_id.is_none() => {
-                let Some(resend) = &plan.resend_sql else {
-                    let mut e = e;
-                    e.message.push_str(
-                        "; not re-sent: the records have no non-null, unique `id` column to make the insert idempotent",
-                    );
-                    return Err(fail(e, committed, number));
-                };
-                s.debug(|| {
-                    format!(
-                        "batch {number}: outcome unknown ({}); re-sending it in idempotent form",
-                        e.message
-                    )
-                });
-                let ran =
-                    run_batch(s, resend, &params, Retry::Idempotent, deadline).map_err(|e2| {
-                        let mut e2 = fail(e2, committed, number);
-                        e2.outcome_unknown = true;
-                        e2.message = format!(
-                            "{} — after the first attempt's outcome was unknown: {}",
-                            e2.message, e.message
-                        );
-                        e2
-                    })?;
-                match ran {
-                    Ran::Counted(r) => {
-                        let again =
-                            batch_count(&r, &mode).map_err(|e| fail(e, committed, number))?;
-                        let n = resent_count(&mode, b.rows as u64, again, matched);
-                        s.debug(|| {
-                            format!("batch {number}: re-send counted {again}, the batch committed {n} rows")
-                        });
-                        (r.execution, n)
-                    }
-                    // The re-send committed; whichever attempt inserted them, the batch's rows
-                    // are in the table once.
-                    Ran::Uncounted(e, x) => {
-                        let n = uncounted(
-                            s,
-                            &plan.sql,
-                            &mode,
-                            b.rows as u64,
-                            matched,
-                            &params,
-                            deadline,
-                            e,
-                        )
-                        .map_err(|e| committed_uncounted(e, committed, number))?;
-                        (x, n)
-                    }
-                }
-            }
-            Err(e) => return Err(fail(e, committed, number)),
-        };
-        committed += n;
-        s.debug(|| {
-            format!(
-                "batch {number} of {} records: statement {} counted {n} rows in {} ms ({} retries)",
-                b.rows, execution.statement_id, execution.elapsed_ms, execution.retries
-            )
-        });
-        let mut execution = execution;
-        execution.rows_affected = n;
-        executions.push(execution);
-    }
-    Ok((committed, executions))
-}
-
-/// The rows a batch of `rows` records committed when its first attempt's outcome was unknown and
-/// its idempotent re-send counted `again`. One batch is one Delta commit, so the lost attempt
-/// committed all of it or nothing.
-/// - Insert (`MERGE … WHEN NOT MATCHED THEN INSERT` on `id`): `again == 0` means every id was
-///   already present, i.e. the lost attempt committed the batch (ids are keys: a write inserts new
-///   ids), so `rows`; otherwise the lost attempt committed nothing and the re-send's count stands.
-/// - Delete (the same MERGE again): `again > 0` means the lost attempt deleted nothing (it would
-///   have left no matching row); `again == 0` means it deleted the `matched` rows counted before.
-fn resent_count(mode: &Mode, rows: u64, again: u64, matched: Option<u64>) -> u64 {
-    match mode {
-        Mode::Insert if again == 0 => rows,
-        Mode::Delete if again == 0 => matched.unwrap_or(0),
-        _ => again,
-    }
 }
 
 /// Cancel statement `id` (validated), with retries; the server answers `{}`.
@@ -461,7 +183,7 @@ pub struct HistoryEntry {
 }
 
 /// Decode `DESCRIBE HISTORY` rows (columns as Delta's `DeltaHistory`).
-pub fn history_entries(r: &Rows) -> Result<Vec<HistoryEntry>> {
+pub fn history_entries(r: &ResultSet) -> Result<Vec<HistoryEntry>> {
     let col = |name: &str| {
         r.columns
             .iter()

@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::error::{Error, Result};
-use super::sql::{quote_ident, quote_table};
-use super::value::{Value, batch_type, push_json_value};
+use crate::core::error::{Error, Result};
+use crate::core::sql::{quote_ident, quote_table};
+use crate::core::value::{Value, batch_type, push_json_value};
 
 /// One record: field names and values.
 pub type Record = Vec<(String, Value)>;
@@ -336,7 +336,7 @@ impl<'a> Batcher<'a> {
     }
 
     /// The next batch, or `None` when every record has been batched.
-    pub fn next_batch(&mut self) -> Result<Option<Batch>> {
+    fn next_write_batch(&mut self) -> Result<Option<Batch>> {
         if self.pos >= self.records.len() {
             return Ok(None);
         }
@@ -365,6 +365,15 @@ impl<'a> Batcher<'a> {
         }
         json.push(']');
         Ok(Some(Batch { json, rows }))
+    }
+}
+
+/// Write batches in order; an error (a record too large for a batch) ends the sequence.
+impl Iterator for Batcher<'_> {
+    type Item = Result<Batch>;
+
+    fn next(&mut self) -> Option<Result<Batch>> {
+        self.next_write_batch().transpose()
     }
 }
 
@@ -424,7 +433,7 @@ mod tests {
         assert!(!p.sql.contains("DROP TABLE y"));
         assert_eq!(p.types, vec!["STRING", "STRING"]);
         let b = Batcher::new(&recs, &p, 10, 1000)
-            .next_batch()
+            .next_write_batch()
             .unwrap()
             .unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&b.json).unwrap();
@@ -492,7 +501,7 @@ mod tests {
         assert_eq!(p.names, vec!["b", "a"]);
         assert_eq!(p.types, vec!["STRING", "INT"]);
         let b = Batcher::new(&recs, &p, 10, 1000)
-            .next_batch()
+            .next_write_batch()
             .unwrap()
             .unwrap();
         assert_eq!(b.json, r#"[{"c0":null,"c1":1},{"c0":null,"c1":2}]"#);
@@ -526,7 +535,7 @@ mod tests {
         let p = plan(&recs, "t", &Mode::Insert).unwrap();
         let mut b = Batcher::new(&recs, &p, 50_000, 900_000);
         let (mut n, mut total) = (0, 0);
-        while let Some(batch) = b.next_batch().unwrap() {
+        while let Some(batch) = b.next_write_batch().unwrap() {
             assert!(batch.json.len() <= 900_000, "{}", batch.json.len());
             assert!(batch.rows <= 50_000);
             let parsed: Vec<serde_json::Value> = serde_json::from_str(&batch.json).unwrap();
@@ -543,16 +552,16 @@ mod tests {
         let recs: Vec<Record> = (0..10).map(|i| rec(i, "x")).collect();
         let p = plan(&recs, "t", &Mode::Insert).unwrap();
         let mut b = Batcher::new(&recs, &p, 3, 100_000);
-        let sizes: Vec<usize> = std::iter::from_fn(|| b.next_batch().unwrap())
+        let sizes: Vec<usize> = std::iter::from_fn(|| b.next_write_batch().unwrap())
             .map(|b| b.rows)
             .collect();
         assert_eq!(sizes, vec![3, 3, 3, 1]);
         let mut b = Batcher::new(&recs, &p, 100, 40);
-        let batches: Vec<Batch> = std::iter::from_fn(|| b.next_batch().unwrap()).collect();
+        let batches: Vec<Batch> = std::iter::from_fn(|| b.next_write_batch().unwrap()).collect();
         assert!(batches.iter().all(|b| b.json.len() <= 40));
         assert_eq!(batches.iter().map(|b| b.rows).sum::<usize>(), 10);
         let big = vec![rec(1, &"x".repeat(100))];
         let p = plan(&big, "t", &Mode::Insert).unwrap();
-        assert!(Batcher::new(&big, &p, 10, 50).next_batch().is_err());
+        assert!(Batcher::new(&big, &p, 10, 50).next_write_batch().is_err());
     }
 }

@@ -1,0 +1,46 @@
+//! Writes: [`plan`] turns records into typed batches and the INSERT / MERGE statements that read
+//! them; [`exec`] runs the batches, counted and exactly once.
+
+pub mod exec;
+pub mod plan;
+
+pub use plan::{Batch, Batcher, INSERT_KEY, Mode, Plan, Record, check_unique_keys, id_records};
+
+use super::error::Result;
+use super::http::Transport;
+use super::ops::Execution;
+use super::session::Session;
+use super::sql::quote_table;
+use exec::Writer;
+
+/// Write `records` to `target` in batches (one statement, one Delta commit each); returns the
+/// server's count. `timeout-ms` bounds the whole write, every batch included. Exactly once: a
+/// batch whose submission's answer was lost (outcome unknown) is re-sent in its idempotent form
+/// ([`Plan::resend_sql`]) and counted once whichever attempt committed; when it has none, the
+/// write stops with the outcome unknown. On failure the error's `committed_rows` holds the rows
+/// committed by the batches before the failing one, and its message says which batch failed and
+/// whether its outcome is unknown.
+pub fn write<T: Transport>(
+    s: &mut Session<T>,
+    records: &[Record],
+    target: &str,
+    mode: Mode,
+) -> Result<(u64, Vec<Execution>)> {
+    if records.is_empty() {
+        quote_table(target)?;
+        return Ok((0, Vec::new()));
+    }
+    let plan = plan::plan(records, target, &mode)?;
+    if let Mode::Update(keys) = &mode {
+        check_unique_keys(records, &plan, keys)?;
+    }
+    let deadline = s.deadline();
+    let batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
+    let mut writer = Writer::new(&plan, mode, deadline);
+    // A batch's answer is one count row: read it INLINE whatever the connection's disposition,
+    // so no presigned link (which may expire) stands between a commit and its count.
+    let links = std::mem::replace(&mut s.config.external_links, false);
+    let out = writer.run(s, batcher);
+    s.config.external_links = links;
+    Ok((out?, writer.executions))
+}
