@@ -9,13 +9,13 @@ use crate::bindings::exports::openmatch::databricks::connector::{
 use crate::bindings::exports::openmatch::databricks::delta::{self, HistoryEntry};
 use crate::bindings::exports::openmatch::databricks::types as wt;
 use crate::convert;
-use crate::core::write::{self, Mode};
 use crate::core::columns::ColumnBatch;
 use crate::core::config::Config;
 use crate::core::driver::{self, Cursor};
 use crate::core::error::{Error, Result};
 use crate::core::ops::{self, Execution};
 use crate::core::session::Session;
+use crate::core::write::{self, Mode};
 use crate::transport::WasiTransport;
 
 /// The component (implements the exported interfaces).
@@ -83,7 +83,11 @@ impl Connection {
         })
     }
 
-    fn read(&self, sql: &str, params: Vec<wt::Param>) -> std::result::Result<ops::ResultSet, wt::Error> {
+    fn read(
+        &self,
+        sql: &str,
+        params: Vec<wt::Param>,
+    ) -> std::result::Result<ops::ResultSet, wt::Error> {
         let params = convert::params(params);
         with_session(&self.shared, |s, last| {
             let r = ops::read_all(s, sql, &params)?;

@@ -1,12 +1,12 @@
 //! The only module touching `wasi:http`, clocks and random: [`WasiTransport`] implements the
 //! core's [`Transport`] over `wasi:http/outgoing-handler`.
 
+use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method as WasiMethod,
     OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
-use wasi::clocks::monotonic_clock;
 use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::StreamError;
 
@@ -82,9 +82,11 @@ fn describe(code: &ErrorCode) -> String {
             "the host denied the outgoing request (not on its allow-list)".into()
         }
         ErrorCode::DnsError(p) => format!("DNS error {}", p.rcode.clone().unwrap_or_default()),
-        ErrorCode::TlsCertificateError => "TLS: the server's certificate is not trusted (TlsCertificateError); \
+        ErrorCode::TlsCertificateError => {
+            "TLS: the server's certificate is not trusted (TlsCertificateError); \
              trust its certificate authority in the host (e.g. --ca-cert or SSL_CERT_FILE)"
-            .into(),
+                .into()
+        }
         ErrorCode::TlsProtocolError => "TLS handshake failed (TlsProtocolError)".into(),
         ErrorCode::TlsAlertReceived(a) => format!(
             "TLS alert from the server: {}",

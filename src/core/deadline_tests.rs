@@ -27,7 +27,11 @@ fn a_stalled_connection_is_a_timeout_at_the_deadline() {
     assert!(e.message.contains("deadline (3000 ms)"), "{}", e.message);
     // The request was given what remained, not a 30 s floor, and nothing was retried.
     assert_eq!(s.transport.sent[0].timeout_ms, Some(3_000));
-    assert!(s.transport.now - start <= 3_001 + 1, "ended at {} ms", s.transport.now - start);
+    assert!(
+        s.transport.now - start <= 3_001 + 1,
+        "ended at {} ms",
+        s.transport.now - start
+    );
 }
 
 #[test]
@@ -55,7 +59,12 @@ fn a_chunk_chain_that_repeats_an_index_is_refused() {
     let mut s = session();
     s.transport
         .on(Method::Post, STMTS, 200, FIRST)
-        .on(Method::Get, "/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":1}"#)
+        .on(
+            Method::Get,
+            "/result/chunks/1",
+            200,
+            r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":1}"#,
+        )
         .on(Method::Delete, "/statements/s-1", 200, "{}");
     let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Server, "{}", e.message);
@@ -65,7 +74,10 @@ fn a_chunk_chain_that_repeats_an_index_is_refused() {
 #[test]
 fn a_chunk_link_without_indexes_must_still_advance() {
     let mut s = session();
-    let first = FIRST.replace(r#""next_chunk_index":1"#, r#""next_chunk_internal_link":"/api/2.0/sql/statements/s-1/result/chunks/1""#);
+    let first = FIRST.replace(
+        r#""next_chunk_index":1"#,
+        r#""next_chunk_internal_link":"/api/2.0/sql/statements/s-1/result/chunks/1""#,
+    );
     // The chunk omits chunk_index and points back at itself.
     let again = r#"{"data_array":[["1"]],"next_chunk_internal_link":"/api/2.0/sql/statements/s-1/result/chunks/1?row_offset=1"}"#;
     s.transport
@@ -81,10 +93,19 @@ fn a_chain_past_the_manifest_is_refused() {
     let mut s = session();
     s.transport
         .on(Method::Post, STMTS, 200, FIRST)
-        .on(Method::Get, "/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":3}"#)
+        .on(
+            Method::Get,
+            "/result/chunks/1",
+            200,
+            r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":3}"#,
+        )
         .on(Method::Delete, "/statements/s-1", 200, "{}");
     let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
-    assert!(e.message.contains("past the manifest's 3 chunks"), "{}", e.message);
+    assert!(
+        e.message.contains("past the manifest's 3 chunks"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -93,7 +114,12 @@ fn more_rows_than_the_manifest_are_refused_as_they_arrive() {
     let first = FIRST.replace(r#""total_row_count":100"#, r#""total_row_count":2"#);
     s.transport
         .on(Method::Post, STMTS, 200, &first)
-        .on(Method::Get, "/result/chunks/1", 200, r#"{"chunk_index":1,"data_array":[["1"],["2"],["3"]]}"#)
+        .on(
+            Method::Get,
+            "/result/chunks/1",
+            200,
+            r#"{"chunk_index":1,"data_array":[["1"],["2"],["3"]]}"#,
+        )
         .on(Method::Delete, "/statements/s-1", 200, "{}");
     let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
     assert!(e.message.contains("more rows than the 2"), "{}", e.message);
@@ -107,8 +133,12 @@ fn one_deadline_spans_every_batch_of_a_write() {
     let mut s = session_with(cfg);
     s.transport.latency_ms = 2_000;
     let counted = r#"{"statement_id":"s-1","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"column_count":1,"columns":[{"name":"num_inserted_rows","type_name":"LONG","type_text":"BIGINT","position":0}]},"total_row_count":1},"result":{"data_array":[["1"]]}}"#;
-    s.transport.on(Method::Post, STMTS, 200, counted).on(Method::Post, STMTS, 200, counted);
-    let records: Vec<write::Record> = (1..=2).map(|i| vec![("id".to_string(), Value::BigInt(i))]).collect();
+    s.transport
+        .on(Method::Post, STMTS, 200, counted)
+        .on(Method::Post, STMTS, 200, counted);
+    let records: Vec<write::Record> = (1..=2)
+        .map(|i| vec![("id".to_string(), Value::BigInt(i))])
+        .collect();
     // The second batch starts 2 s into a 3 s write: it has 1 s, not a fresh 3 s.
     let e = write::write(&mut s, &records, "t", Mode::Insert).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);

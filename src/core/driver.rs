@@ -356,7 +356,9 @@ impl Cursor {
             return Err(self.err(format!("next chunk index {next} does not advance")));
         }
         if let Some(total) = self.total_chunks.filter(|&t| next >= t) {
-            return Err(self.err(format!("next chunk index {next} is past the manifest's {total} chunks")));
+            return Err(self.err(format!(
+                "next chunk index {next} is past the manifest's {total} chunks"
+            )));
         }
         self.last_index = Some(next);
         Ok(())
@@ -489,7 +491,9 @@ impl Cursor {
             self.delivered += 1;
             if let Some(total) = self.total_rows.filter(|&t| self.delivered > t) {
                 // A chain that keeps going past the manifest is refused as it happens.
-                return Err(self.err(format!("result has more rows than the {total} the manifest announced")));
+                return Err(self.err(format!(
+                    "result has more rows than the {total} the manifest announced"
+                )));
             }
         }
         Ok(())

@@ -1,6 +1,5 @@
 //! Flows of the statement driver and the operations against recorded server responses.
 
-use super::write::{self, Mode};
 use super::config::Credential;
 use super::driver;
 use super::error::ErrorKind;
@@ -10,6 +9,7 @@ use super::ops;
 use super::secret::Secret;
 use super::session::Session;
 use super::value::Value;
+use super::write::{self, Mode};
 
 const STMTS: &str = "/api/2.0/sql/statements";
 

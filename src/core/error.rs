@@ -94,7 +94,12 @@ impl Error {
         if secret.len() < 4 {
             return;
         }
-        let fields = [Some(&mut self.message), self.sql_state.as_mut(), self.error_code.as_mut(), self.statement_id.as_mut()];
+        let fields = [
+            Some(&mut self.message),
+            self.sql_state.as_mut(),
+            self.error_code.as_mut(),
+            self.statement_id.as_mut(),
+        ];
         for field in fields.into_iter().flatten() {
             if field.contains(secret) {
                 *field = field.replace(secret, "[REDACTED]");
@@ -110,7 +115,14 @@ impl Error {
             self.redact(s);
         }
         self.message = printable(&self.message, MAX_MESSAGE, true);
-        for field in [self.sql_state.as_mut(), self.error_code.as_mut(), self.statement_id.as_mut()].into_iter().flatten() {
+        for field in [
+            self.sql_state.as_mut(),
+            self.error_code.as_mut(),
+            self.statement_id.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             *field = printable(field, MAX_FIELD, false);
         }
         self
@@ -126,7 +138,13 @@ pub const MAX_FIELD: usize = 256;
 /// `multiline`), cut at a character boundary to at most `max` bytes plus a note of the cut.
 fn printable(text: &str, max: usize, multiline: bool) -> String {
     let keep = |c: char| multiline && (c == '\n' || c == '\t');
-    let clean = |c: char| if c.is_control() && !keep(c) { '\u{FFFD}' } else { c };
+    let clean = |c: char| {
+        if c.is_control() && !keep(c) {
+            '\u{FFFD}'
+        } else {
+            c
+        }
+    };
     if text.len() <= max && !text.chars().any(|c| c.is_control() && !keep(c)) {
         return text.to_string();
     }
@@ -162,7 +180,10 @@ mod tests {
 
     #[test]
     fn sanitized_redacts_every_field_strips_escapes_and_cuts() {
-        let mut e = Error::server(format!("echo dapiSECRET \u{1b}[31mred\u{7}\n{}", "x".repeat(100_000)));
+        let mut e = Error::server(format!(
+            "echo dapiSECRET \u{1b}[31mred\u{7}\n{}",
+            "x".repeat(100_000)
+        ));
         e.error_code = Some("dapiSECRET".into());
         e.sql_state = Some("\u{1b}]0;title\u{7}".into());
         let e = e.sanitized(&["dapiSECRET".into()]);

@@ -117,7 +117,12 @@ impl Transport for Fake {
         if let Some(t) = req.timeout_ms.filter(|&t| self.latency_ms > t) {
             self.now += t;
             self.script.pop_front();
-            return Err(TransportError { message: "too slow".into(), maybe_sent: true, retryable: true, timed_out: true });
+            return Err(TransportError {
+                message: "too slow".into(),
+                maybe_sent: true,
+                retryable: true,
+                timed_out: true,
+            });
         }
         self.now += self.latency_ms;
         let step = self

@@ -2,7 +2,6 @@
 //! encoders round-trip. A fixed-seed generator keeps runs reproducible.
 
 use super::base64;
-use super::write::{self, Batcher, Mode};
 use super::config::{Config, Credential};
 use super::fake::input;
 use super::http::HttpResponse;
@@ -12,6 +11,7 @@ use super::sql::{quote_table, translate};
 use super::time;
 use super::url::Url;
 use super::value::{Column, Date, Decimal, Value, decode_cell, push_json_value};
+use super::write::{self, Batcher, Mode};
 
 /// xorshift64* generator.
 struct Rng(u64);

@@ -27,16 +27,30 @@ impl Transport for Hostile {
         self.requests += 1;
         self.now += 100;
         if self.answers.is_empty() {
-            return Err(TransportError { message: "reset".into(), maybe_sent: true, retryable: true, timed_out: false });
+            return Err(TransportError {
+                message: "reset".into(),
+                maybe_sent: true,
+                retryable: true,
+                timed_out: false,
+            });
         }
         let (status, headers, body) = self.answers[self.next % self.answers.len()].clone();
         self.next += 1;
         // A stalled answer uses all the time the request was given.
         if body == "<stall>" {
             self.now += req.timeout_ms.unwrap_or(0);
-            return Err(TransportError { message: "stalled".into(), maybe_sent: true, retryable: true, timed_out: true });
+            return Err(TransportError {
+                message: "stalled".into(),
+                maybe_sent: true,
+                retryable: true,
+                timed_out: true,
+            });
         }
-        Ok(HttpResponse { status, headers, body: body.into_bytes() })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: body.into_bytes(),
+        })
     }
     fn now_ms(&self) -> u64 {
         self.now
@@ -80,7 +94,16 @@ fn answer() -> impl Strategy<Value = (u16, Vec<(String, String)>, String)> {
         Just("<stall>".to_string()),
         "[ -~]{0,40}".prop_map(|s| s),
     ];
-    let status = prop_oneof![Just(200u16), Just(200), Just(200), Just(429), Just(500), Just(503), Just(401), Just(404)];
+    let status = prop_oneof![
+        Just(200u16),
+        Just(200),
+        Just(200),
+        Just(429),
+        Just(500),
+        Just(503),
+        Just(401),
+        Just(404)
+    ];
     let headers = prop_oneof![
         Just(vec![]),
         Just(vec![("retry-after".to_string(), "999999".to_string())]),

@@ -17,7 +17,11 @@ const WAIT_MARGIN_MS: u64 = 1_000;
 /// answers before the call's deadline; `0s` (answer at once, then poll) when under 5 s remain.
 pub fn wait_timeout(remaining_ms: u64) -> String {
     let fits = remaining_ms.saturating_sub(WAIT_MARGIN_MS) / 1_000;
-    if fits < 5 { "0s".to_string() } else { format!("{}s", fits.min(MAX_WAIT_S)) }
+    if fits < 5 {
+        "0s".to_string()
+    } else {
+        format!("{}s", fits.min(MAX_WAIT_S))
+    }
 }
 
 /// The body of `POST /api/2.0/sql/statements`.
@@ -48,7 +52,12 @@ struct Parameter<'a> {
 }
 
 /// The body of `POST /api/2.0/sql/statements`, with `remaining_ms` of the call left.
-pub fn statement_body(config: &Config, sql: &str, params: &[ParamSpec], remaining_ms: u64) -> Vec<u8> {
+pub fn statement_body(
+    config: &Config,
+    sql: &str,
+    params: &[ParamSpec],
+    remaining_ms: u64,
+) -> Vec<u8> {
     let body = StatementBody {
         statement: sql,
         warehouse_id: &config.warehouse_id,
@@ -140,15 +149,21 @@ mod tests {
                 unhex: false,
             },
         ];
-        let body: Json =
-            serde_json::from_slice(&statement_body(&config(false), "SELECT :a, :n", &p, 900_000)).unwrap();
+        let body: Json = serde_json::from_slice(&statement_body(
+            &config(false),
+            "SELECT :a, :n",
+            &p,
+            900_000,
+        ))
+        .unwrap();
         assert_eq!(
             body,
             json!({"statement": "SELECT :a, :n", "warehouse_id": "w1", "catalog": "cat",
                    "parameters": [{"name": "a", "value": "1", "type": "INT"}, {"name": "n", "type": "STRING"}],
                    "disposition": "INLINE", "format": "JSON_ARRAY", "wait_timeout": "10s", "on_wait_timeout": "CONTINUE"})
         );
-        let body: Json = serde_json::from_slice(&statement_body(&config(true), "X", &[], 900_000)).unwrap();
+        let body: Json =
+            serde_json::from_slice(&statement_body(&config(true), "X", &[], 900_000)).unwrap();
         assert_eq!(body["disposition"], "EXTERNAL_LINKS");
         assert!(body.get("parameters").is_none());
         assert!(body.get("schema").is_none());

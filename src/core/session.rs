@@ -229,7 +229,11 @@ impl<T: Transport> Session<T> {
     /// The `timeout` error of a call whose deadline passed before `req` was answered (a stalled
     /// connection included). `unknown`: a statement may have been created (its id never came).
     fn deadline_passed(&self, req: &HttpRequest, unknown: bool) -> Error {
-        let what = if unknown { "; the statement may have been created, its outcome is unknown" } else { "" };
+        let what = if unknown {
+            "; the statement may have been created, its outcome is unknown"
+        } else {
+            ""
+        };
         let message = format!(
             "the call's deadline ({} ms) passed waiting for {} {}{what}",
             self.config.timeout_ms,
@@ -322,7 +326,11 @@ impl<T: Transport> Session<T> {
         let mut s = match &self.config.credential {
             Credential::AccessToken(t) => vec![t.expose().to_owned()],
             // The secret as sent: inside `Basic base64(id:secret)` it shows in no plain form.
-            Credential::OAuth { client_id, client_secret, .. } => {
+            Credential::OAuth {
+                client_id,
+                client_secret,
+                ..
+            } => {
                 let basic = request::basic_auth(client_id, client_secret);
                 vec![
                     client_secret.expose().to_owned(),

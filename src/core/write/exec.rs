@@ -99,8 +99,20 @@ impl<'p> Writer<'p> {
     pub fn new(plan: &'p Plan, mode: Mode, deadline: u64) -> Self {
         // An update MERGE sets the same values however often it runs, so a batch whose outcome
         // is unknown may be re-sent by the retry policy itself (and its count stays right).
-        let submit = if matches!(mode, Mode::Update(_)) { Retry::Idempotent } else { Retry::Submit };
-        Writer { plan, mode, submit, deadline, committed: 0, number: 0, executions: Vec::new() }
+        let submit = if matches!(mode, Mode::Update(_)) {
+            Retry::Idempotent
+        } else {
+            Retry::Submit
+        };
+        Writer {
+            plan,
+            mode,
+            submit,
+            deadline,
+            committed: 0,
+            number: 0,
+            executions: Vec::new(),
+        }
     }
 
     /// Write every batch of `batcher`; returns the rows committed.
@@ -118,7 +130,11 @@ impl<'p> Writer<'p> {
     fn fail_at(&self, mut e: Error, number: usize) -> Error {
         e.committed_rows = Some(self.committed);
         let done = number.saturating_sub(1);
-        let what = if e.outcome_unknown { "its outcome is unknown" } else { "it did not commit" };
+        let what = if e.outcome_unknown {
+            "its outcome is unknown"
+        } else {
+            "it did not commit"
+        };
         let op = match self.mode {
             Mode::Insert => "write",
             Mode::Update(_) => "update",
@@ -149,17 +165,28 @@ impl<'p> Writer<'p> {
 
     fn write_batch<T: Transport>(&mut self, s: &mut Session<T>, b: Batch) -> Result<()> {
         let params = [param_spec("rows", &Value::Text(b.json)).map_err(|e| self.fail(e))?];
-        let mut cur = Current { params, rows: b.rows as u64, matched: None };
-        cur.matched = self.probe(s, &cur)?;
-        let (execution, n) = match run_batch(s, &self.plan.sql, &cur.params, self.submit, self.deadline) {
-            Ok(Ran::Counted(r)) => {
-                let n = batch_count(&r, &self.mode).map_err(|e| self.fail(e))?;
-                (r.execution, n)
-            }
-            Ok(Ran::Uncounted(e, x)) => (x, self.uncounted(s, &cur, e).map_err(|e| self.fail_uncounted(e))?),
-            Err(e) if e.outcome_unknown && e.statement_id.is_none() => self.resend(s, &cur, e)?,
-            Err(e) => return Err(self.fail(e)),
+        let mut cur = Current {
+            params,
+            rows: b.rows as u64,
+            matched: None,
         };
+        cur.matched = self.probe(s, &cur)?;
+        let (execution, n) =
+            match run_batch(s, &self.plan.sql, &cur.params, self.submit, self.deadline) {
+                Ok(Ran::Counted(r)) => {
+                    let n = batch_count(&r, &self.mode).map_err(|e| self.fail(e))?;
+                    (r.execution, n)
+                }
+                Ok(Ran::Uncounted(e, x)) => (
+                    x,
+                    self.uncounted(s, &cur, e)
+                        .map_err(|e| self.fail_uncounted(e))?,
+                ),
+                Err(e) if e.outcome_unknown && e.statement_id.is_none() => {
+                    self.resend(s, &cur, e)?
+                }
+                Err(e) => return Err(self.fail(e)),
+            };
         self.committed += n;
         let number = self.number;
         s.debug(|| {
@@ -168,7 +195,10 @@ impl<'p> Writer<'p> {
                 cur.rows, execution.statement_id, execution.elapsed_ms, execution.retries
             )
         });
-        self.executions.push(Execution { rows_affected: n, ..execution });
+        self.executions.push(Execution {
+            rows_affected: n,
+            ..execution
+        });
         Ok(())
     }
 
@@ -192,12 +222,28 @@ impl<'p> Writer<'p> {
     /// The rows of a batch whose statement committed but whose count row could not be read:
     /// an insert inserts every record of the batch, a delete the rows its probe matched; an
     /// update is re-sent once (idempotent) to be counted.
-    fn uncounted<T: Transport>(&self, s: &mut Session<T>, cur: &Current, cause: Error) -> Result<u64> {
-        s.debug(|| format!("batch committed but its count was not read ({}); counting it", cause.message));
+    fn uncounted<T: Transport>(
+        &self,
+        s: &mut Session<T>,
+        cur: &Current,
+        cause: Error,
+    ) -> Result<u64> {
+        s.debug(|| {
+            format!(
+                "batch committed but its count was not read ({}); counting it",
+                cause.message
+            )
+        });
         match self.mode {
             Mode::Insert => Ok(cur.rows),
             Mode::Delete => cur.matched.ok_or(cause),
-            Mode::Update(_) => match run_batch(s, &self.plan.sql, &cur.params, Retry::Idempotent, self.deadline)? {
+            Mode::Update(_) => match run_batch(
+                s,
+                &self.plan.sql,
+                &cur.params,
+                Retry::Idempotent,
+                self.deadline,
+            )? {
                 Ran::Counted(r) => batch_count(&r, &self.mode),
                 Ran::Uncounted(e, _) => Err(e),
             },
@@ -206,7 +252,12 @@ impl<'p> Writer<'p> {
 
     /// The first attempt's outcome is unknown (`lost`): re-send the batch in its idempotent
     /// form and count it once, whichever attempt committed.
-    fn resend<T: Transport>(&self, s: &mut Session<T>, cur: &Current, lost: Error) -> Result<(Execution, u64)> {
+    fn resend<T: Transport>(
+        &self,
+        s: &mut Session<T>,
+        cur: &Current,
+        lost: Error,
+    ) -> Result<(Execution, u64)> {
         let number = self.number;
         let Some(resend) = &self.plan.resend_sql else {
             let mut e = lost;
@@ -215,23 +266,38 @@ impl<'p> Writer<'p> {
             );
             return Err(self.fail(e));
         };
-        s.debug(|| format!("batch {number}: outcome unknown ({}); re-sending it in idempotent form", lost.message));
-        let ran = run_batch(s, resend, &cur.params, Retry::Idempotent, self.deadline).map_err(|e2| {
-            let mut e2 = self.fail(e2);
-            e2.outcome_unknown = true;
-            e2.message = format!("{} — after the first attempt's outcome was unknown: {}", e2.message, lost.message);
-            e2
-        })?;
+        s.debug(|| {
+            format!(
+                "batch {number}: outcome unknown ({}); re-sending it in idempotent form",
+                lost.message
+            )
+        });
+        let ran =
+            run_batch(s, resend, &cur.params, Retry::Idempotent, self.deadline).map_err(|e2| {
+                let mut e2 = self.fail(e2);
+                e2.outcome_unknown = true;
+                e2.message = format!(
+                    "{} — after the first attempt's outcome was unknown: {}",
+                    e2.message, lost.message
+                );
+                e2
+            })?;
         match ran {
             Ran::Counted(r) => {
                 let again = batch_count(&r, &self.mode).map_err(|e| self.fail(e))?;
                 let n = resent_count(&self.mode, cur.rows, again, cur.matched);
-                s.debug(|| format!("batch {number}: re-send counted {again}, the batch committed {n} rows"));
+                s.debug(|| {
+                    format!("batch {number}: re-send counted {again}, the batch committed {n} rows")
+                });
                 Ok((r.execution, n))
             }
             // The re-send committed; whichever attempt inserted them, the batch's rows are in
             // the table once.
-            Ran::Uncounted(e, x) => Ok((x, self.uncounted(s, cur, e).map_err(|e| self.fail_uncounted(e))?)),
+            Ran::Uncounted(e, x) => Ok((
+                x,
+                self.uncounted(s, cur, e)
+                    .map_err(|e| self.fail_uncounted(e))?,
+            )),
         }
     }
 }
