@@ -352,6 +352,13 @@ pub struct Config {
     /// Connections served at once (default 1024); further connections wait in the listen
     /// backlog until one ends.
     pub max_connections: usize,
+    /// Memory DataFusion may use for one statement (default 2 GiB); past it the statement
+    /// fails with `RESOURCE_EXHAUSTED` (53200).
+    pub statement_memory_bytes: usize,
+    /// Rendered result bytes kept for one statement (default 2 GiB; EXTERNAL_LINKS results
+    /// are held in memory until they expire); past it the statement fails with
+    /// `RESULT_SIZE_LIMIT_EXCEEDED` (54000). INLINE results have the service's 25 MiB limit.
+    pub max_result_bytes: usize,
 }
 
 impl Config {
@@ -374,7 +381,21 @@ impl Config {
             tls: None,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            statement_memory_bytes: crate::engine::DEFAULT_STATEMENT_MEMORY,
+            max_result_bytes: 2 * 1024 * 1024 * 1024,
         }
+    }
+
+    /// Sets the memory DataFusion may use for one statement (at least 1 MiB).
+    pub fn statement_memory_bytes(mut self, bytes: usize) -> Self {
+        self.statement_memory_bytes = bytes.max(1024 * 1024);
+        self
+    }
+
+    /// Sets the most rendered result bytes kept for one statement (at least 1 MiB).
+    pub fn max_result_bytes(mut self, bytes: usize) -> Self {
+        self.max_result_bytes = bytes.max(1024 * 1024);
+        self
     }
 
     /// Serves HTTPS with the certificate chain and private key in these PEM files.

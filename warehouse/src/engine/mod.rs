@@ -8,6 +8,7 @@ mod dml;
 pub mod error;
 mod functions;
 mod inline;
+pub mod limits;
 mod maintenance;
 pub mod params;
 mod range;
@@ -18,13 +19,16 @@ pub mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use deltalake::DeltaTable;
 use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::datafusion::datasource::MemTable;
+use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::execution::context::SQLOptions;
+use deltalake::datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use deltalake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
 use crate::config::{Principal, Privilege};
@@ -67,12 +71,30 @@ impl ResultSet {
 }
 
 /// What a statement produced.
-#[derive(Clone, Debug)]
 pub enum Outcome {
-    /// A result table (queries, DML counts, DESCRIBE...).
+    /// A small result table computed whole (DML counts, DESCRIBE, SHOW...).
     Rows(ResultSet),
+    /// A query's rows, produced as they are pulled (dropping the stream stops the query).
+    Stream {
+        /// Columns.
+        schema: SchemaRef,
+        /// Batches.
+        stream: SendableRecordBatchStream,
+    },
     /// No result (DDL): `column_count: 0`.
     Empty,
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Rows(rs) => f.debug_tuple("Rows").field(rs).finish(),
+            Outcome::Stream { schema, .. } => {
+                f.debug_struct("Stream").field("schema", schema).finish()
+            }
+            Outcome::Empty => f.write_str("Empty"),
+        }
+    }
 }
 
 /// Resolved three-level table name.
@@ -98,12 +120,42 @@ impl TableRef {
     }
 }
 
-/// The engine: a data directory plus per-table commit locks.
+/// The engine: a data directory, per-table commit locks and the runtime statements run on.
 #[derive(Debug)]
 pub struct Engine {
     root: PathBuf,
     locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     retention_check: bool,
+    statement_memory: usize,
+    exec: ExecRuntime,
+    active: Arc<AtomicUsize>,
+}
+
+/// Default memory DataFusion may use for one statement.
+pub const DEFAULT_STATEMENT_MEMORY: usize = 2 * 1024 * 1024 * 1024;
+
+/// The runtime statements run on: worker and blocking threads with
+/// [`limits::EXEC_STACK_BYTES`] of stack. Shut down without blocking when dropped (the engine
+/// may be dropped inside another runtime).
+#[derive(Debug)]
+struct ExecRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for ExecRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Counts a running statement while alive (see [`Engine::active_statements`]).
+#[derive(Debug)]
+pub struct ActiveGuard(Arc<AtomicUsize>);
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Per-statement state: principal, defaults, session context.
@@ -124,11 +176,48 @@ impl Engine {
         std::fs::create_dir_all(root.join("main").join("default"))?;
         // Canonical, so that `names::contained` can compare resolved paths with it.
         let root = root.canonicalize()?;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let exec = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_stack_size(limits::EXEC_STACK_BYTES)
+            .thread_name("warehouse-exec")
+            .enable_all()
+            .build()?;
         Ok(Engine {
             root,
             locks: Mutex::new(HashMap::new()),
             retention_check,
+            statement_memory: DEFAULT_STATEMENT_MEMORY,
+            exec: ExecRuntime(Some(exec)),
+            active: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Sets the memory DataFusion may use for one statement (sorts, joins, aggregations,
+    /// buffered rows); past it the statement fails with `RESOURCE_EXHAUSTED`.
+    pub fn with_statement_memory(mut self, bytes: usize) -> Engine {
+        self.statement_memory = bytes.max(1024 * 1024);
+        self
+    }
+
+    /// A handle of the runtime statements should run on (large stacks).
+    pub fn exec_handle(&self) -> tokio::runtime::Handle {
+        match &self.exec.0 {
+            Some(rt) => rt.handle().clone(),
+            None => tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// Marks a statement as running until the guard is dropped.
+    pub fn track(&self) -> ActiveGuard {
+        self.active.fetch_add(1, Ordering::SeqCst);
+        ActiveGuard(self.active.clone())
+    }
+
+    /// Statements whose execution is in progress (a canceled one stops counting once its
+    /// work has really been dropped).
+    pub fn active_statements(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
     }
 
     /// The data directory.
@@ -136,8 +225,10 @@ impl Engine {
         &self.root
     }
 
-    /// Runs one statement to completion.
+    /// Runs one statement; a query's rows come back as a stream to pull. Run it on
+    /// [`Engine::exec_handle`]: planning recursion needs the large stacks.
     pub async fn execute(&self, req: &ExecRequest) -> Result<Outcome, SqlError> {
+        limits::check_sql(&req.sql)?;
         let stmt = sql::parse(&req.sql)?;
         let bound = params::bind(&req.params)?;
         let catalog = req
@@ -174,7 +265,9 @@ impl Engine {
         match stmt {
             Stmt::Query(text) => {
                 let df = self.query(&mut x, &text).await?;
-                Ok(Outcome::Rows(collect(df).await?))
+                let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                let stream = df.execute_stream().await?;
+                Ok(Outcome::Stream { schema, stream })
             }
             Stmt::Insert {
                 table,
@@ -270,7 +363,16 @@ impl Engine {
             .with_information_schema(false)
             .set_str("datafusion.sql_parser.dialect", "databricks")
             .set_str("datafusion.execution.time_zone", "+00:00");
-        let ctx = SessionContext::new_with_config(cfg);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(self.statement_memory, 1.0)
+            .build_arc();
+        let ctx = match runtime {
+            Ok(rt) => SessionContext::new_with_config_rt(cfg, rt),
+            Err(e) => {
+                tracing::warn!(error = %e, "no memory-limited runtime; using the default");
+                SessionContext::new_with_config(cfg)
+            }
+        };
         ctx.register_catalog_list(Arc::new(DirCatalogList(tree)));
         ctx.register_udtf("range", Arc::new(range::RangeFunc));
         ctx.register_udf(functions::unhex());
@@ -411,11 +513,30 @@ impl Engine {
     }
 }
 
-/// Collects a DataFrame into a result set.
-pub(crate) async fn collect(df: DataFrame) -> Result<ResultSet, SqlError> {
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
-    Ok(ResultSet { schema, batches })
+impl Engine {
+    /// Collects a DataFrame whole (sources of writes), failing with `RESOURCE_EXHAUSTED` once
+    /// the collected batches pass the statement's memory limit.
+    pub(crate) async fn collect(&self, df: DataFrame) -> Result<ResultSet, SqlError> {
+        use futures::StreamExt;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let mut stream = df.execute_stream().await?;
+        let mut batches = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            bytes += b.get_array_memory_size();
+            if bytes > self.statement_memory {
+                return Err(SqlError::ResourceExhausted {
+                    detail: format!(
+                        "the rows to write need more than {} bytes.",
+                        self.statement_memory
+                    ),
+                });
+            }
+            batches.push(b);
+        }
+        Ok(ResultSet { schema, batches })
+    }
 }
 
 /// A one-row result of BIGINT counters (`num_affected_rows`...).
