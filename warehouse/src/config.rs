@@ -118,6 +118,26 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// Whether any grant of this principal reaches into `catalog` (or into
+    /// `catalog.schema`): a grant on it, on something inside it, or (for a schema) on its
+    /// catalog. Listings (SHOW CATALOGS, SHOW SCHEMAS) show only what this allows.
+    pub fn sees(&self, catalog: &str, schema: Option<&str>) -> bool {
+        if self.admin {
+            return true;
+        }
+        let cat = catalog.to_ascii_lowercase();
+        let prefix = match schema {
+            None => cat.clone(),
+            Some(s) => format!("{cat}.{}", s.to_ascii_lowercase()),
+        };
+        self.grants.iter().any(|g| {
+            let on = g.on.to_ascii_lowercase().replace('`', "");
+            on == prefix || on.starts_with(&format!("{prefix}.")) || (schema.is_some() && on == cat)
+        })
+    }
+}
+
 /// An OAuth machine-to-machine client (`POST /oidc/v1/token`, client credentials).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthClient {
@@ -512,6 +532,20 @@ mod tests {
         let p = Principal::new("w").grant(Privilege::All, "main.default.t");
         assert!(p.allows(Privilege::Modify, "MAIN", "Default", Some("T")));
         assert!(!p.allows(Privilege::Modify, "main", "default", Some("u")));
+    }
+
+    #[test]
+    fn visibility_follows_grants() {
+        let p = Principal::new("r").grant(Privilege::Select, "main.sales.orders");
+        assert!(p.sees("main", None));
+        assert!(p.sees("MAIN", Some("Sales")));
+        assert!(!p.sees("main", Some("secret")));
+        assert!(!p.sees("main", Some("sale")));
+        assert!(!p.sees("other", None));
+        let p = Principal::new("c").grant(Privilege::All, "other");
+        assert!(p.sees("other", Some("anything")));
+        assert!(!p.sees("main", None));
+        assert!(!p.sees("othe", None));
     }
 
     #[test]

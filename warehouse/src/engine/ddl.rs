@@ -416,14 +416,16 @@ impl Engine {
         }
         let out = list_dirs(&cdir)
             .into_iter()
+            .filter(|s| x.principal.sees(&cat, Some(s)))
             .map(|s| json!({"databaseName": s}))
             .collect();
         rows(&[("databaseName", "STRING")], out)
     }
 
-    pub(crate) fn show_catalogs(&self) -> Result<Outcome, SqlError> {
+    pub(crate) fn show_catalogs(&self, x: &Stmtx) -> Result<Outcome, SqlError> {
         let out = list_dirs(self.root())
             .into_iter()
+            .filter(|c| x.principal.sees(c, None))
             .map(|c| json!({"catalog": c}))
             .collect();
         rows(&[("catalog", "STRING")], out)

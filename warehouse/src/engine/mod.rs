@@ -338,7 +338,7 @@ impl Engine {
             Stmt::Use { kind, name } => self.use_(&x, kind.as_deref(), &name),
             Stmt::ShowTables { schema, like } => self.show_tables(&x, schema, like),
             Stmt::ShowSchemas { catalog } => self.show_schemas(&x, catalog),
-            Stmt::ShowCatalogs => self.show_catalogs(),
+            Stmt::ShowCatalogs => self.show_catalogs(&x),
             Stmt::DescribeTable { table } => self.describe_table(&x, &table).await,
             Stmt::DescribeHistory { table, limit } => {
                 self.describe_history(&x, &table, limit).await

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod grants;
 mod limits;
 mod net;
 mod paths;
