@@ -6,6 +6,7 @@
 mod common;
 
 mod grants;
+mod hostile;
 mod limits;
 mod net;
 mod paths;
