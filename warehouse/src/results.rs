@@ -6,6 +6,7 @@
 //! pulling (dropping the stream stops the query), the INLINE limit (25 MiB) and the
 //! warehouse's `max_result_bytes` fail the statement as soon as they are passed.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use deltalake::arrow::array::RecordBatch;
@@ -58,7 +59,7 @@ struct Builder {
     schema: SchemaRef,
     opts: ResultOpts,
     /// Rows not yet in a chunk.
-    pending: Vec<RecordBatch>,
+    pending: VecDeque<RecordBatch>,
     pending_rows: usize,
     /// Rows seen in all (chunked or pending).
     seen: usize,
@@ -76,7 +77,7 @@ impl Builder {
         Builder {
             schema,
             opts,
-            pending: Vec::new(),
+            pending: VecDeque::new(),
             pending_rows: 0,
             seen: 0,
             chunks: Vec::new(),
@@ -105,7 +106,7 @@ impl Builder {
         if n > 0 {
             self.seen += n;
             self.pending_rows += n;
-            self.pending.push(batch);
+            self.pending.push_back(batch);
         }
         if let Some(l) = self.opts.row_limit {
             if self.seen > l {
@@ -137,16 +138,16 @@ impl Builder {
         let mut parts = Vec::new();
         let mut need = n;
         while need > 0 {
-            let Some(first) = self.pending.first() else {
+            let Some(first) = self.pending.pop_front() else {
                 break;
             };
             let rows = first.num_rows();
             if rows <= need {
-                parts.push(self.pending.remove(0));
+                parts.push(first);
                 need -= rows;
             } else {
                 parts.push(first.slice(0, need));
-                self.pending[0] = first.slice(need, rows - need);
+                self.pending.push_front(first.slice(need, rows - need));
                 need = 0;
             }
         }

@@ -29,6 +29,12 @@ pub fn rewrite_query(
 ) -> Result<(String, Vec<InlineSource>), SqlError> {
     let toks = tokenize(sql)?;
     let sig: Vec<usize> = (0..toks.len()).filter(|&i| !is_ws(&toks[i])).collect();
+    // sig_at[i]: index in `sig` of token i (a lookup, not a scan: statements can have
+    // millions of tokens)
+    let mut sig_at = vec![0usize; toks.len()];
+    for (k, &x) in sig.iter().enumerate() {
+        sig_at[x] = k;
+    }
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut inlines = Vec::new();
     let mut positional = 0usize;
@@ -40,7 +46,7 @@ pub fn rewrite_query(
             i += 1;
             continue;
         }
-        let si = sig.iter().position(|&x| x == i).unwrap_or(0);
+        let si = sig_at[i];
         let s = |k: usize| sig.get(si + k).map(|&x| &toks[x]);
         // inline ( from_json ( :p , 'schema' ) )
         if word(&toks[i], "inline")

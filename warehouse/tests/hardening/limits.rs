@@ -327,3 +327,17 @@ async fn canceled_statements_stop_executing() {
         assert_eq!(e.lock().unwrap().state, State::Canceled);
     }
 }
+
+#[test]
+fn large_statements_are_rewritten_in_linear_time() {
+    // 30 000 VALUES rows took 21 s in the query rewrite alone (a quadratic token scan)
+    let w = start();
+    let values: Vec<String> = (0..30_000).map(|i| format!("({i})")).collect();
+    let t0 = Instant::now();
+    let rows = w.rows(&format!(
+        "SELECT count(*) AS c FROM (VALUES {}) AS v(x)",
+        values.join(",")
+    ));
+    assert_eq!(rows, vec![vec![json!("30000")]]);
+    assert!(t0.elapsed() < Duration::from_secs(8), "{:?}", t0.elapsed());
+}
