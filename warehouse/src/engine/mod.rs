@@ -14,6 +14,7 @@ pub mod params;
 mod range;
 pub mod rewrite;
 pub mod sql;
+pub mod timetravel;
 pub mod types;
 pub mod values;
 
@@ -269,6 +270,7 @@ impl Engine {
                 let stream = df.execute_stream().await?;
                 Ok(Outcome::Stream { schema, stream })
             }
+            Stmt::Explain(text) => self.explain(&mut x, &text).await,
             Stmt::Insert {
                 table,
                 overwrite,
@@ -357,6 +359,7 @@ impl Engine {
     }
 
     fn context(&self, tree: Arc<Tree>, catalog: &str, schema: &str) -> SessionContext {
+        let user = tree.principal_name();
         let cfg = SessionConfig::new()
             .with_default_catalog_and_schema(catalog, schema)
             .with_create_default_catalog_and_schema(false)
@@ -376,12 +379,49 @@ impl Engine {
         ctx.register_catalog_list(Arc::new(DirCatalogList(tree)));
         ctx.register_udtf("range", Arc::new(range::RangeFunc));
         ctx.register_udf(functions::unhex());
+        ctx.register_udf(functions::constant("current_catalog", catalog));
+        ctx.register_udf(functions::constant("current_schema", schema));
+        ctx.register_udf(functions::constant("current_database", schema));
+        ctx.register_udf(functions::constant("current_user", &user));
         ctx
+    }
+
+    /// `EXPLAIN [EXTENDED|FORMATTED|COST|CODEGEN] <query>`: one row, one `plan` column with the
+    /// optimized logical and the physical plan (the query is planned, not run).
+    async fn explain(&self, x: &mut Stmtx, text: &str) -> Result<Outcome, SqlError> {
+        use deltalake::arrow::array::{ArrayRef, StringArray};
+        use deltalake::arrow::datatypes::{DataType, Field, Schema};
+        use deltalake::datafusion::physical_plan::displayable;
+        let df = self.query(x, text).await?;
+        let (state, plan) = df.into_parts();
+        let logical = state.optimize(&plan)?;
+        let physical = state.create_physical_plan(&logical).await?;
+        let out = format!(
+            "== Optimized Logical Plan ==\n{}\n\n== Physical Plan ==\n{}",
+            logical.display_indent(),
+            displayable(physical.as_ref()).indent(true)
+        );
+        let schema = Arc::new(Schema::new(vec![Field::new("plan", DataType::Utf8, false)]));
+        let col: ArrayRef = Arc::new(StringArray::from(vec![out]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![col])
+            .map_err(|e| SqlError::Internal(e.to_string()))?;
+        Ok(Outcome::Rows(ResultSet {
+            schema,
+            batches: vec![batch],
+        }))
     }
 
     /// Plans a query (with inline sources registered and parameters bound).
     pub(crate) async fn query(&self, x: &mut Stmtx, text: &str) -> Result<DataFrame, SqlError> {
-        let (text, inlines) = rewrite::rewrite_query(text, &mut x.inline_counter)?;
+        let (text, inlines, travels) = rewrite::rewrite_query(text, &mut x.inline_counter)?;
+        for tt in travels {
+            let t = self.resolve(x, &Name(tt.name.clone()))?;
+            let dir = self.existing(&t)?;
+            self.check(x, &t, Privilege::Select)?;
+            let table = timetravel::open_at(&dir, &t.quoted(), &tt.as_of).await?;
+            let provider = table.table_provider().await?;
+            x.tree.add_temp(&tt.table, provider);
+        }
         for inl in inlines {
             let json = match (&inl.param, &inl.literal) {
                 (Some(p), _) => match x.bound.raw.get(p) {

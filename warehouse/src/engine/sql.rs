@@ -95,6 +95,8 @@ pub struct Merge {
 pub enum Stmt {
     /// A query for DataFusion (already rewritten text).
     Query(String),
+    /// `EXPLAIN [EXTENDED|FORMATTED|COST|CODEGEN] <query>`: the query text.
+    Explain(String),
     /// `INSERT INTO|OVERWRITE [TABLE] t [(cols)] <query>`.
     Insert {
         /// Target.
@@ -570,6 +572,29 @@ pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
     };
     match first.as_str() {
         "SELECT" | "WITH" | "VALUES" | "(" | "FROM" | "TABLE" => Ok(Stmt::Query(c.rest())),
+        "EXPLAIN" => {
+            c.next();
+            for modifier in ["EXTENDED", "FORMATTED", "COST", "CODEGEN"] {
+                if c.eat_kw(modifier) {
+                    break;
+                }
+            }
+            match c.peek() {
+                Some(Token::Word(w))
+                    if ["SELECT", "WITH", "VALUES", "FROM", "TABLE"]
+                        .iter()
+                        .any(|k| w.value.eq_ignore_ascii_case(k)) =>
+                {
+                    Ok(Stmt::Explain(c.rest()))
+                }
+                Some(Token::LParen) => Ok(Stmt::Explain(c.rest())),
+                t => Err(SqlError::Unsupported(format!(
+                    "EXPLAIN of anything but a query (near {})",
+                    t.map(|t| t.to_string())
+                        .unwrap_or_else(|| "end of input".into())
+                ))),
+            }
+        }
         "INSERT" => parse_insert(&mut c),
         "MERGE" => parse_merge(&mut c),
         "UPDATE" => parse_update(&mut c),
