@@ -366,8 +366,10 @@ impl Engine {
             .with_information_schema(false)
             .set_str("datafusion.sql_parser.dialect", "databricks")
             .set_str("datafusion.execution.time_zone", "+00:00");
+        // sorts and aggregations past the pool spill to the OS temp directory, bounded too
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(self.statement_memory, 1.0)
+            .with_max_temp_directory_size((self.statement_memory as u64).saturating_mul(4))
             .build_arc();
         let ctx = match runtime {
             Ok(rt) => SessionContext::new_with_config_rt(cfg, rt),

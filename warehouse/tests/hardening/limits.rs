@@ -260,9 +260,16 @@ fn cancel_and_wait_timeout_cancel_stop_the_work() {
     );
     assert_eq!(s, 200, "{r}");
     let id = r["statement_id"].as_str().unwrap().to_string();
-    std::thread::sleep(Duration::from_millis(300));
-    let (_, r) = w.get(&format!("/api/2.0/sql/statements/{id}"));
-    assert_eq!(r["status"]["state"], "RUNNING", "{r}");
+    let t0 = Instant::now();
+    loop {
+        let (_, r) = w.get(&format!("/api/2.0/sql/statements/{id}"));
+        if r["status"]["state"] == "RUNNING" {
+            break;
+        }
+        assert_eq!(r["status"]["state"], "PENDING", "{r}");
+        assert!(t0.elapsed() < Duration::from_secs(20), "never started: {r}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let (s, _) = w.post(&format!("/api/2.0/sql/statements/{id}/cancel"), &json!({}));
     assert_eq!(s, 200);
     let (_, r) = w.get(&format!("/api/2.0/sql/statements/{id}"));
@@ -308,8 +315,12 @@ async fn canceled_statements_stop_executing() {
     .iter()
     .map(|sql| reg.submit(engine.clone(), req(sql), opts))
     .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t0 = Instant::now();
+    while engine.active_statements() < 3 && t0.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(engine.active_statements(), 3);
+    tokio::time::sleep(Duration::from_millis(200)).await;
     for id in &ids {
         reg.cancel(id);
     }
