@@ -118,6 +118,26 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// Whether any grant of this principal reaches into `catalog` (or into
+    /// `catalog.schema`): a grant on it, on something inside it, or (for a schema) on its
+    /// catalog. Listings (SHOW CATALOGS, SHOW SCHEMAS) show only what this allows.
+    pub fn sees(&self, catalog: &str, schema: Option<&str>) -> bool {
+        if self.admin {
+            return true;
+        }
+        let cat = catalog.to_ascii_lowercase();
+        let prefix = match schema {
+            None => cat.clone(),
+            Some(s) => format!("{cat}.{}", s.to_ascii_lowercase()),
+        };
+        self.grants.iter().any(|g| {
+            let on = g.on.to_ascii_lowercase().replace('`', "");
+            on == prefix || on.starts_with(&format!("{prefix}.")) || (schema.is_some() && on == cat)
+        })
+    }
+}
+
 /// An OAuth machine-to-machine client (`POST /oidc/v1/token`, client credentials).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthClient {
@@ -352,6 +372,13 @@ pub struct Config {
     /// Connections served at once (default 1024); further connections wait in the listen
     /// backlog until one ends.
     pub max_connections: usize,
+    /// Memory DataFusion may use for one statement (default 2 GiB); past it the statement
+    /// fails with `RESOURCE_EXHAUSTED` (53200).
+    pub statement_memory_bytes: usize,
+    /// Rendered result bytes kept for one statement (default 2 GiB; EXTERNAL_LINKS results
+    /// are held in memory until they expire); past it the statement fails with
+    /// `RESULT_SIZE_LIMIT_EXCEEDED` (54000). INLINE results have the service's 25 MiB limit.
+    pub max_result_bytes: usize,
 }
 
 impl Config {
@@ -374,7 +401,21 @@ impl Config {
             tls: None,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            statement_memory_bytes: crate::engine::DEFAULT_STATEMENT_MEMORY,
+            max_result_bytes: 2 * 1024 * 1024 * 1024,
         }
+    }
+
+    /// Sets the memory DataFusion may use for one statement (at least 1 MiB).
+    pub fn statement_memory_bytes(mut self, bytes: usize) -> Self {
+        self.statement_memory_bytes = bytes.max(1024 * 1024);
+        self
+    }
+
+    /// Sets the most rendered result bytes kept for one statement (at least 1 MiB).
+    pub fn max_result_bytes(mut self, bytes: usize) -> Self {
+        self.max_result_bytes = bytes.max(1024 * 1024);
+        self
     }
 
     /// Serves HTTPS with the certificate chain and private key in these PEM files.
@@ -491,6 +532,20 @@ mod tests {
         let p = Principal::new("w").grant(Privilege::All, "main.default.t");
         assert!(p.allows(Privilege::Modify, "MAIN", "Default", Some("T")));
         assert!(!p.allows(Privilege::Modify, "main", "default", Some("u")));
+    }
+
+    #[test]
+    fn visibility_follows_grants() {
+        let p = Principal::new("r").grant(Privilege::Select, "main.sales.orders");
+        assert!(p.sees("main", None));
+        assert!(p.sees("MAIN", Some("Sales")));
+        assert!(!p.sees("main", Some("secret")));
+        assert!(!p.sees("main", Some("sale")));
+        assert!(!p.sees("other", None));
+        let p = Principal::new("c").grant(Privilege::All, "other");
+        assert!(p.sees("other", Some("anything")));
+        assert!(!p.sees("main", None));
+        assert!(!p.sees("othe", None));
     }
 
     #[test]

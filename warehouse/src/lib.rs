@@ -21,6 +21,7 @@ pub mod config;
 pub mod engine;
 pub mod names;
 pub mod registry;
+mod results;
 mod serve;
 pub mod volumes;
 
@@ -90,10 +91,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         None => None,
     };
     let url = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
-    let engine = Arc::new(engine::Engine::new(
-        &config.data_dir,
-        config.retention_duration_check,
-    )?);
+    let engine = Arc::new(
+        engine::Engine::new(&config.data_dir, config.retention_duration_check)?
+            .with_statement_memory(config.statement_memory_bytes),
+    );
     let state = api::AppState {
         auth: Arc::new(api::Auth::new(&config)),
         faults: Arc::new(api::Faults::new(&config.faults, config.fault_seed)),

@@ -68,6 +68,12 @@ enum Cmd {
         /// Connections served at once; more wait in the listen backlog.
         #[arg(long, default_value_t = 1024)]
         max_connections: usize,
+        /// Memory (bytes) DataFusion may use for one statement.
+        #[arg(long, default_value_t = warehouse::engine::DEFAULT_STATEMENT_MEMORY)]
+        statement_memory: usize,
+        /// Rendered result bytes kept for one statement.
+        #[arg(long, default_value_t = 2 * 1024 * 1024 * 1024)]
+        max_result_bytes: usize,
     },
 }
 
@@ -97,6 +103,8 @@ async fn main() -> anyhow::Result<()> {
             tls_self_signed,
             header_read_timeout,
             max_connections,
+            statement_memory,
+            max_result_bytes,
         } => {
             let mut config = Config::new(data)
                 .listen(listen)
@@ -106,7 +114,9 @@ async fn main() -> anyhow::Result<()> {
                 .external_link_ttl(Duration::from_secs(link_ttl))
                 .retention_duration_check(!no_retention_check)
                 .header_read_timeout(Duration::from_secs(header_read_timeout))
-                .max_connections(max_connections);
+                .max_connections(max_connections)
+                .statement_memory_bytes(statement_memory)
+                .max_result_bytes(max_result_bytes);
             if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
                 config = config.tls_files(cert, key);
             }

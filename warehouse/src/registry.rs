@@ -3,16 +3,15 @@
 //! finishes; external links are random, expiring grants on one chunk.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::datatypes::SchemaRef;
 use tokio::sync::watch;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinError};
 
-use crate::engine::values::render_data_array;
-use crate::engine::{Engine, ExecRequest, Outcome, ResultSet, SqlError};
+use crate::engine::{Engine, ExecRequest, SqlError};
 
 /// Statement state as in the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +84,8 @@ pub struct ResultOpts {
     pub byte_limit: Option<usize>,
     /// Rows per chunk.
     pub chunk_rows: usize,
+    /// Most rendered bytes kept for one result (`Config::max_result_bytes`).
+    pub max_result_bytes: usize,
 }
 
 /// One chunk of a result.
@@ -152,8 +153,6 @@ pub struct Registry {
     ttl: Duration,
 }
 
-const INLINE_LIMIT: usize = 25 * 1024 * 1024;
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -176,12 +175,35 @@ impl Registry {
         req: ExecRequest,
         opts: ResultOpts,
     ) -> String {
+        let exec = engine.exec_handle();
+        let owner = req.principal.name.clone();
+        self.submit_work(&exec, owner, opts, async move {
+            let _active = engine.track();
+            let outcome = engine.execute(&req).await?;
+            crate::results::build(outcome, opts).await
+        })
+    }
+
+    /// Runs `work` on `exec` as a statement of `owner`. The statement is RUNNING once the
+    /// work starts; its end (a result, an error, or a panic, which fails this statement
+    /// only) is recorded by a watcher on the caller's runtime. Canceling aborts the work: the
+    /// query's stream is dropped and with it every task DataFusion spawned for it.
+    pub(crate) fn submit_work<F>(
+        self: &Arc<Self>,
+        exec: &tokio::runtime::Handle,
+        owner: String,
+        opts: ResultOpts,
+        work: F,
+    ) -> String
+    where
+        F: Future<Output = Result<Results, SqlError>> + Send + 'static,
+    {
         self.sweep();
         let id = new_statement_id();
         let (tx, rx) = watch::channel(false);
         let entry = Arc::new(Mutex::new(Entry {
             id: id.clone(),
-            owner: req.principal.name.clone(),
+            owner,
             state: State::Pending,
             error: None,
             results: None,
@@ -191,25 +213,34 @@ impl Registry {
         }));
         lock(&self.entries).insert(id.clone(), entry.clone());
         lock(&self.done).insert(id.clone(), rx);
-        let task_entry = entry.clone();
-        let sid = id.clone();
-        let handle = tokio::spawn(async move {
-            let started = Instant::now();
+        let work_entry = entry.clone();
+        let job = exec.spawn(async move {
             {
-                let mut e = lock(&task_entry);
+                let mut e = lock(&work_entry);
                 if e.state == State::Pending {
                     e.state = State::Running;
                 }
             }
-            let outcome = engine.execute(&req).await;
-            let prepared = match outcome {
-                Ok(o) => tokio::task::spawn_blocking(move || prepare(o, opts))
-                    .await
-                    .unwrap_or_else(|e| Err(SqlError::Internal(e.to_string()))),
-                Err(e) => Err(e),
+            work.await
+        });
+        let abort = job.abort_handle();
+        let task_entry = entry.clone();
+        let sid = id.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let prepared = match job.await {
+                Ok(r) => r,
+                Err(e) if e.is_panic() => Err(panicked(e)),
+                Err(_) => {
+                    // canceled: `cancel` has set the state
+                    let _ = tx.send(true);
+                    return;
+                }
             };
             let mut e = lock(&task_entry);
             if e.state.is_terminal() {
+                drop(e);
+                let _ = tx.send(true);
                 return;
             }
             let rows = prepared.as_ref().map(|r| r.total_rows).unwrap_or(0);
@@ -228,7 +259,7 @@ impl Registry {
             drop(e);
             let _ = tx.send(true);
         });
-        lock(&entry).abort = Some(handle.abort_handle());
+        lock(&entry).abort = Some(abort);
         id
     }
 
@@ -338,106 +369,86 @@ fn new_statement_id() -> String {
     )
 }
 
-/// Cuts and renders a result.
-pub fn prepare(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlError> {
-    let rs = match outcome {
-        Outcome::Empty => {
-            return Ok(Results {
-                schema: None,
-                chunks: Vec::new(),
-                total_rows: 0,
-                truncated: false,
-                opts,
-            });
-        }
-        Outcome::Rows(rs) => rs,
-    };
-    let ResultSet { schema, batches } = rs;
-    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let mut keep = total;
-    let mut truncated = false;
-    if let Some(l) = opts.row_limit {
-        if l < keep {
-            keep = l;
-            truncated = true;
-        }
-    }
-    let all = if batches.is_empty() {
-        RecordBatch::new_empty(schema.clone())
-    } else {
-        deltalake::arrow::compute::concat_batches(&schema, &batches)
-            .map_err(|e| SqlError::Internal(e.to_string()))?
-    };
-    let mut chunks = Vec::new();
-    let mut offset = 0;
-    let mut bytes_total = 0usize;
-    let step = opts.chunk_rows.max(1);
-    while offset < keep {
-        let mut n = step.min(keep - offset);
-        let mut bytes = render(&all.slice(offset, n), opts.format)?;
-        if let Some(limit) = opts.byte_limit {
-            while bytes_total + bytes.len() > limit && n > 0 {
-                truncated = true;
-                let per_row = (bytes.len() / n).max(1);
-                let fit = limit.saturating_sub(bytes_total) / per_row;
-                n = if fit >= n { n - 1 } else { fit };
-                bytes = if n > 0 {
-                    render(&all.slice(offset, n), opts.format)?
-                } else {
-                    Vec::new()
-                };
-            }
-            if n == 0 {
-                break;
-            }
-        }
-        bytes_total += bytes.len();
-        if !opts.external && bytes_total > INLINE_LIMIT {
-            return Err(SqlError::InlineTooLarge);
-        }
-        chunks.push(Chunk {
-            row_offset: offset,
-            row_count: n,
-            bytes: Arc::new(bytes),
-        });
-        offset += n;
-        if truncated && opts.byte_limit.is_some() && n < step.min(keep - (offset - n)) {
-            break;
-        }
-    }
-    Ok(Results {
-        schema: Some(schema),
-        chunks,
-        total_rows: offset,
-        truncated,
-        opts,
-    })
+/// A panic inside a statement fails that statement only.
+fn panicked(e: JoinError) -> SqlError {
+    let payload = e.into_panic();
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into());
+    tracing::error!(panic = %msg, "a statement panicked");
+    SqlError::Internal(format!("The statement failed unexpectedly: {msg}."))
 }
 
-fn render(batch: &RecordBatch, format: Format) -> Result<Vec<u8>, SqlError> {
-    let err = |e: deltalake::arrow::error::ArrowError| SqlError::Internal(e.to_string());
-    match format {
-        Format::JsonArray => Ok(render_data_array(std::slice::from_ref(batch)).into_bytes()),
-        Format::ArrowStream => {
-            let mut out = Vec::new();
-            {
-                let mut w =
-                    deltalake::arrow::ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())
-                        .map_err(err)?;
-                w.write(batch).map_err(err)?;
-                w.finish().map_err(err)?;
-            }
-            Ok(out)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ResultOpts {
+        ResultOpts {
+            external: false,
+            format: Format::JsonArray,
+            row_limit: None,
+            byte_limit: None,
+            chunk_rows: 10,
+            max_result_bytes: usize::MAX,
         }
-        Format::Csv => {
-            let mut out = Vec::new();
-            {
-                let mut w = deltalake::arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(&mut out);
-                w.write(batch).map_err(err)?;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_statement_fails_alone() {
+        let reg = Arc::new(Registry::new(Duration::from_secs(60)));
+        let exec = tokio::runtime::Handle::current();
+        let id = reg.submit_work(&exec, "me".into(), opts(), async {
+            if std::hint::black_box(true) {
+                panic!("boom in a statement");
             }
-            Ok(out)
+            Err(SqlError::Canceled)
+        });
+        assert!(reg.wait(&id, Duration::from_secs(5)).await);
+        let e = reg.get(&id).unwrap();
+        let e = lock(&e);
+        assert_eq!(e.state, State::Failed);
+        let err = e.error.clone().unwrap();
+        assert_eq!(err.error_code(), "INTERNAL_ERROR");
+        assert!(err.to_string().contains("boom in a statement"), "{err}");
+        drop(e);
+        // the registry goes on
+        let ok = reg.submit_work(&exec, "me".into(), opts(), async {
+            crate::results::build(crate::engine::Outcome::Empty, opts()).await
+        });
+        assert!(reg.wait(&ok, Duration::from_secs(5)).await);
+        assert_eq!(lock(&reg.get(&ok).unwrap()).state, State::Succeeded);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancel_drops_the_work() {
+        struct Flag(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
         }
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reg = Arc::new(Registry::new(Duration::from_secs(60)));
+        let exec = tokio::runtime::Handle::current();
+        let flag = Flag(dropped.clone());
+        let id = reg.submit_work(&exec, "me".into(), opts(), async move {
+            let _flag = flag;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Err(SqlError::Canceled)
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(lock(&reg.get(&id).unwrap()).state, State::Running);
+        reg.cancel(&id);
+        for _ in 0..100 {
+            if dropped.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(lock(&reg.get(&id).unwrap()).state, State::Canceled);
     }
 }

@@ -202,6 +202,7 @@ pub async fn execute(
         row_limit,
         byte_limit,
         chunk_rows: st.config.chunk_rows,
+        max_result_bytes: st.config.max_result_bytes,
     };
     let req = ExecRequest {
         sql: statement,

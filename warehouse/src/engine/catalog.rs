@@ -80,6 +80,11 @@ impl Tree {
         })
     }
 
+    /// The name of the principal the statement runs as.
+    pub fn principal_name(&self) -> String {
+        self.principal.name.clone()
+    }
+
     /// Registers a statement-local table visible under any schema.
     pub fn add_temp(&self, name: &str, table: Arc<dyn TableProvider>) {
         if let Ok(mut t) = self.temp.lock() {

@@ -11,8 +11,8 @@ use super::catalog::{is_table, list_dirs, open_table, table_dir};
 use super::error::{SqlError, quote_name};
 use super::maintenance::rows;
 use super::sql::{ColumnDef, Name};
-use super::types::{parse_type, type_names};
-use super::{Engine, Outcome, Stmtx, collect, commit_props};
+use super::types::{TypeError, parse_type, type_names};
+use super::{Engine, Outcome, Stmtx, commit_props};
 use crate::config::Privilege;
 
 impl Engine {
@@ -80,7 +80,7 @@ impl Engine {
         let (fields, data) = match as_query {
             Some(q) => {
                 let df = self.query(x, &q).await?;
-                let rs = collect(df).await?;
+                let rs = self.collect(df).await?;
                 let fields: Vec<Field> = rs
                     .schema
                     .fields()
@@ -111,12 +111,13 @@ impl Engine {
             None => {
                 let mut fields = Vec::new();
                 for c in &columns {
-                    let dt = parse_type(&c.type_text).map_err(|e| {
-                        SqlError::analysis(
+                    let dt = parse_type(&c.type_text).map_err(|e| match e {
+                        TypeError::TooDeep => SqlError::TooComplex,
+                        TypeError::Syntax(e) => SqlError::analysis(
                             "UNSUPPORTED_DATATYPE",
                             format!("Unsupported data type \"{}\": {e}.", c.type_text),
                             "0A000",
-                        )
+                        ),
                     })?;
                     let mut f = Field::new(&c.name, dt, !c.not_null);
                     if let Some(cm) = &c.comment {
@@ -415,14 +416,16 @@ impl Engine {
         }
         let out = list_dirs(&cdir)
             .into_iter()
+            .filter(|s| x.principal.sees(&cat, Some(s)))
             .map(|s| json!({"databaseName": s}))
             .collect();
         rows(&[("databaseName", "STRING")], out)
     }
 
-    pub(crate) fn show_catalogs(&self) -> Result<Outcome, SqlError> {
+    pub(crate) fn show_catalogs(&self, x: &Stmtx) -> Result<Outcome, SqlError> {
         let out = list_dirs(self.root())
             .into_iter()
+            .filter(|c| x.principal.sees(c, None))
             .map(|c| json!({"catalog": c}))
             .collect();
         rows(&[("catalog", "STRING")], out)

@@ -183,7 +183,7 @@ impl Engine {
         let table = open_table(&dir).await?;
         let target = arrow_schema(&table)?;
         let df = conform(df, &target, columns.as_deref(), &t.quoted())?;
-        let batches = df.collect().await?;
+        let batches = self.collect(df).await?.batches;
         check_not_null(&target, &batches)?;
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
         let mode = if overwrite {
@@ -540,7 +540,7 @@ impl Engine {
         } else {
             conform(df, &target, None, &t.quoted())?
         };
-        let batches = df.collect().await?;
+        let batches = self.collect(df).await?.batches;
         check_not_null(&target, &batches)?;
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
         table

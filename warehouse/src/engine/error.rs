@@ -149,6 +149,28 @@ pub enum SqlError {
         /// The name, control characters escaped.
         name: String,
     },
+    /// `FAILED_TO_PARSE_TOO_COMPLEX` (54001): nested or chained too deeply to be parsed and
+    /// planned safely (see [`super::limits`]).
+    #[error(
+        "[FAILED_TO_PARSE_TOO_COMPLEX] The statement, including potential SQL functions and referenced views, was too complex to parse. To mitigate this error divide the statement into multiple, less complex chunks. SQLSTATE: 54001"
+    )]
+    TooComplex,
+    /// The statement needed more memory than its limit (`Config::statement_memory_bytes`).
+    #[error(
+        "[RESOURCE_EXHAUSTED] The statement exceeded the per-statement memory limit of this warehouse: {detail} SQLSTATE: 53200"
+    )]
+    ResourceExhausted {
+        /// What ran out.
+        detail: String,
+    },
+    /// The rendered result is larger than the warehouse keeps (`Config::max_result_bytes`).
+    #[error(
+        "[RESULT_SIZE_LIMIT_EXCEEDED] The result of this statement is larger than {limit} bytes, the result size limit of this warehouse. Set row_limit or byte_limit, or select less. SQLSTATE: 54000"
+    )]
+    ResultTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// A location resolved outside the data directory (a symlink...).
     #[error(
         "[INVALID_PARAMETER_VALUE.LOCATION] The location of this object is outside the data directory of the warehouse. SQLSTATE: 22023"
@@ -190,6 +212,9 @@ impl SqlError {
             SqlError::Analysis { state, .. } => state,
             SqlError::Internal(_) => "XX000",
             SqlError::InvalidName { .. } => "42602",
+            SqlError::TooComplex => "54001",
+            SqlError::ResourceExhausted { .. } => "53200",
+            SqlError::ResultTooLarge { .. } => "54000",
             SqlError::OutsideDataDir => "22023",
         }
     }
@@ -199,6 +224,7 @@ impl SqlError {
         match self {
             SqlError::Canceled => "CANCELLED",
             SqlError::Internal(_) => "INTERNAL_ERROR",
+            SqlError::ResourceExhausted { .. } => "RESOURCE_EXHAUSTED",
             SqlError::Concurrent { .. } => "ABORTED",
             _ => "BAD_REQUEST",
         }
@@ -292,7 +318,16 @@ fn from_datafusion(e: DataFusionError) -> SqlError {
         }
     }
     if let DataFusionError::SQL(pe, _) = root {
+        if matches!(
+            pe.as_ref(),
+            deltalake::datafusion::sql::sqlparser::parser::ParserError::RecursionLimitExceeded
+        ) {
+            return SqlError::TooComplex;
+        }
         return parser_error(&pe.to_string());
+    }
+    if let DataFusionError::ResourcesExhausted(m) = root {
+        return SqlError::ResourceExhausted { detail: m.clone() };
     }
     if let DataFusionError::SchemaError(se, _) = root {
         if let deltalake::datafusion::common::SchemaError::FieldNotFound {

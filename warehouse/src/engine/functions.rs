@@ -1,5 +1,7 @@
 //! Databricks functions DataFusion lacks: `unhex(string) -> binary` (NULL on invalid input,
-//! like Spark), used by the connector for binary parameters (`unhex(:p)`).
+//! like Spark), used by the connector for binary parameters (`unhex(:p)`), and the
+//! statement's context as constants: `current_catalog()`, `current_schema()`,
+//! `current_database()`, `current_user()`.
 
 use std::sync::Arc;
 
@@ -60,6 +62,22 @@ pub fn unhex() -> ScalarUDF {
             } else {
                 Ok(ColumnarValue::Array(out))
             }
+        }),
+    )
+}
+
+/// A zero-argument function answering `value` (a STRING) for the whole statement.
+pub fn constant(name: &str, value: &str) -> ScalarUDF {
+    let value = value.to_string();
+    create_udf(
+        name,
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_args: &[ColumnarValue]| {
+            Ok(ColumnarValue::Scalar(
+                deltalake::datafusion::common::ScalarValue::Utf8(Some(value.clone())),
+            ))
         }),
     )
 }

@@ -11,16 +11,17 @@ use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use deltalake::arrow::json::ReaderBuilder;
 
 use super::error::SqlError;
-use super::types::parse_type;
+use super::types::{TypeError, parse_type};
 
 /// Decodes `json` (a JSON array of objects) with `schema_text` (`ARRAY<STRUCT<...>>`).
 pub fn decode(json: Option<&str>, schema_text: &str) -> Result<RecordBatch, SqlError> {
-    let dt = parse_type(schema_text).map_err(|e| {
-        SqlError::analysis(
+    let dt = parse_type(schema_text).map_err(|e| match e {
+        TypeError::TooDeep => SqlError::TooComplex,
+        TypeError::Syntax(e) => SqlError::analysis(
             "PARSE_SYNTAX_ERROR",
             format!("Invalid schema for from_json: {e}."),
             "42601",
-        )
+        ),
     })?;
     let fields = match dt {
         DataType::List(f) => match f.data_type() {

@@ -19,11 +19,7 @@ use crate::config::Privilege;
 pub(crate) fn rows(cols: &[(&str, &str)], data: Vec<Value>) -> Result<Outcome, SqlError> {
     let mut fields = Vec::new();
     for (n, t) in cols {
-        fields.push(Field::new(
-            *n,
-            parse_type(t).map_err(SqlError::Internal)?,
-            true,
-        ));
+        fields.push(Field::new(*n, parse_type(t)?, true));
     }
     let schema = Arc::new(Schema::new(fields));
     let err = |e: deltalake::arrow::error::ArrowError| SqlError::Internal(e.to_string());

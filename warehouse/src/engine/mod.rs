@@ -8,23 +8,28 @@ mod dml;
 pub mod error;
 mod functions;
 mod inline;
+pub mod limits;
 mod maintenance;
 pub mod params;
 mod range;
 pub mod rewrite;
 pub mod sql;
+pub mod timetravel;
 pub mod types;
 pub mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use deltalake::DeltaTable;
 use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::datafusion::datasource::MemTable;
+use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::execution::context::SQLOptions;
+use deltalake::datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use deltalake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
 use crate::config::{Principal, Privilege};
@@ -67,12 +72,30 @@ impl ResultSet {
 }
 
 /// What a statement produced.
-#[derive(Clone, Debug)]
 pub enum Outcome {
-    /// A result table (queries, DML counts, DESCRIBE...).
+    /// A small result table computed whole (DML counts, DESCRIBE, SHOW...).
     Rows(ResultSet),
+    /// A query's rows, produced as they are pulled (dropping the stream stops the query).
+    Stream {
+        /// Columns.
+        schema: SchemaRef,
+        /// Batches.
+        stream: SendableRecordBatchStream,
+    },
     /// No result (DDL): `column_count: 0`.
     Empty,
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Rows(rs) => f.debug_tuple("Rows").field(rs).finish(),
+            Outcome::Stream { schema, .. } => {
+                f.debug_struct("Stream").field("schema", schema).finish()
+            }
+            Outcome::Empty => f.write_str("Empty"),
+        }
+    }
 }
 
 /// Resolved three-level table name.
@@ -98,12 +121,42 @@ impl TableRef {
     }
 }
 
-/// The engine: a data directory plus per-table commit locks.
+/// The engine: a data directory, per-table commit locks and the runtime statements run on.
 #[derive(Debug)]
 pub struct Engine {
     root: PathBuf,
     locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     retention_check: bool,
+    statement_memory: usize,
+    exec: ExecRuntime,
+    active: Arc<AtomicUsize>,
+}
+
+/// Default memory DataFusion may use for one statement.
+pub const DEFAULT_STATEMENT_MEMORY: usize = 2 * 1024 * 1024 * 1024;
+
+/// The runtime statements run on: worker and blocking threads with
+/// [`limits::EXEC_STACK_BYTES`] of stack. Shut down without blocking when dropped (the engine
+/// may be dropped inside another runtime).
+#[derive(Debug)]
+struct ExecRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for ExecRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Counts a running statement while alive (see [`Engine::active_statements`]).
+#[derive(Debug)]
+pub struct ActiveGuard(Arc<AtomicUsize>);
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Per-statement state: principal, defaults, session context.
@@ -124,11 +177,48 @@ impl Engine {
         std::fs::create_dir_all(root.join("main").join("default"))?;
         // Canonical, so that `names::contained` can compare resolved paths with it.
         let root = root.canonicalize()?;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let exec = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_stack_size(limits::EXEC_STACK_BYTES)
+            .thread_name("warehouse-exec")
+            .enable_all()
+            .build()?;
         Ok(Engine {
             root,
             locks: Mutex::new(HashMap::new()),
             retention_check,
+            statement_memory: DEFAULT_STATEMENT_MEMORY,
+            exec: ExecRuntime(Some(exec)),
+            active: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Sets the memory DataFusion may use for one statement (sorts, joins, aggregations,
+    /// buffered rows); past it the statement fails with `RESOURCE_EXHAUSTED`.
+    pub fn with_statement_memory(mut self, bytes: usize) -> Engine {
+        self.statement_memory = bytes.max(1024 * 1024);
+        self
+    }
+
+    /// A handle of the runtime statements should run on (large stacks).
+    pub fn exec_handle(&self) -> tokio::runtime::Handle {
+        match &self.exec.0 {
+            Some(rt) => rt.handle().clone(),
+            None => tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// Marks a statement as running until the guard is dropped.
+    pub fn track(&self) -> ActiveGuard {
+        self.active.fetch_add(1, Ordering::SeqCst);
+        ActiveGuard(self.active.clone())
+    }
+
+    /// Statements whose execution is in progress (a canceled one stops counting once its
+    /// work has really been dropped).
+    pub fn active_statements(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
     }
 
     /// The data directory.
@@ -136,8 +226,10 @@ impl Engine {
         &self.root
     }
 
-    /// Runs one statement to completion.
+    /// Runs one statement; a query's rows come back as a stream to pull. Run it on
+    /// [`Engine::exec_handle`]: planning recursion needs the large stacks.
     pub async fn execute(&self, req: &ExecRequest) -> Result<Outcome, SqlError> {
+        limits::check_sql(&req.sql)?;
         let stmt = sql::parse(&req.sql)?;
         let bound = params::bind(&req.params)?;
         let catalog = req
@@ -174,8 +266,11 @@ impl Engine {
         match stmt {
             Stmt::Query(text) => {
                 let df = self.query(&mut x, &text).await?;
-                Ok(Outcome::Rows(collect(df).await?))
+                let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                let stream = df.execute_stream().await?;
+                Ok(Outcome::Stream { schema, stream })
             }
+            Stmt::Explain(text) => self.explain(&mut x, &text).await,
             Stmt::Insert {
                 table,
                 overwrite,
@@ -245,7 +340,7 @@ impl Engine {
             Stmt::Use { kind, name } => self.use_(&x, kind.as_deref(), &name),
             Stmt::ShowTables { schema, like } => self.show_tables(&x, schema, like),
             Stmt::ShowSchemas { catalog } => self.show_schemas(&x, catalog),
-            Stmt::ShowCatalogs => self.show_catalogs(),
+            Stmt::ShowCatalogs => self.show_catalogs(&x),
             Stmt::DescribeTable { table } => self.describe_table(&x, &table).await,
             Stmt::DescribeHistory { table, limit } => {
                 self.describe_history(&x, &table, limit).await
@@ -264,22 +359,71 @@ impl Engine {
     }
 
     fn context(&self, tree: Arc<Tree>, catalog: &str, schema: &str) -> SessionContext {
+        let user = tree.principal_name();
         let cfg = SessionConfig::new()
             .with_default_catalog_and_schema(catalog, schema)
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false)
             .set_str("datafusion.sql_parser.dialect", "databricks")
             .set_str("datafusion.execution.time_zone", "+00:00");
-        let ctx = SessionContext::new_with_config(cfg);
+        // sorts and aggregations past the pool spill to the OS temp directory, bounded too
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(self.statement_memory, 1.0)
+            .with_max_temp_directory_size((self.statement_memory as u64).saturating_mul(4))
+            .build_arc();
+        let ctx = match runtime {
+            Ok(rt) => SessionContext::new_with_config_rt(cfg, rt),
+            Err(e) => {
+                tracing::warn!(error = %e, "no memory-limited runtime; using the default");
+                SessionContext::new_with_config(cfg)
+            }
+        };
         ctx.register_catalog_list(Arc::new(DirCatalogList(tree)));
         ctx.register_udtf("range", Arc::new(range::RangeFunc));
         ctx.register_udf(functions::unhex());
+        ctx.register_udf(functions::constant("current_catalog", catalog));
+        ctx.register_udf(functions::constant("current_schema", schema));
+        ctx.register_udf(functions::constant("current_database", schema));
+        ctx.register_udf(functions::constant("current_user", &user));
         ctx
+    }
+
+    /// `EXPLAIN [EXTENDED|FORMATTED|COST|CODEGEN] <query>`: one row, one `plan` column with the
+    /// optimized logical and the physical plan (the query is planned, not run).
+    async fn explain(&self, x: &mut Stmtx, text: &str) -> Result<Outcome, SqlError> {
+        use deltalake::arrow::array::{ArrayRef, StringArray};
+        use deltalake::arrow::datatypes::{DataType, Field, Schema};
+        use deltalake::datafusion::physical_plan::displayable;
+        let df = self.query(x, text).await?;
+        let (state, plan) = df.into_parts();
+        let logical = state.optimize(&plan)?;
+        let physical = state.create_physical_plan(&logical).await?;
+        let out = format!(
+            "== Optimized Logical Plan ==\n{}\n\n== Physical Plan ==\n{}",
+            logical.display_indent(),
+            displayable(physical.as_ref()).indent(true)
+        );
+        let schema = Arc::new(Schema::new(vec![Field::new("plan", DataType::Utf8, false)]));
+        let col: ArrayRef = Arc::new(StringArray::from(vec![out]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![col])
+            .map_err(|e| SqlError::Internal(e.to_string()))?;
+        Ok(Outcome::Rows(ResultSet {
+            schema,
+            batches: vec![batch],
+        }))
     }
 
     /// Plans a query (with inline sources registered and parameters bound).
     pub(crate) async fn query(&self, x: &mut Stmtx, text: &str) -> Result<DataFrame, SqlError> {
-        let (text, inlines) = rewrite::rewrite_query(text, &mut x.inline_counter)?;
+        let (text, inlines, travels) = rewrite::rewrite_query(text, &mut x.inline_counter)?;
+        for tt in travels {
+            let t = self.resolve(x, &Name(tt.name.clone()))?;
+            let dir = self.existing(&t)?;
+            self.check(x, &t, Privilege::Select)?;
+            let table = timetravel::open_at(&dir, &t.quoted(), &tt.as_of).await?;
+            let provider = table.table_provider().await?;
+            x.tree.add_temp(&tt.table, provider);
+        }
         for inl in inlines {
             let json = match (&inl.param, &inl.literal) {
                 (Some(p), _) => match x.bound.raw.get(p) {
@@ -411,11 +555,30 @@ impl Engine {
     }
 }
 
-/// Collects a DataFrame into a result set.
-pub(crate) async fn collect(df: DataFrame) -> Result<ResultSet, SqlError> {
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
-    Ok(ResultSet { schema, batches })
+impl Engine {
+    /// Collects a DataFrame whole (sources of writes), failing with `RESOURCE_EXHAUSTED` once
+    /// the collected batches pass the statement's memory limit.
+    pub(crate) async fn collect(&self, df: DataFrame) -> Result<ResultSet, SqlError> {
+        use futures::StreamExt;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let mut stream = df.execute_stream().await?;
+        let mut batches = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            bytes += b.get_array_memory_size();
+            if bytes > self.statement_memory {
+                return Err(SqlError::ResourceExhausted {
+                    detail: format!(
+                        "the rows to write need more than {} bytes.",
+                        self.statement_memory
+                    ),
+                });
+            }
+            batches.push(b);
+        }
+        Ok(ResultSet { schema, batches })
+    }
 }
 
 /// A one-row result of BIGINT counters (`num_affected_rows`...).

@@ -7,7 +7,7 @@ use deltalake::datafusion::common::ParamValues;
 use deltalake::datafusion::common::ScalarValue;
 
 use super::error::SqlError;
-use super::types::parse_type;
+use super::types::{TypeError, parse_type};
 
 /// One parameter of the request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -70,12 +70,13 @@ pub fn bind(params: &[Param]) -> Result<Bound, SqlError> {
             }
         };
         let type_text = p.type_text.clone().unwrap_or_else(|| "STRING".into());
-        let dt = parse_type(&type_text).map_err(|e| {
-            SqlError::analysis(
+        let dt = parse_type(&type_text).map_err(|e| match e {
+            TypeError::TooDeep => SqlError::TooComplex,
+            TypeError::Syntax(e) => SqlError::analysis(
                 "UNSUPPORTED_DATATYPE",
                 format!("Unsupported data type \"{type_text}\": {e}."),
                 "0A000",
-            )
+            ),
         })?;
         let value = match &p.value {
             None => ScalarValue::try_from(&dt).map_err(|e| SqlError::Internal(e.to_string()))?,

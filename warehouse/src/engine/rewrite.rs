@@ -5,6 +5,7 @@ use deltalake::datafusion::sql::sqlparser::tokenizer::{Token, Whitespace};
 
 use super::error::SqlError;
 use super::sql::{is_ws, render, tokenize};
+use super::timetravel::TimeTravel;
 
 /// An `inline(from_json(:param, 'ARRAY<STRUCT<...>>'))` found in a query.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,14 +24,23 @@ pub struct InlineSource {
 /// - `inline(from_json(:p, 'ARRAY<STRUCT<...>>'))` -> `* FROM __inline_N` (the caller registers
 ///   the decoded rows under that name);
 /// - `INTERVAL 30 DAYS` -> `INTERVAL '30 DAYS'`.
+/// - `t VERSION AS OF n`, `t TIMESTAMP AS OF '...'`, `t@vN` -> `__tt_N AS t` (the caller
+///   registers the table at that version, see [`super::timetravel`]).
 pub fn rewrite_query(
     sql: &str,
     counter: &mut usize,
-) -> Result<(String, Vec<InlineSource>), SqlError> {
+) -> Result<(String, Vec<InlineSource>, Vec<TimeTravel>), SqlError> {
     let toks = tokenize(sql)?;
     let sig: Vec<usize> = (0..toks.len()).filter(|&i| !is_ws(&toks[i])).collect();
+    // sig_at[i]: index in `sig` of token i (a lookup, not a scan: statements can have
+    // millions of tokens)
+    let mut sig_at = vec![0usize; toks.len()];
+    for (k, &x) in sig.iter().enumerate() {
+        sig_at[x] = k;
+    }
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut inlines = Vec::new();
+    let mut travels = Vec::new();
     let mut positional = 0usize;
     let mut i = 0; // index into toks
     let word = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
@@ -40,8 +50,14 @@ pub fn rewrite_query(
             i += 1;
             continue;
         }
-        let si = sig.iter().position(|&x| x == i).unwrap_or(0);
+        let si = sig_at[i];
         let s = |k: usize| sig.get(si + k).map(|&x| &toks[x]);
+        if let Some((tt, replacement, last)) = super::timetravel::at(&toks, &sig, si, counter) {
+            out.extend(replacement);
+            travels.push(tt);
+            i = sig[last] + 1;
+            continue;
+        }
         // inline ( from_json ( :p , 'schema' ) )
         if word(&toks[i], "inline")
             && s(1) == Some(&Token::LParen)
@@ -138,7 +154,7 @@ pub fn rewrite_query(
         out.push(toks[i].clone());
         i += 1;
     }
-    Ok((render(&out), inlines))
+    Ok((render(&out), inlines, travels))
 }
 
 /// Whether an expression text uses a `:name` parameter marker.
@@ -182,7 +198,7 @@ mod tests {
     #[test]
     fn rewrites_inline_and_intervals() {
         let mut n = 0;
-        let (q, inl) = rewrite_query("SELECT c0 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s WHERE d > current_date() - INTERVAL 30 DAYS", &mut n).unwrap();
+        let (q, inl, _) = rewrite_query("SELECT c0 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s WHERE d > current_date() - INTERVAL 30 DAYS", &mut n).unwrap();
         assert_eq!(
             q,
             "SELECT c0 FROM (SELECT * FROM __inline_0) AS s WHERE d > current_date() - INTERVAL '30' DAY"

@@ -81,17 +81,49 @@ pub fn type_names(dt: &DataType) -> (&'static str, String) {
     }
 }
 
+/// Why a type text was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TypeError {
+    /// Not a type this warehouse knows.
+    #[error("{0}")]
+    Syntax(String),
+    /// Nested deeper than [`super::limits::MAX_TYPE_DEPTH`].
+    #[error(
+        "the type is nested deeper than {} levels",
+        super::limits::MAX_TYPE_DEPTH
+    )]
+    TooDeep,
+}
+
+impl From<String> for TypeError {
+    fn from(s: String) -> TypeError {
+        TypeError::Syntax(s)
+    }
+}
+
+impl From<TypeError> for super::error::SqlError {
+    /// `TooDeep` is `FAILED_TO_PARSE_TOO_COMPLEX`; other errors are mapped by the caller.
+    fn from(e: TypeError) -> super::error::SqlError {
+        match e {
+            TypeError::TooDeep => super::error::SqlError::TooComplex,
+            TypeError::Syntax(m) => super::error::SqlError::Internal(m),
+        }
+    }
+}
+
 /// Parses a Databricks type text (`BIGINT`, `DECIMAL(10,2)`, `ARRAY<STRUCT<c0: INT>>`...) into an
-/// Arrow type as Delta stores it.
-pub fn parse_type(text: &str) -> Result<DataType, String> {
+/// Arrow type as Delta stores it. Nesting is bounded ([`TypeError::TooDeep`]), so no text can
+/// exhaust the stack.
+pub fn parse_type(text: &str) -> Result<DataType, TypeError> {
     let mut p = TypeParser {
         s: text.as_bytes(),
         i: 0,
+        depth: 0,
     };
     let t = p.ty()?;
     p.ws();
     if p.i != p.s.len() {
-        return Err(format!("unexpected text after type: {:?}", &text[p.i..]));
+        return Err(format!("unexpected text after type: {:?}", &text[p.i..]).into());
     }
     Ok(t)
 }
@@ -99,6 +131,7 @@ pub fn parse_type(text: &str) -> Result<DataType, String> {
 struct TypeParser<'a> {
     s: &'a [u8],
     i: usize,
+    depth: usize,
 }
 
 impl TypeParser<'_> {
@@ -162,7 +195,17 @@ impl TypeParser<'_> {
             .ok_or_else(|| "expected a number".to_string())
     }
 
-    fn ty(&mut self) -> Result<DataType, String> {
+    fn ty(&mut self) -> Result<DataType, TypeError> {
+        self.depth += 1;
+        if self.depth > super::limits::MAX_TYPE_DEPTH {
+            return Err(TypeError::TooDeep);
+        }
+        let t = self.ty_inner();
+        self.depth -= 1;
+        t
+    }
+
+    fn ty_inner(&mut self) -> Result<DataType, TypeError> {
         let name = self.ident()?.to_ascii_uppercase();
         Ok(match name.as_str() {
             "TINYINT" | "BYTE" => DataType::Int8,
@@ -197,7 +240,7 @@ impl TypeParser<'_> {
                     self.expect(b')')?;
                 }
                 if p == 0 || p > 38 || s > p {
-                    return Err(format!("invalid DECIMAL({p},{s})"));
+                    return Err(format!("invalid DECIMAL({p},{s})").into());
                 }
                 DataType::Decimal128(p as u8, s as i8)
             }
@@ -242,7 +285,7 @@ impl TypeParser<'_> {
                 }
                 DataType::Struct(Fields::from(fields))
             }
-            other => return Err(format!("unsupported data type {other}")),
+            other => return Err(format!("unsupported data type {other}").into()),
         })
     }
 }
@@ -269,5 +312,8 @@ mod tests {
         assert_eq!(type_names(&parse_type("bigint").unwrap()).0, "LONG");
         assert!(parse_type("ARRAY<STRUCT<c0: BIGINT, c1: STRING>>").is_ok());
         assert!(parse_type("WHAT").is_err());
+        let deep = |n: usize| format!("{}INT{}", "ARRAY<".repeat(n), ">".repeat(n));
+        assert!(parse_type(&deep(super::super::limits::MAX_TYPE_DEPTH - 1)).is_ok());
+        assert_eq!(parse_type(&deep(5000)), Err(TypeError::TooDeep));
     }
 }

@@ -5,5 +5,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod grants;
+mod hostile;
+mod limits;
 mod net;
 mod paths;

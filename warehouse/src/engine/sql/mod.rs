@@ -5,295 +5,15 @@
 //! Everything works on sqlparser tokens (Databricks dialect), so quoting, backticks and comments
 //! are handled once; expression texts are re-rendered from tokens for delta-rs / DataFusion.
 
-use deltalake::datafusion::sql::sqlparser::dialect::DatabricksDialect;
-use deltalake::datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use deltalake::datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::error::SqlError;
 
-/// A possibly qualified object name, parts unquoted as written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Name(pub Vec<String>);
+mod ast;
+mod tokens;
 
-/// A column of `CREATE TABLE`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ColumnDef {
-    /// Column name.
-    pub name: String,
-    /// Type text.
-    pub type_text: String,
-    /// `NOT NULL` given.
-    pub not_null: bool,
-    /// `COMMENT '...'`.
-    pub comment: Option<String>,
-}
-
-/// A MERGE source.
-#[derive(Clone, Debug, PartialEq)]
-pub enum MergeSource {
-    /// `(SELECT ...)`: the query text.
-    Query(String),
-    /// A table name.
-    Table(Name),
-}
-
-/// When a MERGE clause fires.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatchKind {
-    /// `WHEN MATCHED`.
-    Matched,
-    /// `WHEN NOT MATCHED [BY TARGET]`.
-    NotMatched,
-    /// `WHEN NOT MATCHED BY SOURCE`.
-    NotMatchedBySource,
-}
-
-/// What a MERGE clause does.
-#[derive(Clone, Debug, PartialEq)]
-pub enum MergeAction {
-    /// `UPDATE SET a = e, ...` (target column, expression text).
-    Update(Vec<(String, String)>),
-    /// `UPDATE SET *`.
-    UpdateStar,
-    /// `DELETE`.
-    Delete,
-    /// `INSERT (cols) VALUES (exprs)`.
-    Insert(Vec<String>, Vec<String>),
-    /// `INSERT *`.
-    InsertStar,
-}
-
-/// One `WHEN ...` clause.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MergeClause {
-    /// When it fires.
-    pub kind: MatchKind,
-    /// `AND <cond>` text.
-    pub predicate: Option<String>,
-    /// What it does.
-    pub action: MergeAction,
-}
-
-/// A parsed MERGE.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Merge {
-    /// Target table.
-    pub target: Name,
-    /// Target alias.
-    pub target_alias: Option<String>,
-    /// Source.
-    pub source: MergeSource,
-    /// Source alias.
-    pub source_alias: Option<String>,
-    /// `ON` condition text.
-    pub on: String,
-    /// Clauses in order.
-    pub clauses: Vec<MergeClause>,
-}
-
-/// A classified statement.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Stmt {
-    /// A query for DataFusion (already rewritten text).
-    Query(String),
-    /// `INSERT INTO|OVERWRITE [TABLE] t [(cols)] <query>`.
-    Insert {
-        /// Target.
-        table: Name,
-        /// OVERWRITE.
-        overwrite: bool,
-        /// Column list.
-        columns: Option<Vec<String>>,
-        /// Source query text (VALUES or SELECT).
-        source: String,
-    },
-    /// MERGE INTO.
-    Merge(Merge),
-    /// UPDATE.
-    Update {
-        /// Target.
-        table: Name,
-        /// Alias.
-        alias: Option<String>,
-        /// (column, expression text).
-        assignments: Vec<(String, String)>,
-        /// WHERE text.
-        predicate: Option<String>,
-    },
-    /// DELETE FROM.
-    Delete {
-        /// Target.
-        table: Name,
-        /// Alias.
-        alias: Option<String>,
-        /// WHERE text.
-        predicate: Option<String>,
-    },
-    /// CREATE TABLE.
-    CreateTable {
-        /// Name.
-        name: Name,
-        /// IF NOT EXISTS.
-        if_not_exists: bool,
-        /// OR REPLACE.
-        or_replace: bool,
-        /// Columns (empty with AS SELECT).
-        columns: Vec<ColumnDef>,
-        /// PARTITIONED BY.
-        partitioned_by: Vec<String>,
-        /// AS <query>.
-        as_query: Option<String>,
-    },
-    /// DROP TABLE.
-    DropTable {
-        /// Name.
-        name: Name,
-        /// IF EXISTS.
-        if_exists: bool,
-    },
-    /// CREATE CATALOG.
-    CreateCatalog {
-        /// Name.
-        name: String,
-        /// IF NOT EXISTS.
-        if_not_exists: bool,
-    },
-    /// CREATE SCHEMA / DATABASE.
-    CreateSchema {
-        /// Name (1 or 2 parts).
-        name: Name,
-        /// IF NOT EXISTS.
-        if_not_exists: bool,
-    },
-    /// DROP SCHEMA.
-    DropSchema {
-        /// Name.
-        name: Name,
-        /// IF EXISTS.
-        if_exists: bool,
-        /// CASCADE.
-        cascade: bool,
-    },
-    /// USE [CATALOG|SCHEMA|DATABASE] name.
-    Use {
-        /// `CATALOG`, `SCHEMA` or None.
-        kind: Option<String>,
-        /// Name.
-        name: Name,
-    },
-    /// OPTIMIZE.
-    Optimize {
-        /// Table.
-        table: Name,
-        /// WHERE text (partition predicate).
-        predicate: Option<String>,
-        /// ZORDER BY columns.
-        zorder: Vec<String>,
-    },
-    /// VACUUM.
-    Vacuum {
-        /// Table.
-        table: Name,
-        /// RETAIN n HOURS.
-        retain_hours: Option<f64>,
-        /// DRY RUN.
-        dry_run: bool,
-    },
-    /// DESCRIBE HISTORY.
-    DescribeHistory {
-        /// Table.
-        table: Name,
-        /// LIMIT n.
-        limit: Option<usize>,
-    },
-    /// DESCRIBE [TABLE] [EXTENDED] t.
-    DescribeTable {
-        /// Table.
-        table: Name,
-    },
-    /// SHOW TABLES [IN|FROM schema] [LIKE 'p'].
-    ShowTables {
-        /// Schema.
-        schema: Option<Name>,
-        /// Pattern.
-        like: Option<String>,
-    },
-    /// SHOW SCHEMAS|DATABASES [IN catalog].
-    ShowSchemas {
-        /// Catalog.
-        catalog: Option<String>,
-    },
-    /// SHOW CATALOGS.
-    ShowCatalogs,
-    /// COPY INTO t FROM 'path' FILEFORMAT = X [FORMAT_OPTIONS (...)] [COPY_OPTIONS (...)].
-    CopyInto {
-        /// Target.
-        table: Name,
-        /// Source path (`/Volumes/...`).
-        path: String,
-        /// JSON, CSV, PARQUET.
-        format: String,
-        /// FORMAT_OPTIONS.
-        format_options: Vec<(String, String)>,
-    },
-}
-
-/// Tokenizes with the Databricks dialect.
-pub fn tokenize(sql: &str) -> Result<Vec<Token>, SqlError> {
-    Tokenizer::new(&DatabricksDialect {}, sql)
-        .tokenize()
-        .map_err(|e| {
-            let m = e.to_string();
-            SqlError::syntax(
-                m.split(" at Line")
-                    .next()
-                    .unwrap_or(&m)
-                    .chars()
-                    .take(40)
-                    .collect::<String>(),
-            )
-        })
-}
-
-/// Renders tokens back to SQL text (comments become a space).
-pub fn render(tokens: &[Token]) -> String {
-    let mut out = String::new();
-    for t in tokens {
-        match t {
-            Token::Whitespace(Whitespace::SingleLineComment { .. })
-            | Token::Whitespace(Whitespace::MultiLineComment(_)) => out.push(' '),
-            Token::EOF => {}
-            // quoted identifiers re-escaped (Token's Display does not double an inner quote)
-            Token::Word(w) if w.quote_style.is_some() => {
-                let q = w.quote_style.unwrap_or('`');
-                let close = if q == '[' { ']' } else { q };
-                out.push(q);
-                out.push_str(&w.value.replace(close, &format!("{close}{close}")));
-                out.push(close);
-            }
-            // string literals re-escaped (an inner quote doubled; backslashes are kept as written)
-            Token::SingleQuotedString(v) | Token::DoubleQuotedString(v) => {
-                let q = if matches!(t, Token::SingleQuotedString(_)) {
-                    '\''
-                } else {
-                    '"'
-                };
-                out.push(q);
-                for c in v.chars() {
-                    match c {
-                        c if c == q => {
-                            out.push(q);
-                            out.push(q);
-                        }
-                        c => out.push(c),
-                    }
-                }
-                out.push(q);
-            }
-            t => out.push_str(&t.to_string()),
-        }
-    }
-    out.trim().to_string()
-}
+pub use ast::*;
+pub use tokens::{render, tokenize};
 
 struct Cursor {
     toks: Vec<Token>,
@@ -570,6 +290,29 @@ pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
     };
     match first.as_str() {
         "SELECT" | "WITH" | "VALUES" | "(" | "FROM" | "TABLE" => Ok(Stmt::Query(c.rest())),
+        "EXPLAIN" => {
+            c.next();
+            for modifier in ["EXTENDED", "FORMATTED", "COST", "CODEGEN"] {
+                if c.eat_kw(modifier) {
+                    break;
+                }
+            }
+            match c.peek() {
+                Some(Token::Word(w))
+                    if ["SELECT", "WITH", "VALUES", "FROM", "TABLE"]
+                        .iter()
+                        .any(|k| w.value.eq_ignore_ascii_case(k)) =>
+                {
+                    Ok(Stmt::Explain(c.rest()))
+                }
+                Some(Token::LParen) => Ok(Stmt::Explain(c.rest())),
+                t => Err(SqlError::Unsupported(format!(
+                    "EXPLAIN of anything but a query (near {})",
+                    t.map(|t| t.to_string())
+                        .unwrap_or_else(|| "end of input".into())
+                ))),
+            }
+        }
         "INSERT" => parse_insert(&mut c),
         "MERGE" => parse_merge(&mut c),
         "UPDATE" => parse_update(&mut c),
@@ -1031,70 +774,4 @@ fn parse_drop(c: &mut Cursor) -> Result<Stmt, SqlError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classifies_wire_statements() {
-        let m = parse("MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1").unwrap();
-        let Stmt::Merge(m) = m else { panic!() };
-        assert_eq!(m.target, Name(vec!["cat".into(), "sch".into(), "t".into()]));
-        assert_eq!(m.target_alias.as_deref(), Some("t"));
-        assert_eq!(m.source_alias.as_deref(), Some("s"));
-        assert_eq!(m.on, "t.`id` = s.c0");
-        assert_eq!(
-            m.clauses[0].action,
-            MergeAction::Update(vec![("name".into(), "s.c1".into())])
-        );
-        let i = parse("INSERT INTO `cat`.`sch`.`t` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s").unwrap();
-        let Stmt::Insert {
-            columns, source, ..
-        } = i
-        else {
-            panic!()
-        };
-        assert_eq!(columns, Some(vec!["id".to_string(), "name".to_string()]));
-        assert!(source.starts_with("SELECT c0, c1 FROM"));
-        let m = parse("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED AND s.x > 1 THEN UPDATE SET * WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT *").unwrap();
-        let Stmt::Merge(m) = m else { panic!() };
-        assert_eq!(m.clauses.len(), 3);
-        assert_eq!(m.clauses[0].predicate.as_deref(), Some("s.x > 1"));
-        assert_eq!(
-            parse("VACUUM t RETAIN 0 HOURS").unwrap(),
-            Stmt::Vacuum {
-                table: Name(vec!["t".into()]),
-                retain_hours: Some(0.0),
-                dry_run: false
-            }
-        );
-        assert_eq!(
-            parse("DESCRIBE HISTORY `t` LIMIT 2").unwrap(),
-            Stmt::DescribeHistory {
-                table: Name(vec!["t".into()]),
-                limit: Some(2)
-            }
-        );
-        assert!(matches!(
-            parse("INSER INTO x"),
-            Err(SqlError::Syntax { .. })
-        ));
-        assert_eq!(
-            render(&tokenize(r"SELECT 'it''s \\ x', `a``b`").unwrap()),
-            r"SELECT 'it''s \\ x', `a``b`"
-        );
-        let c = parse("CREATE TABLE IF NOT EXISTS a.b.c (id BIGINT NOT NULL, amount DECIMAL(10, 2), d DATE, s ARRAY<STRUCT<a: INT, b: STRING>>, m MAP<STRING, INT>) USING DELTA PARTITIONED BY (d)").unwrap();
-        let Stmt::CreateTable {
-            columns,
-            partitioned_by,
-            ..
-        } = c
-        else {
-            panic!()
-        };
-        assert_eq!(columns[1].type_text, "DECIMAL(10, 2)");
-        assert_eq!(columns[3].type_text, "ARRAY<STRUCT<a: INT, b: STRING>>");
-        assert_eq!(columns.len(), 5);
-        assert!(columns[0].not_null);
-        assert_eq!(partitioned_by, vec!["d".to_string()]);
-    }
-}
+mod tests;

@@ -1,0 +1,230 @@
+//! The statements the hand parsers produce (see [`super`]).
+
+/// A possibly qualified object name, parts unquoted as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name(pub Vec<String>);
+
+/// A column of `CREATE TABLE`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnDef {
+    /// Column name.
+    pub name: String,
+    /// Type text.
+    pub type_text: String,
+    /// `NOT NULL` given.
+    pub not_null: bool,
+    /// `COMMENT '...'`.
+    pub comment: Option<String>,
+}
+
+/// A MERGE source.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MergeSource {
+    /// `(SELECT ...)`: the query text.
+    Query(String),
+    /// A table name.
+    Table(Name),
+}
+
+/// When a MERGE clause fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchKind {
+    /// `WHEN MATCHED`.
+    Matched,
+    /// `WHEN NOT MATCHED [BY TARGET]`.
+    NotMatched,
+    /// `WHEN NOT MATCHED BY SOURCE`.
+    NotMatchedBySource,
+}
+
+/// What a MERGE clause does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MergeAction {
+    /// `UPDATE SET a = e, ...` (target column, expression text).
+    Update(Vec<(String, String)>),
+    /// `UPDATE SET *`.
+    UpdateStar,
+    /// `DELETE`.
+    Delete,
+    /// `INSERT (cols) VALUES (exprs)`.
+    Insert(Vec<String>, Vec<String>),
+    /// `INSERT *`.
+    InsertStar,
+}
+
+/// One `WHEN ...` clause.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeClause {
+    /// When it fires.
+    pub kind: MatchKind,
+    /// `AND <cond>` text.
+    pub predicate: Option<String>,
+    /// What it does.
+    pub action: MergeAction,
+}
+
+/// A parsed MERGE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Merge {
+    /// Target table.
+    pub target: Name,
+    /// Target alias.
+    pub target_alias: Option<String>,
+    /// Source.
+    pub source: MergeSource,
+    /// Source alias.
+    pub source_alias: Option<String>,
+    /// `ON` condition text.
+    pub on: String,
+    /// Clauses in order.
+    pub clauses: Vec<MergeClause>,
+}
+
+/// A classified statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// A query for DataFusion (already rewritten text).
+    Query(String),
+    /// `EXPLAIN [EXTENDED|FORMATTED|COST|CODEGEN] <query>`: the query text.
+    Explain(String),
+    /// `INSERT INTO|OVERWRITE [TABLE] t [(cols)] <query>`.
+    Insert {
+        /// Target.
+        table: Name,
+        /// OVERWRITE.
+        overwrite: bool,
+        /// Column list.
+        columns: Option<Vec<String>>,
+        /// Source query text (VALUES or SELECT).
+        source: String,
+    },
+    /// MERGE INTO.
+    Merge(Merge),
+    /// UPDATE.
+    Update {
+        /// Target.
+        table: Name,
+        /// Alias.
+        alias: Option<String>,
+        /// (column, expression text).
+        assignments: Vec<(String, String)>,
+        /// WHERE text.
+        predicate: Option<String>,
+    },
+    /// DELETE FROM.
+    Delete {
+        /// Target.
+        table: Name,
+        /// Alias.
+        alias: Option<String>,
+        /// WHERE text.
+        predicate: Option<String>,
+    },
+    /// CREATE TABLE.
+    CreateTable {
+        /// Name.
+        name: Name,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+        /// OR REPLACE.
+        or_replace: bool,
+        /// Columns (empty with AS SELECT).
+        columns: Vec<ColumnDef>,
+        /// PARTITIONED BY.
+        partitioned_by: Vec<String>,
+        /// AS <query>.
+        as_query: Option<String>,
+    },
+    /// DROP TABLE.
+    DropTable {
+        /// Name.
+        name: Name,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// CREATE CATALOG.
+    CreateCatalog {
+        /// Name.
+        name: String,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// CREATE SCHEMA / DATABASE.
+    CreateSchema {
+        /// Name (1 or 2 parts).
+        name: Name,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP SCHEMA.
+    DropSchema {
+        /// Name.
+        name: Name,
+        /// IF EXISTS.
+        if_exists: bool,
+        /// CASCADE.
+        cascade: bool,
+    },
+    /// USE [CATALOG|SCHEMA|DATABASE] name.
+    Use {
+        /// `CATALOG`, `SCHEMA` or None.
+        kind: Option<String>,
+        /// Name.
+        name: Name,
+    },
+    /// OPTIMIZE.
+    Optimize {
+        /// Table.
+        table: Name,
+        /// WHERE text (partition predicate).
+        predicate: Option<String>,
+        /// ZORDER BY columns.
+        zorder: Vec<String>,
+    },
+    /// VACUUM.
+    Vacuum {
+        /// Table.
+        table: Name,
+        /// RETAIN n HOURS.
+        retain_hours: Option<f64>,
+        /// DRY RUN.
+        dry_run: bool,
+    },
+    /// DESCRIBE HISTORY.
+    DescribeHistory {
+        /// Table.
+        table: Name,
+        /// LIMIT n.
+        limit: Option<usize>,
+    },
+    /// DESCRIBE [TABLE] [EXTENDED] t.
+    DescribeTable {
+        /// Table.
+        table: Name,
+    },
+    /// SHOW TABLES [IN|FROM schema] [LIKE 'p'].
+    ShowTables {
+        /// Schema.
+        schema: Option<Name>,
+        /// Pattern.
+        like: Option<String>,
+    },
+    /// SHOW SCHEMAS|DATABASES [IN catalog].
+    ShowSchemas {
+        /// Catalog.
+        catalog: Option<String>,
+    },
+    /// SHOW CATALOGS.
+    ShowCatalogs,
+    /// COPY INTO t FROM 'path' FILEFORMAT = X [FORMAT_OPTIONS (...)] [COPY_OPTIONS (...)].
+    CopyInto {
+        /// Target.
+        table: Name,
+        /// Source path (`/Volumes/...`).
+        path: String,
+        /// JSON, CSV, PARQUET.
+        format: String,
+        /// FORMAT_OPTIONS.
+        format_options: Vec<(String, String)>,
+    },
+}
