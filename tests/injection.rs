@@ -33,15 +33,17 @@ const VALUES: &[&str] = &[
 ];
 
 /// Hostile but valid table names (created by the test with proper quoting) and how the caller
-/// names them to the connector.
+/// names them to the connector. Unity Catalog names may not contain spaces, periods, slashes or
+/// control characters (the warehouse refuses them like the service), so the statements hidden
+/// in these names use `_` where SQL would need a space: what matters is that `;`, `--`, quotes,
+/// backticks, parentheses and `%(x)s` stay inert.
 fn tables() -> Vec<(&'static str, String)> {
     vec![
-        ("inj; DROP TABLE victim; --", "inj; DROP TABLE victim; --".to_string()),
-        ("we'ird \"n\"ame 名前 %(x)s", format!("main.default.{}", q("we'ird \"n\"ame 名前 %(x)s"))),
-        ("dot.in.name", q("dot.in.name")),
+        ("inj;DROP_TABLE_victim;--", "inj;DROP_TABLE_victim;--".to_string()),
+        ("we'ird\"n\"ame名前%(x)s", format!("main.default.{}", q("we'ird\"n\"ame名前%(x)s"))),
         // A backtick inside the name: the connector doubles it, so the `;` stays inside.
-        ("tick`name; DROP TABLE victim; --", q("tick`name; DROP TABLE victim; --")),
-        ("x) AS s; DELETE FROM victim; --", format!("{}.{}", q("default"), "x) AS s; DELETE FROM victim; --")),
+        ("tick`name;DROP_TABLE_victim;--", q("tick`name;DROP_TABLE_victim;--")),
+        ("x)AS_s;DELETE_FROM_victim;--", format!("{}.{}", q("default"), "x)AS_s;DELETE_FROM_victim;--")),
     ]
 }
 
@@ -57,6 +59,10 @@ async fn hostile_names_and_values_are_inert() {
     c.execute("CREATE TABLE victim (id BIGINT, v STRING)", &[]).await.expect("victim");
     let victim: Vec<Row> = (1..=3i64).map(|i| Row::new().with("id", i).with("v", format!("keep {i}"))).collect();
     assert_eq!(c.write_records(&victim, "victim").await.expect("victim rows"), 3);
+
+    // A name Unity Catalog forbids (a period inside) is refused with a typed error, not created.
+    let e = c.execute(&format!("CREATE TABLE {} (id BIGINT)", q("dot.in.name")), &[]).await.expect_err("dot in name");
+    assert!(e.to_string().contains("42602") || e.info().sql_state.as_deref() == Some("42602"), "{e}");
 
     // Values: every hostile text round-trips byte-exact through write, read and parameters.
     let mut report = Vec::new();
@@ -166,8 +172,11 @@ async fn hostile_names_and_values_are_inert() {
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "key {bad:?}: {e:?}");
     }
     // A hostile name of a table that does not exist is inert: not found.
-    let e = c.write_records(&row, "victim; DROP TABLE victim").await.expect_err("missing");
+    let e = c.write_records(&row, "victim;DROP_TABLE_victim").await.expect_err("missing");
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e:?}");
+    // With spaces it is not even a valid Unity Catalog name: refused as such (42602).
+    let e = c.write_records(&row, "victim; DROP TABLE victim").await.expect_err("invalid name");
+    assert_eq!((e.kind(), e.sql_state()), (ErrorKind::Syntax, Some("42602")), "{e:?}");
     let e = c.delete_records(&[Value::BigInt(1)], "victim`` --", None).await.expect_err("missing");
     assert!(matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput), "{e:?}");
 
