@@ -704,39 +704,6 @@ impl Column {
     }
 }
 
-/// A named query parameter (`%(name)s` in the SQL).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Param {
-    /// Marker name.
-    pub name: String,
-    /// Value; its case decides the SQL type.
-    pub value: Value,
-}
-
-impl Param {
-    /// A parameter.
-    pub fn new(name: impl Into<String>, value: impl Into<Value>) -> Param {
-        Param { name: name.into(), value: value.into() }
-    }
-
-    /// Parse a command-line parameter: `name=value` (type inferred: integer, float, boolean,
-    /// else string) or `name:TYPE=value` (e.g. `since:DATE=2024-01-01`, `amt:DECIMAL(12,2)=9.5`).
-    pub fn parse(spec: &str) -> Result<Param, Error> {
-        let (lhs, text) = spec
-            .split_once('=')
-            .ok_or_else(|| Error::invalid_input(format!("parameter `{spec}` must be name=value or name:TYPE=value")))?;
-        let (name, value) = match lhs.split_once(':') {
-            Some((name, ty)) => (name, Value::parse_typed(ty, text)?),
-            None => (lhs, Value::infer(text)),
-        };
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::invalid_input(format!("parameter `{spec}` has no name")));
-        }
-        Ok(Param { name: name.to_string(), value })
-    }
-}
-
 fn parse_precision_scale(args: &str) -> Option<(u8, u8)> {
     let mut it = args.split(',').map(|s| s.trim().parse::<u8>());
     let p = it.next()?.ok()?;
