@@ -592,7 +592,7 @@ fn cli_binary() -> std::path::PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let target_dir = dir.parent().expect("target root");
         let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "connector-host", "--bin", "connector-host", "--target-dir"])
+            .args(["build", "-p", "openmatch-cli", "--bin", "connector-host", "--target-dir"])
             .arg(target_dir)
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .status()
@@ -614,6 +614,7 @@ impl Cli {
 
     fn run(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(&self.bin)
+            .arg("--local")
             .arg("--data")
             .arg(self.data.path())
             .args(args)
