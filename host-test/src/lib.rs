@@ -45,6 +45,7 @@ mod ingest;
 mod outbound;
 mod param;
 mod policy;
+mod row;
 mod state;
 mod value;
 
