@@ -4,6 +4,9 @@
 //! - `OPENMATCH_CONNECTOR_WASM=<path>` skips the nested build and uses that file instead.
 //! - The nested cargo runs in its own target dir (`<outer target dir>/guest-wasm`) so it never
 //!   waits on the lock the outer build holds.
+//! - `CONNECTOR_WASM_EMBED` names the same file for `include_bytes!` (feature
+//!   `embed-component`), or an empty placeholder in `OUT_DIR` when there is none, so the crate
+//!   still compiles and `ConnectorHost::load_bytes` reports the missing component at run time.
 //! - If the guest does not build, this script warns and still succeeds: `CONNECTOR_WASM` then
 //!   names the last good build, or a file that does not exist, which the host reports clearly at
 //!   load time.
@@ -69,6 +72,17 @@ fn main() {
 
 fn emit(path: &Path) {
     println!("cargo:rustc-env=CONNECTOR_WASM={}", path.display());
+    let embed = if path.is_file() {
+        path.to_path_buf()
+    } else {
+        let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+        let placeholder = out_dir.join("missing-connector.wasm");
+        if let Err(e) = std::fs::write(&placeholder, b"") {
+            println!("cargo:warning=cannot write {}: {e}", placeholder.display());
+        }
+        placeholder
+    };
+    println!("cargo:rustc-env=CONNECTOR_WASM_EMBED={}", embed.display());
 }
 
 fn build_guest(root: &Path, target_dir: &Path) -> Result<(), String> {

@@ -596,6 +596,7 @@ impl Cli {
 
     fn run(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(&self.bin)
+            .arg("--local")
             .arg("--data")
             .arg(self.data.path())
             .args(args)

@@ -177,7 +177,7 @@ pub fn cli_binary() -> std::path::PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let target_dir = dir.parent().expect("target root");
         let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "connector-host", "--bin", "connector-host", "--target-dir"])
+            .args(["build", "-p", "openmatch-cli", "--bin", "connector-host", "--target-dir"])
             .arg(target_dir)
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .status()

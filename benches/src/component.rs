@@ -46,30 +46,30 @@ pub fn run(spec: &Spec) -> Result<Report> {
     }
 }
 
-/// The `connector-host` binary next to this one, built on demand (`cargo build -p connector-host`).
+/// The `connector-host` binary next to this one, built on demand (`cargo build -p openmatch-cli`).
 pub fn cli_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let dir = exe.parent().context("exe dir")?;
     let bin = dir.join("connector-host");
     // Missing (a fresh target dir): build it when cargo is at hand (`cargo run`). An existing
-    // binary is used as is: `cargo build -p connector-host` refreshes it.
+    // binary is used as is: `cargo build -p openmatch-cli` refreshes it.
     if !bin.exists()
         && let Some(cargo) = std::env::var_os("CARGO")
     {
         eprintln!("building the connector-host CLI");
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-q", "-p", "connector-host", "--bin", "connector-host"]);
+        cmd.args(["build", "-q", "-p", "openmatch-cli", "--bin", "connector-host"]);
         if !cfg!(debug_assertions) {
             cmd.arg("--release");
         }
         cmd.current_dir(crate::workspace_root());
-        let st = cmd.status().context("cargo build -p connector-host")?;
+        let st = cmd.status().context("cargo build -p openmatch-cli")?;
         if !st.success() {
-            bail!("cargo build -p connector-host failed");
+            bail!("cargo build -p openmatch-cli failed");
         }
     }
     if !bin.exists() {
-        bail!("{} not found (cargo build{} -p connector-host)", bin.display(), if cfg!(debug_assertions) { "" } else { " --release" });
+        bail!("{} not found (cargo build{} -p openmatch-cli)", bin.display(), if cfg!(debug_assertions) { "" } else { " --release" });
     }
     Ok(bin)
 }

@@ -11,7 +11,8 @@ use crate::convert;
 use crate::error::Error;
 use crate::host::Tenant;
 use crate::policy::Origin;
-use crate::value::{Column, Param, Row, Value};
+use crate::param::Param;
+use crate::value::{Column, Row, Value};
 
 /// A secret string: `Debug` and `Display` print `***`.
 #[derive(Clone, PartialEq, Eq)]

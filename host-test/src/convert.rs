@@ -3,7 +3,8 @@
 use crate::bindings::{wit, wit_connector, wit_delta};
 use crate::connection::{ConnectConfig, Credential, Execution, HistoryEntry};
 use crate::error::{Error, ErrorInfo, ErrorKind};
-use crate::value::{Column, Date, Decimal, Interval, Param, Row, Value};
+use crate::param::Param;
+use crate::value::{Column, Date, Decimal, Interval, Row, Value};
 
 pub(crate) fn value_to_wit(v: &Value) -> wit::Value {
     match v {

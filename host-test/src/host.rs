@@ -22,11 +22,19 @@ pub const WASMTIME_VERSION: &str = "48.0.8";
 /// not build; [`ConnectorHost::load_default`] then fails with a clear `load` error).
 pub const BUNDLED_WASM: &str = env!("CONNECTOR_WASM");
 
+/// The bytes of the component this crate's build script built, carried inside the library
+/// (feature `embed-component`); empty if the guest did not build.
+/// [`ConnectorHost::load_embedded`] loads it.
+#[cfg(feature = "embed-component")]
+pub static EMBEDDED_WASM: &[u8] = include_bytes!(env!("CONNECTOR_WASM_EMBED"));
+
 /// How the component was obtained, and how long that took.
 #[derive(Debug, Clone)]
 pub struct LoadReport {
-    /// The `.wasm` file.
+    /// The `.wasm` file, or the label of a component loaded from memory.
     pub wasm_path: PathBuf,
+    /// Whether the component came from memory ([`ConnectorHost::load_bytes`]) rather than a file.
+    pub in_memory: bool,
     /// Size of the `.wasm` in bytes.
     pub wasm_bytes: usize,
     /// The compiled artifact in the cache, if caching is on.
@@ -99,9 +107,44 @@ impl ConnectorHost {
                 ),
             )
         })?;
+        ConnectorHost::from_bytes(&bytes, path.to_path_buf(), false, options, started)
+    }
+
+    /// Load a component from memory (e.g. bytes the embedding program carries with
+    /// `include_bytes!`). `label` names it in reports and errors; the compiled cache works as for
+    /// files (keyed by the bytes).
+    pub fn load_bytes(bytes: &[u8], label: &str, options: &LoadOptions) -> Result<ConnectorHost, Error> {
+        if bytes.is_empty() {
+            return Err(Error::message(
+                ErrorKind::Load,
+                format!("the connector component `{label}` is empty (its guest build failed; see the build warnings)"),
+            ));
+        }
+        ConnectorHost::from_bytes(bytes, PathBuf::from(label), true, options, Instant::now())
+    }
+
+    /// Load the component carried in this library ([`EMBEDDED_WASM`], feature
+    /// `embed-component`) with the default cache, unless `OPENMATCH_CONNECTOR_WASM` names a
+    /// file, which then wins. A program built this way needs no `.wasm` file at run time.
+    #[cfg(feature = "embed-component")]
+    pub fn load_embedded() -> Result<ConnectorHost, Error> {
+        match std::env::var_os("OPENMATCH_CONNECTOR_WASM").filter(|p| !p.is_empty()) {
+            Some(path) => ConnectorHost::load(Path::new(&path)),
+            None => ConnectorHost::load_bytes(EMBEDDED_WASM, "<embedded connector component>", &LoadOptions::default()),
+        }
+    }
+
+    fn from_bytes(
+        bytes: &[u8],
+        wasm_path: PathBuf,
+        in_memory: bool,
+        options: &LoadOptions,
+        started: Instant,
+    ) -> Result<ConnectorHost, Error> {
+        let path = wasm_path.as_path();
         let engine = new_engine()?;
         start_epoch_ticker(&engine)?;
-        let cache_path = options.cache_dir.as_ref().map(|dir| dir.join(format!("{}.cwasm", cache_key(&engine, &bytes))));
+        let cache_path = options.cache_dir.as_ref().map(|dir| dir.join(format!("{}.cwasm", cache_key(&engine, bytes))));
 
         let mut from_cache = false;
         let mut cache_problem = None;
@@ -127,7 +170,7 @@ impl ConnectorHost {
             Some(c) => c,
             None => {
                 let t = Instant::now();
-                let c = Component::new(&engine, &bytes).map_err(|e| {
+                let c = Component::new(&engine, bytes).map_err(|e| {
                     Error::message(ErrorKind::Load, format!("cannot compile {}: {e:#}", path.display()))
                 })?;
                 compile_time = t.elapsed();
@@ -147,6 +190,7 @@ impl ConnectorHost {
             pre,
             report: LoadReport {
                 wasm_path: path.to_path_buf(),
+                in_memory,
                 wasm_bytes: bytes.len(),
                 cache_path,
                 from_cache,

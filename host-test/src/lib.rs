@@ -21,6 +21,15 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Writing many records: [`Connection::write_rows`] and [`Connection::delete_keys`] type
+//! JSON-inferred records by the table's columns, group them by column set and send them in
+//! slices with a progress callback ([`Operation`], [`Progress`]).
+//!
+//! The component itself: [`ConnectorHost::load_default`] reads the `.wasm` this crate's build
+//! script built (or `OPENMATCH_CONNECTOR_WASM`); with the feature `embed-component` the bytes
+//! are carried inside the program ([`ConnectorHost::load_embedded`]), and any embedder can hand
+//! over its own with [`ConnectorHost::load_bytes`].
+//!
 //! Guest log events (`wasi:logging`) are forwarded to `tracing` under the target
 //! `openmatch::guest`; the host's own events use `openmatch::host`.
 
@@ -32,8 +41,11 @@ mod connection;
 mod convert;
 mod error;
 mod host;
+mod ingest;
 mod outbound;
+mod param;
 mod policy;
+mod row;
 mod state;
 mod value;
 
@@ -42,12 +54,18 @@ pub use connection::{
     ConnectConfig, Connection, Credential, Execution, HistoryEntry, RowStream, Secret, quote_name,
 };
 pub use error::{Error, ErrorInfo, ErrorKind};
+#[cfg(feature = "embed-component")]
+pub use host::EMBEDDED_WASM;
 pub use host::{
     BUNDLED_WASM, ConnectorHost, LoadOptions, LoadReport, MemoryUsage, OwnedConnection, Tenant, WASMTIME_VERSION,
 };
+pub use ingest::{
+    DEFAULT_SLICE_ROWS, IngestOptions, Operation, Progress, add_committed, group_by_columns, typed_keys, typed_records,
+};
+pub use param::Param;
 pub use outbound::TlsTrust;
 pub use policy::{AllowList, Limits, Origin, Scheme, TenantPolicy};
 pub use value::{
-    Column, Date, Decimal, Interval, Param, Row, Value, format_timestamp, format_timestamp_ntz, parse_timestamp,
+    Column, Date, Decimal, Interval, Row, Value, format_timestamp, format_timestamp_ntz, parse_timestamp,
     parse_timestamp_ntz,
 };

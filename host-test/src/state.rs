@@ -238,6 +238,10 @@ impl wit_logging::Host for HostState {
         use wit_logging::Level as L;
         match level {
             L::Trace => tracing::trace!(target: "openmatch::guest", tenant, context, "{message}"),
+            // A retry is worth seeing without the whole debug stream: raised to info.
+            L::Debug if message.starts_with("retry ") => {
+                tracing::info!(target: "openmatch::guest", tenant, context, "{message}")
+            }
             L::Debug => tracing::debug!(target: "openmatch::guest", tenant, context, "{message}"),
             L::Info => tracing::info!(target: "openmatch::guest", tenant, context, "{message}"),
             L::Warn => tracing::warn!(target: "openmatch::guest", tenant, context, "{message}"),

@@ -1,6 +1,5 @@
 //! Guest `wasi:logging` events reach `tracing` under `openmatch::guest` when `debug-log` is on,
 //! with statement ids and timings, and never with the token; off by default.
-#![cfg(feature = "embedded-warehouse")]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,49 +1,64 @@
 //! `connector-host demo`: OpenMatch's Databricks workflow through the component, step by step
-//! with timings. Idempotent: it drops and recreates its own tables.
+//! with timings. Harmless anywhere: it works in a schema of its own (`openmatch_demo_<random>`)
+//! that it creates first and drops (with everything in it) at the end, even after a failure, so
+//! no existing table is ever touched.
 
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Days, Utc};
 use connector_host::{
-    ConnectConfig, ConnectorHost, Date, Decimal, Error, ErrorKind, Param, Row, TenantPolicy, Value,
-    parse_timestamp,
+    ConnectConfig, ConnectorHost, Date, Decimal, Error, ErrorKind, Param, Row, TenantPolicy, Value, parse_timestamp,
+    quote_name,
 };
 
-use crate::output;
+use crate::exit::Failure;
+use crate::output::{Format, Out, RowWriter};
+
+/// `writeln!` to the demo's output, a closed pipe ending the demo.
+macro_rules! say {
+    ($out:expr) => { $out.line("")? };
+    ($out:expr, $($arg:tt)*) => { $out.line(&format!($($arg)*))? };
+}
+
+/// The demo schema's name: `openmatch_demo_` and 12 random hex digits.
+pub fn schema_name() -> String {
+    format!("openmatch_demo_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
 
 struct Timings(Vec<(String, Duration, Option<Error>)>);
 
 impl Timings {
-    fn record(&mut self, step: &str, started: Instant) {
+    fn record(&mut self, out: &mut Out, step: &str, started: Instant) -> Result<(), Failure> {
         let d = started.elapsed();
-        println!("   ({} ms)", d.as_millis());
+        say!(out, "   ({} ms)", d.as_millis());
         self.0.push((step.to_string(), d, None));
+        Ok(())
     }
 
     /// Record a step's outcome; a failed step is reported and the demo goes on, unless the
     /// failure stopped the instance (trap, limit, timeout).
-    fn done(&mut self, step: &str, started: Instant, r: Result<(), Error>) -> Result<(), Error> {
+    fn done(&mut self, out: &mut Out, step: &str, started: Instant, r: Result<(), Failure>) -> Result<(), Failure> {
         let d = started.elapsed();
         match r {
             Ok(()) => {
-                println!("   ({} ms)", d.as_millis());
+                say!(out, "   ({} ms)", d.as_millis());
                 self.0.push((step.to_string(), d, None));
                 Ok(())
             }
-            Err(e) if e.is_fatal() => Err(e),
-            Err(e) => {
-                println!("   FAILED after {} ms: {e}", d.as_millis());
+            Err(Failure::Error(e)) if !e.is_fatal() => {
+                say!(out, "   FAILED after {} ms: {}", d.as_millis(), crate::output::sanitize(&e.to_string(), crate::output::Keep::Lines));
                 self.0.push((step.to_string(), d, Some(e)));
                 Ok(())
             }
+            Err(f) => Err(f),
         }
     }
 }
 
-fn step(n: usize, title: &str) -> Instant {
-    println!();
-    println!("== {n}. {title}");
-    Instant::now()
+fn step(out: &mut Out, n: usize, title: &str) -> Result<Instant, Failure> {
+    say!(out);
+    say!(out, "== {n}. {title}");
+    Ok(Instant::now())
 }
 
 fn dec(digits: &str) -> Value {
@@ -71,10 +86,17 @@ fn customer(id: i64, name: &str, region: &str, status: &str, balance: &str, sign
         .with("updated_at", ts(updated))
 }
 
-/// Run the demo.
-pub async fn run(host: &ConnectorHost, load_time: Duration, policy: TenantPolicy, config: &ConnectConfig) -> Result<(), Error> {
+/// Run the demo: create its schema, run the steps in it, drop it, print the timings.
+pub async fn run(
+    host: &ConnectorHost,
+    load_time: Duration,
+    policy: TenantPolicy,
+    config: &ConnectConfig,
+    out: &mut Out,
+) -> Result<(), Failure> {
     let report = host.load_report();
-    println!(
+    say!(
+        out,
         "component: {} ({} KiB), {} in {} ms{}",
         report.wasm_path.display(),
         report.wasm_bytes / 1024,
@@ -85,37 +107,80 @@ pub async fn run(host: &ConnectorHost, load_time: Duration, policy: TenantPolicy
     let mut t = Timings(Vec::new());
     t.0.push(("load component".into(), load_time, None));
 
+    let schema = schema_name();
+    let s = step(out, 1, &format!("instantiate + connect, create schema {schema}"))?;
+    let mut tenant = host.tenant(policy.clone()).await?;
+    let mut setup = tenant.connect(config).await?;
+    let catalog = match &config.catalog {
+        Some(c) => c.clone(),
+        None => current_catalog(&mut setup).await?,
+    };
+    let qualified = format!("{}.{}", quote_name(&catalog)?, quote_name(&schema)?);
+    setup.execute(&format!("CREATE SCHEMA {qualified}"), &[]).await?;
+    say!(out, "connected to {}; created schema {catalog}.{schema} (dropped at the end)", config.server_hostname);
+    setup.close().await?;
+    drop(setup);
+    t.record(out, "instantiate + connect", s)?;
+
     let mut config = config.clone();
-    config.catalog = config.catalog.or(Some("main".into()));
-    config.schema = config.schema.or(Some("default".into()));
-    let catalog = config.catalog.clone().unwrap_or_default();
-    let schema = config.schema.clone().unwrap_or_default();
+    config.catalog = Some(catalog.clone());
+    config.schema = Some(schema.clone());
+    let r = steps(&mut tenant, &config, &catalog, &schema, out, &mut t).await;
+    drop(tenant);
 
-    let s = step(1, &format!("instantiate + connect (catalog {catalog}, schema {schema})"));
-    let mut tenant = host.tenant(policy).await?;
-    let mut conn = tenant.connect(&config).await?;
-    println!("connected to {}", config.server_hostname);
-    t.record("instantiate + connect", s);
+    // Dropped from a fresh instance: the steps' one may have been stopped by a limit.
+    let s = Instant::now();
+    let dropped: Result<(), Error> = async {
+        let mut tenant = host.tenant(policy).await?;
+        let mut conn = tenant.connect(&config).await?;
+        conn.execute(&format!("DROP SCHEMA IF EXISTS {qualified} CASCADE"), &[]).await?;
+        conn.close().await
+    }
+    .await;
+    match &dropped {
+        Ok(()) => say!(out, "\n== dropped schema {catalog}.{schema}   ({} ms)", s.elapsed().as_millis()),
+        Err(e) => crate::note(&format!("could not drop the demo schema {catalog}.{schema}: {e}; drop it by hand")),
+    }
+    let mem = r?;
+    dropped?;
+    summary(out, t, mem)
+}
 
-    let s = step(2, "drop and create tables customers, orders");
-    let r: Result<(), Error> = async {
+async fn current_catalog(conn: &mut connector_host::Connection<'_>) -> Result<String, Error> {
+    let rows = conn.read_records("SELECT current_catalog() AS c", &[]).await?;
+    match rows.first().and_then(|r| r.get("c")) {
+        Some(Value::Text(c)) if !c.is_empty() => Ok(c.clone()),
+        _ => Err(Error::message(ErrorKind::Server, "the warehouse named no current catalog: pass --catalog")),
+    }
+}
+
+/// Steps 2–12 in the demo schema; the guest memory figures at the end.
+async fn steps(
+    tenant: &mut connector_host::Tenant,
+    config: &ConnectConfig,
+    catalog: &str,
+    schema: &str,
+    out: &mut Out,
+    t: &mut Timings,
+) -> Result<connector_host::MemoryUsage, Failure> {
+    let mut conn = tenant.connect(config).await?;
+    let s = step(out, 2, "create tables customers, orders")?;
+    let r: Result<(), Failure> = async {
         for sql in [
-            "DROP TABLE IF EXISTS customers",
-            "DROP TABLE IF EXISTS orders",
             "CREATE TABLE customers (id BIGINT, name STRING, email STRING, region STRING, status STRING, \
              balance DECIMAL(12,2), signup_date DATE, updated_at TIMESTAMP)",
             "CREATE TABLE orders (order_id BIGINT, customer_id BIGINT, amount DECIMAL(12,2), order_date DATE)",
         ] {
             let e = conn.execute(sql, &[]).await?;
-            println!("{sql}  [{} ms]", e.elapsed_ms);
+            say!(out, "{sql}  [{} ms]", e.elapsed_ms);
         }
         Ok(())
     }
     .await;
-    t.done("create tables", s, r)?;
+    t.done(out, "create tables", s, r)?;
 
-    let s = step(3, "write_records: 8 customers");
-    let r: Result<(), Error> = async {
+    let s = step(out, 3, "write_records: 8 customers")?;
+    let r: Result<(), Failure> = async {
         let customers = vec![
             customer(1, "Ada Lovelace", "WEST", "active", "1200.50", date(2023, 1, 15), "2024-05-01T10:00:00Z"),
             customer(2, "Alan Turing", "WEST", "active", "310.00", date(2023, 3, 2), "2024-05-02T11:30:00Z"),
@@ -127,51 +192,51 @@ pub async fn run(host: &ConnectorHost, load_time: Duration, policy: TenantPolicy
             customer(8, "Ken Thompson", "SOUTH", "pending", "-15.00", Value::Null, "2024-05-07T18:20:00Z"),
         ];
         let n = conn.write_records(&customers, "customers").await?;
-        println!("inserted {n} rows (server count)");
+        say!(out, "inserted {n} rows (server count)");
         Ok(())
     }
     .await;
-    t.done("write customers", s, r)?;
+    t.done(out, "write customers", s, r)?;
 
-    let s = step(4, "read_records with %(region)s / %(status)s parameters");
-    let r: Result<(), Error> = async {
+    let s = step(out, 4, "read_records with %(region)s / %(status)s parameters")?;
+    let r: Result<(), Failure> = async {
         let sql = "SELECT id, name, email, balance, signup_date, updated_at FROM customers \
                    WHERE region = %(region)s AND status = %(status)s ORDER BY id";
-        println!("{sql}\n  region = 'WEST', status = 'active'");
+        say!(out, "{sql}\n  region = 'WEST', status = 'active'");
         let rows = conn
             .read_records(sql, &[Param::new("region", "WEST"), Param::new("status", "active")])
             .await?;
-        output::print_rows(&rows, None);
+        RowWriter::rows(Format::Table, out, &rows)?;
         Ok(())
     }
     .await;
-    t.done("parameterized read", s, r)?;
+    t.done(out, "parameterized read", s, r)?;
 
-    let s = step(5, "update_records via MERGE (key id)");
-    let r: Result<(), Error> = async {
+    let s = step(out, 5, "update_records via MERGE (key id)")?;
+    let r: Result<(), Failure> = async {
         let updates = vec![
             Row::new().with("id", 2i64).with("status", "inactive").with("balance", dec("0.00")),
             Row::new().with("id", 7i64).with("status", "active").with("balance", dec("150.00")),
             Row::new().with("id", 99i64).with("status", "active").with("balance", dec("1.00")),
         ];
         let n = conn.update_records(&updates, "customers", &[]).await?;
-        println!("updated {n} rows (3 sent; id 99 has no match)");
+        say!(out, "updated {n} rows (3 sent; id 99 has no match)");
         Ok(())
     }
     .await;
-    t.done("update via MERGE", s, r)?;
+    t.done(out, "update via MERGE", s, r)?;
 
-    let s = step(6, "delete_records by ids [4, 8]");
-    let r: Result<(), Error> = async {
+    let s = step(out, 6, "delete_records by ids [4, 8]")?;
+    let r: Result<(), Failure> = async {
         let n = conn.delete_records(&[Value::BigInt(4), Value::BigInt(8)], "customers", None).await?;
-        println!("deleted {n} rows");
+        say!(out, "deleted {n} rows");
         Ok(())
     }
     .await;
-    t.done("delete by ids", s, r)?;
+    t.done(out, "delete by ids", s, r)?;
 
-    let s = step(7, "orders joined with customers, last 30 days");
-    let r: Result<(), Error> = async {
+    let s = step(out, 7, "orders joined with customers, last 30 days")?;
+    let r: Result<(), Failure> = async {
         let today = Utc::now().date_naive();
         let day = |back: u64| {
             let d = today.checked_sub_days(Days::new(back)).unwrap_or(today);
@@ -192,95 +257,101 @@ pub async fn run(host: &ConnectorHost, load_time: Duration, policy: TenantPolicy
         })
         .collect();
         let n = conn.write_records(&orders, "orders").await?;
-        println!("inserted {n} orders");
+        say!(out, "inserted {n} orders");
         let sql = "SELECT c.name, c.region, COUNT(*) AS orders, SUM(o.amount) AS total \
                    FROM customers c JOIN orders o ON o.customer_id = c.id \
                    WHERE o.order_date >= current_date() - INTERVAL 30 DAYS \
                    GROUP BY c.name, c.region ORDER BY total DESC";
-        println!("{sql}");
+        say!(out, "{sql}");
         let rows = conn.read_records(sql, &[]).await?;
-        output::print_rows(&rows, None);
+        RowWriter::rows(Format::Table, out, &rows)?;
         Ok(())
     }
     .await;
-    t.done("orders join (30 days)", s, r)?;
+    t.done(out, "orders join (30 days)", s, r)?;
 
-    let s = step(8, "three-level name");
-    let r: Result<(), Error> = async {
+    let s = step(out, 8, "three-level name")?;
+    let r: Result<(), Failure> = async {
         let sql = format!(
-            "SELECT region, COUNT(*) AS customers, SUM(balance) AS balance FROM {catalog}.{schema}.customers \
-             GROUP BY region ORDER BY region"
+            "SELECT region, COUNT(*) AS customers, SUM(balance) AS balance FROM {}.{}.customers \
+             GROUP BY region ORDER BY region",
+            quote_name(catalog)?,
+            quote_name(schema)?
         );
-        println!("{sql}");
+        say!(out, "{sql}");
         let rows = conn.read_records(&sql, &[]).await?;
-        output::print_rows(&rows, None);
+        RowWriter::rows(Format::Table, out, &rows)?;
         Ok(())
     }
     .await;
-    t.done("three-level name query", s, r)?;
+    t.done(out, "three-level name query", s, r)?;
 
-    let s = step(9, "OPTIMIZE customers ZORDER BY (region)");
-    let r: Result<(), Error> = async {
+    let s = step(out, 9, "OPTIMIZE customers ZORDER BY (region)")?;
+    let r: Result<(), Failure> = async {
         let rows = conn.optimize("customers", &["region".to_string()]).await?;
-        output::print_rows(&rows, None);
+        RowWriter::rows(Format::Table, out, &rows)?;
         Ok(())
     }
     .await;
-    t.done("optimize zorder", s, r)?;
+    t.done(out, "optimize zorder", s, r)?;
 
-    let s = step(10, "VACUUM customers RETAIN 168 HOURS");
-    let r: Result<(), Error> = async {
+    let s = step(out, 10, "VACUUM customers RETAIN 168 HOURS")?;
+    let r: Result<(), Failure> = async {
         let rows = conn.vacuum("customers", Some(168)).await?;
-        output::print_rows(&rows, None);
+        RowWriter::rows(Format::Table, out, &rows)?;
         Ok(())
     }
     .await;
-    t.done("vacuum", s, r)?;
+    t.done(out, "vacuum", s, r)?;
 
-    let s = step(11, "DESCRIBE HISTORY customers");
-    let r: Result<(), Error> = async {
+    let s = step(out, 11, "DESCRIBE HISTORY customers")?;
+    let r: Result<(), Failure> = async {
         let entries = conn.history("customers", None).await?;
-        output::print_history(&entries);
+        crate::output::history(Format::Table, out, &entries)?;
         Ok(())
     }
     .await;
-    t.done("history", s, r)?;
+    t.done(out, "history", s, r)?;
 
-    let s = step(12, "a deliberately bad query shows a typed error");
+    let s = step(out, 12, "a deliberately bad query shows a typed error")?;
     let bad = "SELEC id FROM customers";
-    println!("{bad}");
+    say!(out, "{bad}");
     match conn.read_records(bad, &[]).await {
         Ok(rows) => {
             return Err(Error::message(
                 ErrorKind::Server,
                 format!("the bad query unexpectedly succeeded with {} rows", rows.len()),
-            ));
+            )
+            .into());
         }
         Err(e) => {
-            println!("error kind : {}", e.kind());
-            println!("sql-state  : {}", e.sql_state().unwrap_or("-"));
-            println!("error-code : {}", e.error_code().unwrap_or("-"));
-            println!("message    : {}", e.text());
+            say!(out, "error kind : {}", e.kind());
+            say!(out, "sql-state  : {}", e.sql_state().unwrap_or("-"));
+            say!(out, "error-code : {}", e.error_code().unwrap_or("-"));
+            say!(out, "message    : {}", e.text());
             if e.is_fatal() {
-                return Err(e);
+                return Err(e.into());
             }
         }
     }
-    t.record("bad query (typed error)", s);
+    t.record(out, "bad query (typed error)", s)?;
 
     let mem = conn.tenant().memory_usage();
     conn.close().await?;
-    drop(conn);
+    Ok(mem)
+}
 
-    println!();
-    println!("== timings");
+/// The timings table; the first failed step, if any, becomes the demo's error.
+fn summary(out: &mut Out, t: Timings, mem: connector_host::MemoryUsage) -> Result<(), Failure> {
+    say!(out);
+    say!(out, "== timings");
     let total: Duration = t.0.iter().map(|(_, d, _)| *d).sum();
     for (name, d, failed) in &t.0 {
         let mark = if failed.is_some() { "  FAILED" } else { "" };
-        println!("{name:<28} {:>8.1} ms{mark}", d.as_secs_f64() * 1000.0);
+        say!(out, "{name:<28} {:>8.1} ms{mark}", d.as_secs_f64() * 1000.0);
     }
-    println!("{:<28} {:>8.1} ms", "total", total.as_secs_f64() * 1000.0);
-    println!(
+    say!(out, "{:<28} {:>8.1} ms", "total", total.as_secs_f64() * 1000.0);
+    say!(out, 
         "guest memory: {:.1} MiB now, {:.1} MiB peak, limit {} MiB",
         mem.current as f64 / 1048576.0,
         mem.peak as f64 / 1048576.0,
@@ -299,6 +370,7 @@ pub async fn run(host: &ConnectorHost, load_time: Duration, policy: TenantPolicy
                 ),
                 ..first.info().clone()
             },
-        )),
+        )
+        .into()),
     }
 }

@@ -1,0 +1,278 @@
+//! Ingestion: records typed against a table's columns, grouped by column set, sent in slices
+//! with a progress callback, and the rows committed summed across calls — what a command-line
+//! `write`/`update`/`delete` needs on top of the single WIT calls.
+
+use crate::connection::Connection;
+use crate::error::{Error, ErrorInfo};
+use crate::value::{Column, Row, Value};
+
+/// Rows per connector call when [`IngestOptions::slice_rows`] is not set.
+pub const DEFAULT_SLICE_ROWS: usize = 50_000;
+
+/// What an ingestion does with its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation<'a> {
+    /// `write-records`: insert.
+    Insert,
+    /// `update-records`: MERGE matched on these key columns (`id` when empty).
+    Update {
+        /// Key columns.
+        key_columns: &'a [String],
+    },
+    /// `delete-records`: delete rows whose key column (`id` when `None`) holds one of the ids.
+    Delete {
+        /// Key column.
+        key_column: Option<&'a str>,
+    },
+}
+
+impl Operation<'_> {
+    /// `insert`, `update` or `delete`: the word used in messages.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Operation::Insert => "insert",
+            Operation::Update { .. } => "update",
+            Operation::Delete { .. } => "delete",
+        }
+    }
+}
+
+/// How an ingestion is sliced into connector calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IngestOptions {
+    /// Most rows (or ids) per connector call; [`DEFAULT_SLICE_ROWS`] when `None`. The connector
+    /// splits each call further into statements of at most `batch-rows` rows.
+    pub slice_rows: Option<usize>,
+}
+
+impl IngestOptions {
+    fn slice(&self) -> usize {
+        self.slice_rows.unwrap_or(DEFAULT_SLICE_ROWS).max(1)
+    }
+}
+
+/// Progress of an ingestion, reported after every connector call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Rows (or ids) sent so far.
+    pub sent: u64,
+    /// Rows (or ids) to send in all.
+    pub total: u64,
+    /// Rows the server counted so far (inserted, updated or deleted).
+    pub affected: u64,
+}
+
+/// Type every field of `records` by the column of the same name (case-insensitive), e.g.
+/// `"12.50"` into `DECIMAL(12,2)`, `"2024-01-01"` into `DATE`. An error names the record
+/// (1-based) and the column.
+pub fn typed_records(records: &[Row], columns: &[Column]) -> Result<Vec<Row>, Error> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.coerce_to(columns).map_err(|e| with_message(e.clone(), format!("record {}: {}", i + 1, e.text()))))
+        .collect()
+}
+
+/// Split records into groups with the same set of columns (case-insensitive), keeping the order
+/// of first appearance: the connector sends one column list per statement.
+pub fn group_by_columns(records: Vec<Row>) -> Vec<Vec<Row>> {
+    let mut groups: Vec<(Vec<String>, Vec<Row>)> = Vec::new();
+    for r in records {
+        let mut key: Vec<String> = r.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        key.sort();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(r),
+            None => groups.push((key, vec![r])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+/// Add rows committed by earlier calls to an error's `committed_rows` (which counts only the
+/// failing call's own batches).
+pub fn add_committed(e: Error, earlier: u64) -> Error {
+    if earlier == 0 {
+        return e;
+    }
+    let mut info = e.info().clone();
+    info.committed_rows = Some(earlier + info.committed_rows.unwrap_or(0));
+    Error::new(e.kind(), info)
+}
+
+/// Name the operation in the connector's batch message: the connector reports every failed
+/// batch as `(write: batch …)`, which misleads for an update or a delete.
+fn name_operation(e: Error, op: &Operation<'_>) -> Error {
+    if matches!(op, Operation::Insert) || !e.text().contains("(write: batch ") {
+        return e;
+    }
+    let text = e.text().replacen("(write: batch ", &format!("({}: batch ", op.verb()), 1);
+    with_message(e, text)
+}
+
+fn with_message(e: Error, message: String) -> Error {
+    Error::new(e.kind(), ErrorInfo { message, ..e.info().clone() })
+}
+
+/// Texts (e.g. from the command line) as values of `column`'s type; without a column, each is
+/// inferred ([`Value::infer`]).
+pub fn typed_keys(ids: &[String], column: Option<&Column>) -> Result<Vec<Value>, Error> {
+    ids.iter()
+        .map(|id| match column {
+            // A text keeps leading zeros for a STRING key; a number column parses it.
+            Some(col) => Value::Text(id.clone()).coerce_to(col).or_else(|_| Value::infer(id).coerce_to(col)),
+            None => Ok(Value::infer(id)),
+        })
+        .collect()
+}
+
+impl Connection<'_> {
+    /// Records typed by the columns of `target` (see [`typed_records`]).
+    pub async fn typed_records(&mut self, target: &str, records: &[Row]) -> Result<Vec<Row>, Error> {
+        if records.is_empty() {
+            return Err(Error::invalid_input("no records to write"));
+        }
+        let columns = self.table_columns(target).await?;
+        typed_records(records, &columns)
+    }
+
+    /// Insert or update `records` (JSON-inferred values are fine: they are typed by the table's
+    /// columns first), grouped by column set and sent in slices of
+    /// [`IngestOptions::slice_rows`]; `progress` is called after every slice. Returns the rows
+    /// the server counted. A failure's `committed_rows` counts every earlier slice too.
+    ///
+    /// `op` must be [`Operation::Insert`] or [`Operation::Update`]; deletes take ids
+    /// ([`Connection::delete_keys`]).
+    pub async fn write_rows(
+        &mut self,
+        op: Operation<'_>,
+        target: &str,
+        records: &[Row],
+        options: IngestOptions,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<u64, Error> {
+        if matches!(op, Operation::Delete { .. }) {
+            return Err(Error::invalid_input("write_rows inserts or updates; use delete_keys to delete"));
+        }
+        let typed = self.typed_records(target, records).await?;
+        let total = typed.len() as u64;
+        let (mut sent, mut affected) = (0u64, 0u64);
+        for group in group_by_columns(typed) {
+            for slice in group.chunks(options.slice()) {
+                let r = match op {
+                    Operation::Update { key_columns } => self.update_records(slice, target, key_columns).await,
+                    _ => self.write_records(slice, target).await,
+                };
+                affected += r.map_err(|e| name_operation(add_committed(e, affected), &op))?;
+                sent += slice.len() as u64;
+                progress(Progress { sent, total, affected });
+            }
+        }
+        Ok(affected)
+    }
+
+    /// Delete the rows of `target` whose key column (`id` when `None`) holds one of `ids`, typed
+    /// by that column ([`typed_keys`]), in slices with progress. Returns the rows deleted.
+    pub async fn delete_keys(
+        &mut self,
+        target: &str,
+        key_column: Option<&str>,
+        ids: &[String],
+        options: IngestOptions,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<u64, Error> {
+        if ids.is_empty() {
+            return Err(Error::invalid_input("no ids to delete"));
+        }
+        let key = key_column.unwrap_or("id");
+        let columns = self.table_columns(target).await?;
+        let column = columns.iter().find(|c| c.name == key).or_else(|| columns.iter().find(|c| c.name.eq_ignore_ascii_case(key)));
+        let Some(column) = column else {
+            return Err(Error::invalid_input(format!("the target has no column `{key}` to delete by")));
+        };
+        let values = typed_keys(ids, Some(column))?;
+        let op = Operation::Delete { key_column };
+        let total = values.len() as u64;
+        let (mut sent, mut affected) = (0u64, 0u64);
+        for slice in values.chunks(options.slice()) {
+            let r = self.delete_records(slice, target, key_column).await;
+            affected += r.map_err(|e| name_operation(add_committed(e, affected), &op))?;
+            sent += slice.len() as u64;
+            progress(Progress { sent, total, affected });
+        }
+        Ok(affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn col(name: &str, type_name: &str, type_text: &str) -> Column {
+        Column { name: name.into(), type_name: type_name.into(), type_text: type_text.into(), position: 0 }
+    }
+
+    #[test]
+    fn records_are_typed_by_the_columns_and_errors_name_the_record() {
+        let columns = [col("id", "LONG", "BIGINT"), col("score", "DECIMAL", "DECIMAL(6,2)"), col("born", "DATE", "DATE")];
+        let records = Row::parse_records("{\"ID\": 1, \"score\": \"12.5\", \"born\": \"1815-12-10\"}\n{\"id\": 2, \"score\": 7}").unwrap();
+        let typed = typed_records(&records, &columns).unwrap();
+        assert_eq!(typed[0].get("id"), Some(&Value::BigInt(1)));
+        assert_eq!(typed[0].get("score").map(|v| v.to_string()), Some("12.50".to_string()));
+        assert_eq!(typed[0].get("born").map(|v| v.sql_type()), Some("DATE".to_string()));
+        assert_eq!(typed[1].get("score").map(|v| v.to_string()), Some("7.00".to_string()));
+
+        let bad = Row::parse_records("{\"id\": 1}\n{\"id\": \"x\"}").unwrap();
+        let e = typed_records(&bad, &columns).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.text().starts_with("record 2: column `id`"), "{e}");
+        let e = typed_records(&Row::parse_records("{\"nope\": 1}").unwrap(), &columns).unwrap_err();
+        assert!(e.text().contains("no column `nope`"), "{e}");
+    }
+
+    #[test]
+    fn groups_keep_first_appearance_order_and_ignore_case() {
+        let rows = Row::parse_records("{\"a\":1,\"b\":2}\n{\"a\":3}\n{\"B\":4,\"A\":5}\n{\"a\":6}").unwrap();
+        let groups = group_by_columns(rows);
+        let ids: Vec<Vec<String>> =
+            groups.iter().map(|g| g.iter().map(|r| r.iter().next().map(|(_, v)| v.to_string()).unwrap_or_default()).collect()).collect();
+        assert_eq!(ids, vec![vec!["1".to_string(), "4".to_string()], vec!["3".to_string(), "6".to_string()]]);
+    }
+
+    #[test]
+    fn committed_rows_add_up_across_calls() {
+        let e = Error::new(ErrorKind::Server, ErrorInfo { message: "boom".into(), committed_rows: Some(3), ..Default::default() });
+        assert_eq!(add_committed(e.clone(), 0), e);
+        assert_eq!(add_committed(e, 10).info().committed_rows, Some(13));
+        let e = add_committed(Error::message(ErrorKind::Connection, "down"), 5);
+        assert_eq!(e.info().committed_rows, Some(5));
+        assert_eq!(e.kind(), ErrorKind::Connection);
+    }
+
+    #[test]
+    fn batch_messages_name_the_operation() {
+        let guest = "HTTP 500: x (write: batch 2 failed and it did not commit; the 1 batches before it committed 4 rows)";
+        let e = Error::message(ErrorKind::Server, guest);
+        let d = name_operation(e.clone(), &Operation::Delete { key_column: None });
+        assert!(d.text().contains("(delete: batch 2 failed"), "{d}");
+        let u = name_operation(e.clone(), &Operation::Update { key_columns: &[] });
+        assert!(u.text().contains("(update: batch 2"), "{u}");
+        assert_eq!(name_operation(e.clone(), &Operation::Insert), e);
+        assert_eq!(Operation::Delete { key_column: None }.verb(), "delete");
+    }
+
+    #[test]
+    fn keys_are_typed_by_the_key_column() {
+        let ids = vec!["007".to_string(), "8".to_string()];
+        assert_eq!(typed_keys(&ids, Some(&col("id", "LONG", "BIGINT"))).unwrap(), vec![Value::BigInt(7), Value::BigInt(8)]);
+        assert_eq!(
+            typed_keys(&ids, Some(&col("code", "STRING", "STRING"))).unwrap(),
+            vec![Value::Text("007".into()), Value::Text("8".into())]
+        );
+        assert_eq!(typed_keys(&ids, None).unwrap(), vec![Value::BigInt(7), Value::BigInt(8)]);
+        let e = typed_keys(&["x".to_string()], Some(&col("id", "LONG", "BIGINT"))).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(IngestOptions::default().slice(), DEFAULT_SLICE_ROWS);
+        assert_eq!(IngestOptions { slice_rows: Some(0) }.slice(), 1);
+    }
+}
