@@ -26,17 +26,6 @@ pub enum Operation<'a> {
     },
 }
 
-impl Operation<'_> {
-    /// `insert`, `update` or `delete`: the word used in messages.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Operation::Insert => "insert",
-            Operation::Update { .. } => "update",
-            Operation::Delete { .. } => "delete",
-        }
-    }
-}
-
 /// How an ingestion is sliced into connector calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IngestOptions {
@@ -99,16 +88,6 @@ pub fn add_committed(e: Error, earlier: u64) -> Error {
     Error::new(e.kind(), info)
 }
 
-/// Name the operation in the connector's batch message: the connector reports every failed
-/// batch as `(write: batch …)`, which misleads for an update or a delete.
-fn name_operation(e: Error, op: &Operation<'_>) -> Error {
-    if matches!(op, Operation::Insert) || !e.text().contains("(write: batch ") {
-        return e;
-    }
-    let text = e.text().replacen("(write: batch ", &format!("({}: batch ", op.verb()), 1);
-    with_message(e, text)
-}
-
 fn with_message(e: Error, message: String) -> Error {
     Error::new(e.kind(), ErrorInfo { message, ..e.info().clone() })
 }
@@ -162,7 +141,7 @@ impl Connection<'_> {
                     Operation::Update { key_columns } => self.update_records(slice, target, key_columns).await,
                     _ => self.write_records(slice, target).await,
                 };
-                affected += r.map_err(|e| name_operation(add_committed(e, affected), &op))?;
+                affected += r.map_err(|e| add_committed(e, affected))?;
                 sent += slice.len() as u64;
                 progress(Progress { sent, total, affected });
             }
@@ -190,12 +169,11 @@ impl Connection<'_> {
             return Err(Error::invalid_input(format!("the target has no column `{key}` to delete by")));
         };
         let values = typed_keys(ids, Some(column))?;
-        let op = Operation::Delete { key_column };
         let total = values.len() as u64;
         let (mut sent, mut affected) = (0u64, 0u64);
         for slice in values.chunks(options.slice()) {
             let r = self.delete_records(slice, target, key_column).await;
-            affected += r.map_err(|e| name_operation(add_committed(e, affected), &op))?;
+            affected += r.map_err(|e| add_committed(e, affected))?;
             sent += slice.len() as u64;
             progress(Progress { sent, total, affected });
         }
@@ -247,18 +225,6 @@ mod tests {
         let e = add_committed(Error::message(ErrorKind::Connection, "down"), 5);
         assert_eq!(e.info().committed_rows, Some(5));
         assert_eq!(e.kind(), ErrorKind::Connection);
-    }
-
-    #[test]
-    fn batch_messages_name_the_operation() {
-        let guest = "HTTP 500: x (write: batch 2 failed and it did not commit; the 1 batches before it committed 4 rows)";
-        let e = Error::message(ErrorKind::Server, guest);
-        let d = name_operation(e.clone(), &Operation::Delete { key_column: None });
-        assert!(d.text().contains("(delete: batch 2 failed"), "{d}");
-        let u = name_operation(e.clone(), &Operation::Update { key_columns: &[] });
-        assert!(u.text().contains("(update: batch 2"), "{u}");
-        assert_eq!(name_operation(e.clone(), &Operation::Insert), e);
-        assert_eq!(Operation::Delete { key_column: None }.verb(), "delete");
     }
 
     #[test]

@@ -145,3 +145,13 @@ fn one_deadline_spans_every_batch_of_a_write() {
     assert_eq!(e.committed_rows, Some(1));
     assert_eq!(s.transport.sent[1].timeout_ms, Some(1_000));
 }
+
+#[test]
+fn a_failed_delete_batch_says_delete() {
+    let mut s = session();
+    let failed = r#"{"statement_id":"s-1","status":{"state":"FAILED","error":{"error_code":"BAD_REQUEST","message":"no"}}}"#;
+    s.transport.on(Method::Post, STMTS, 200, failed);
+    let ids = write::id_records(&[Value::BigInt(1)], "id").unwrap();
+    let e = write::write(&mut s, &ids, "t", Mode::Delete).unwrap_err();
+    assert!(e.message.contains("(delete: batch 1 failed"), "{}", e.message);
+}
