@@ -352,6 +352,9 @@ pub struct Config {
     /// Connections served at once (default 1024); further connections wait in the listen
     /// backlog until one ends.
     pub max_connections: usize,
+    /// `INLINE_OR_EXTERNAL_LINKS`: the largest one-chunk result (Arrow bytes before
+    /// compression) answered inline as `result.attachment`; larger results get links.
+    pub attachment_limit: usize,
 }
 
 impl Config {
@@ -374,6 +377,7 @@ impl Config {
             tls: None,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            attachment_limit: 16 * 1024 * 1024,
         }
     }
 
@@ -449,6 +453,12 @@ impl Config {
     /// Sets the rows per result chunk (at least 1).
     pub fn chunk_rows(mut self, rows: usize) -> Self {
         self.chunk_rows = rows.max(1);
+        self
+    }
+
+    /// Sets the largest result answered inline under `INLINE_OR_EXTERNAL_LINKS`.
+    pub fn attachment_limit(mut self, bytes: usize) -> Self {
+        self.attachment_limit = bytes;
         self
     }
 

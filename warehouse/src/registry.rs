@@ -1,18 +1,16 @@
 //! Statement lifecycle: PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELED, then CLOSED
 //! (deleted or expired). Results are cut into chunks and rendered once, when the statement
-//! finishes; external links are random, expiring grants on one chunk.
+//! finishes ([`crate::results`]); external links are random, expiring grants on one chunk.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use deltalake::arrow::array::RecordBatch;
-use deltalake::arrow::datatypes::SchemaRef;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use crate::engine::values::render_data_array;
-use crate::engine::{Engine, ExecRequest, Outcome, ResultSet, SqlError};
+use crate::engine::{Engine, ExecRequest, SqlError};
+use crate::results::{ResultOpts, Results, prepare};
 
 /// Statement state as in the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,69 +46,6 @@ impl State {
     pub fn is_terminal(self) -> bool {
         !matches!(self, State::Pending | State::Running)
     }
-}
-
-/// Result format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// JSON_ARRAY.
-    JsonArray,
-    /// ARROW_STREAM (EXTERNAL_LINKS only).
-    ArrowStream,
-    /// CSV (EXTERNAL_LINKS only).
-    Csv,
-}
-
-impl Format {
-    /// The API name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::JsonArray => "JSON_ARRAY",
-            Format::ArrowStream => "ARROW_STREAM",
-            Format::Csv => "CSV",
-        }
-    }
-}
-
-/// How results are delivered and cut.
-#[derive(Clone, Copy, Debug)]
-pub struct ResultOpts {
-    /// EXTERNAL_LINKS (else INLINE).
-    pub external: bool,
-    /// Format.
-    pub format: Format,
-    /// `row_limit`.
-    pub row_limit: Option<usize>,
-    /// `byte_limit`.
-    pub byte_limit: Option<usize>,
-    /// Rows per chunk.
-    pub chunk_rows: usize,
-}
-
-/// One chunk of a result.
-#[derive(Debug)]
-pub struct Chunk {
-    /// First row.
-    pub row_offset: usize,
-    /// Rows.
-    pub row_count: usize,
-    /// Rendered bytes (JSON `data_array` text, Arrow IPC stream or CSV).
-    pub bytes: Arc<Vec<u8>>,
-}
-
-/// A finished result.
-#[derive(Debug)]
-pub struct Results {
-    /// Columns (None for DDL: `column_count: 0`).
-    pub schema: Option<SchemaRef>,
-    /// Chunks.
-    pub chunks: Vec<Chunk>,
-    /// Rows in all chunks.
-    pub total_rows: usize,
-    /// Cut by row_limit/byte_limit.
-    pub truncated: bool,
-    /// Options used.
-    pub opts: ResultOpts,
 }
 
 /// One statement.
@@ -151,8 +86,6 @@ pub struct Registry {
     links: Mutex<HashMap<String, LinkGrant>>,
     ttl: Duration,
 }
-
-const INLINE_LIMIT: usize = 25 * 1024 * 1024;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -326,7 +259,7 @@ impl Registry {
 }
 
 /// Statement ids look like the service's (`01ef9de3-4558-1916-bf71-5f936821c39d`).
-fn new_statement_id() -> String {
+pub(crate) fn new_statement_id() -> String {
     let u = uuid::Uuid::new_v4().simple().to_string();
     format!(
         "01f0{}-{}-{}-{}-{}",
@@ -336,108 +269,4 @@ fn new_statement_id() -> String {
         &u[12..16],
         &u[16..28]
     )
-}
-
-/// Cuts and renders a result.
-pub fn prepare(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlError> {
-    let rs = match outcome {
-        Outcome::Empty => {
-            return Ok(Results {
-                schema: None,
-                chunks: Vec::new(),
-                total_rows: 0,
-                truncated: false,
-                opts,
-            });
-        }
-        Outcome::Rows(rs) => rs,
-    };
-    let ResultSet { schema, batches } = rs;
-    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let mut keep = total;
-    let mut truncated = false;
-    if let Some(l) = opts.row_limit {
-        if l < keep {
-            keep = l;
-            truncated = true;
-        }
-    }
-    let all = if batches.is_empty() {
-        RecordBatch::new_empty(schema.clone())
-    } else {
-        deltalake::arrow::compute::concat_batches(&schema, &batches)
-            .map_err(|e| SqlError::Internal(e.to_string()))?
-    };
-    let mut chunks = Vec::new();
-    let mut offset = 0;
-    let mut bytes_total = 0usize;
-    let step = opts.chunk_rows.max(1);
-    while offset < keep {
-        let mut n = step.min(keep - offset);
-        let mut bytes = render(&all.slice(offset, n), opts.format)?;
-        if let Some(limit) = opts.byte_limit {
-            while bytes_total + bytes.len() > limit && n > 0 {
-                truncated = true;
-                let per_row = (bytes.len() / n).max(1);
-                let fit = limit.saturating_sub(bytes_total) / per_row;
-                n = if fit >= n { n - 1 } else { fit };
-                bytes = if n > 0 {
-                    render(&all.slice(offset, n), opts.format)?
-                } else {
-                    Vec::new()
-                };
-            }
-            if n == 0 {
-                break;
-            }
-        }
-        bytes_total += bytes.len();
-        if !opts.external && bytes_total > INLINE_LIMIT {
-            return Err(SqlError::InlineTooLarge);
-        }
-        chunks.push(Chunk {
-            row_offset: offset,
-            row_count: n,
-            bytes: Arc::new(bytes),
-        });
-        offset += n;
-        if truncated && opts.byte_limit.is_some() && n < step.min(keep - (offset - n)) {
-            break;
-        }
-    }
-    Ok(Results {
-        schema: Some(schema),
-        chunks,
-        total_rows: offset,
-        truncated,
-        opts,
-    })
-}
-
-fn render(batch: &RecordBatch, format: Format) -> Result<Vec<u8>, SqlError> {
-    let err = |e: deltalake::arrow::error::ArrowError| SqlError::Internal(e.to_string());
-    match format {
-        Format::JsonArray => Ok(render_data_array(std::slice::from_ref(batch)).into_bytes()),
-        Format::ArrowStream => {
-            let mut out = Vec::new();
-            {
-                let mut w =
-                    deltalake::arrow::ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())
-                        .map_err(err)?;
-                w.write(batch).map_err(err)?;
-                w.finish().map_err(err)?;
-            }
-            Ok(out)
-        }
-        Format::Csv => {
-            let mut out = Vec::new();
-            {
-                let mut w = deltalake::arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(&mut out);
-                w.write(batch).map_err(err)?;
-            }
-            Ok(out)
-        }
-    }
 }
