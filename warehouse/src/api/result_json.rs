@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
 use crate::engine::types::type_names;
-use crate::results::{Delivery, Results};
+use crate::results::{Delivery, Format, Results};
 
 /// `result` (or a chunk).
 #[derive(Serialize, Default)]
@@ -148,12 +148,43 @@ fn rfc3339_millis(t: SystemTime) -> String {
     s
 }
 
-/// `result` of the statement, or its chunk `n`.
+/// Links answered by one chunk request of an Arrow result at most.
+pub const LINK_BATCH: usize = 8;
+
+/// One external link: a new expiring grant on chunk `n`.
+fn link_json(st: &AppState, id: &str, r: &Results, n: usize) -> Value {
+    let c = &r.chunks[n];
+    let expires = if st.faults.expire_links() {
+        SystemTime::now() - Duration::from_secs(60)
+    } else {
+        SystemTime::now() + st.config.external_link_ttl
+    };
+    let token = st.registry.grant_link(id, n, expires);
+    let mut link = json!({
+        "chunk_index": n,
+        "row_offset": c.row_offset,
+        "row_count": c.row_count,
+        "byte_count": c.byte_count,
+        "external_link": format!("{}/ext/results/{token}", st.base_url),
+        "expiration": rfc3339_millis(expires),
+    });
+    if n + 1 < r.chunks.len() {
+        link["next_chunk_index"] = json!(n + 1);
+        link["next_chunk_internal_link"] = json!(format!(
+            "/api/2.0/sql/statements/{id}/result/chunks/{}",
+            n + 1
+        ));
+    }
+    link
+}
+
+/// `result` of the statement (`first`), or its chunk `n`.
 pub(super) fn chunk_json(
     st: &AppState,
     id: &str,
     r: &Results,
     n: usize,
+    first: bool,
 ) -> Result<ResultJson, ApiError> {
     let c = r.chunks.get(n).ok_or_else(|| {
         ApiError::invalid(format!(
@@ -164,27 +195,20 @@ pub(super) fn chunk_json(
     let next = (n + 1 < r.chunks.len()).then_some(n + 1);
     match r.delivery {
         Delivery::Links => {
-            let expires = if st.faults.expire_links() {
-                SystemTime::now() - Duration::from_secs(60)
+            // The statement's first answer carries one link. A chunk request for an Arrow
+            // result answers a batch of links from `n` on (each with its own next_*), as
+            // the API's `external_links` array allows; JSON_ARRAY and CSV keep one link.
+            let batch = if first || r.opts.format != Format::ArrowStream {
+                1
             } else {
-                SystemTime::now() + st.config.external_link_ttl
+                LINK_BATCH
             };
-            let token = st.registry.grant_link(id, n, expires);
-            let mut link = json!({
-                "chunk_index": n,
-                "row_offset": c.row_offset,
-                "row_count": c.row_count,
-                "byte_count": c.byte_count,
-                "external_link": format!("{}/ext/results/{token}", st.base_url),
-                "expiration": rfc3339_millis(expires),
-            });
-            if let Some(nx) = next {
-                link["next_chunk_index"] = json!(nx);
-                link["next_chunk_internal_link"] =
-                    json!(format!("/api/2.0/sql/statements/{id}/result/chunks/{nx}"));
-            }
+            let last = (n + batch).min(r.chunks.len());
+            let links = (n..last)
+                .map(|k| link_json(st, id, r, k))
+                .collect::<Vec<_>>();
             Ok(ResultJson {
-                external_links: Some(vec![link]),
+                external_links: Some(links),
                 ..Default::default()
             })
         }

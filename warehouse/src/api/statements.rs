@@ -226,7 +226,7 @@ fn respond(st: &AppState, id: &str) -> Result<Response, ApiError> {
                 resp.result = Some(if r.chunks.is_empty() {
                     ResultJson::default()
                 } else {
-                    chunk_json(st, id, &r, 0)?
+                    chunk_json(st, id, &r, 0, true)?
                 });
             }
         }
@@ -264,7 +264,7 @@ pub async fn get_chunk(
     };
     match (state, results) {
         (StmtState::Succeeded, Some(r)) => {
-            let c = chunk_json(&st, &id, &r, n)?;
+            let c = chunk_json(&st, &id, &r, n, false)?;
             Ok(json_response(&c, c.raw.as_deref().map(|v| v.as_slice())))
         }
         (StmtState::Closed, _) => Err(ApiError::new(
