@@ -237,10 +237,10 @@ impl Registry {
         let now = Instant::now();
         let mut expired = Vec::new();
         for (id, e) in lock(&self.entries).iter() {
-            if let Ok(e) = e.try_lock() {
-                if e.finished.is_some_and(|f| now.duration_since(f) > self.ttl) {
-                    expired.push(id.clone());
-                }
+            if let Ok(e) = e.try_lock()
+                && e.finished.is_some_and(|f| now.duration_since(f) > self.ttl)
+            {
+                expired.push(id.clone());
             }
         }
         if expired.is_empty() {

@@ -140,10 +140,10 @@ fn to_wire(col: &ArrayRef, target: &DataType) -> Result<ArrayRef, SqlError> {
     if col.data_type() == target {
         return Ok(col.clone());
     }
-    if let DataType::Duration(TimeUnit::Microsecond) = target {
-        if let Some(d) = interval_micros(col)? {
-            return Ok(Arc::new(d));
-        }
+    if let DataType::Duration(TimeUnit::Microsecond) = target
+        && let Some(d) = interval_micros(col)?
+    {
+        return Ok(Arc::new(d));
     }
     let opts = CastOptions {
         safe: false,

@@ -179,11 +179,11 @@ pub fn prepare(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlError> 
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
     let mut keep = total;
     let mut truncated = false;
-    if let Some(l) = opts.row_limit {
-        if l < keep {
-            keep = l;
-            truncated = true;
-        }
+    if let Some(l) = opts.row_limit
+        && l < keep
+    {
+        keep = l;
+        truncated = true;
     }
     let all = if batches.is_empty() {
         RecordBatch::new_empty(schema.clone())

@@ -1,4 +1,4 @@
-"""Databricks' own clients, unmodified, against the local warehouse (run by tests/clients/main.rs).
+"""Databricks' own clients, unmodified, against the local warehouse (run by tests/clients/python.rs).
 
 usage: sea_clients.py kernel|connector|kernel-expired-link
 env:   WH_HOST (http://127.0.0.1:PORT), WH_TOKEN, WH_ID, WH_SCHEMA (the session's schema)

@@ -123,6 +123,10 @@ fn sessions_give_statements_their_defaults_and_belong_to_their_principal() {
         404
     );
     // refusals
+    assert_eq!(
+        open("", json!({"warehouse_id": DEFAULT_WAREHOUSE_ID})).0,
+        401
+    );
     for (body, status) in [
         (json!({}), 400),
         (json!({"warehouse_id": "nope"}), 404),
