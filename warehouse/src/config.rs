@@ -379,6 +379,9 @@ pub struct Config {
     /// are held in memory until they expire); past it the statement fails with
     /// `RESULT_SIZE_LIMIT_EXCEEDED` (54000). INLINE results have the service's 25 MiB limit.
     pub max_result_bytes: usize,
+    /// `INLINE_OR_EXTERNAL_LINKS`: the largest one-chunk result (Arrow bytes before
+    /// compression) answered inline as `result.attachment`; larger results get links.
+    pub attachment_limit: usize,
 }
 
 impl Config {
@@ -403,6 +406,7 @@ impl Config {
             max_connections: 1024,
             statement_memory_bytes: crate::engine::DEFAULT_STATEMENT_MEMORY,
             max_result_bytes: 2 * 1024 * 1024 * 1024,
+            attachment_limit: 16 * 1024 * 1024,
         }
     }
 
@@ -490,6 +494,12 @@ impl Config {
     /// Sets the rows per result chunk (at least 1).
     pub fn chunk_rows(mut self, rows: usize) -> Self {
         self.chunk_rows = rows.max(1);
+        self
+    }
+
+    /// Sets the largest result answered inline under `INLINE_OR_EXTERNAL_LINKS`.
+    pub fn attachment_limit(mut self, bytes: usize) -> Self {
+        self.attachment_limit = bytes;
         self
     }
 

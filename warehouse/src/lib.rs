@@ -21,8 +21,9 @@ pub mod config;
 pub mod engine;
 pub mod names;
 pub mod registry;
-mod results;
+pub mod results;
 mod serve;
+pub mod sessions;
 pub mod volumes;
 
 use std::sync::Arc;
@@ -99,6 +100,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         auth: Arc::new(api::Auth::new(&config)),
         faults: Arc::new(api::Faults::new(&config.faults, config.fault_seed)),
         registry: Arc::new(registry::Registry::new(config.result_ttl)),
+        sessions: Arc::new(sessions::Sessions::new(config.result_ttl)),
         engine,
         base_url: url.clone().into(),
         config: Arc::new(config.clone()),

@@ -1,17 +1,17 @@
 //! Statement lifecycle: PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELED, then CLOSED
-//! (deleted or expired). Results are cut into chunks and rendered once, when the statement
-//! finishes; external links are random, expiring grants on one chunk.
+//! (deleted or expired). Results are cut into chunks and rendered while the rows arrive
+//! ([`crate::results`]); external links are random, expiring grants on one chunk.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use deltalake::arrow::datatypes::SchemaRef;
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinError};
 
 use crate::engine::{Engine, ExecRequest, SqlError};
+use crate::results::{ResultOpts, Results};
 
 /// Statement state as in the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,71 +47,6 @@ impl State {
     pub fn is_terminal(self) -> bool {
         !matches!(self, State::Pending | State::Running)
     }
-}
-
-/// Result format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// JSON_ARRAY.
-    JsonArray,
-    /// ARROW_STREAM (EXTERNAL_LINKS only).
-    ArrowStream,
-    /// CSV (EXTERNAL_LINKS only).
-    Csv,
-}
-
-impl Format {
-    /// The API name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::JsonArray => "JSON_ARRAY",
-            Format::ArrowStream => "ARROW_STREAM",
-            Format::Csv => "CSV",
-        }
-    }
-}
-
-/// How results are delivered and cut.
-#[derive(Clone, Copy, Debug)]
-pub struct ResultOpts {
-    /// EXTERNAL_LINKS (else INLINE).
-    pub external: bool,
-    /// Format.
-    pub format: Format,
-    /// `row_limit`.
-    pub row_limit: Option<usize>,
-    /// `byte_limit`.
-    pub byte_limit: Option<usize>,
-    /// Rows per chunk.
-    pub chunk_rows: usize,
-    /// Most rendered bytes kept for one result (`Config::max_result_bytes`).
-    pub max_result_bytes: usize,
-}
-
-/// One chunk of a result.
-#[derive(Debug)]
-pub struct Chunk {
-    /// First row.
-    pub row_offset: usize,
-    /// Rows.
-    pub row_count: usize,
-    /// Rendered bytes (JSON `data_array` text, Arrow IPC stream or CSV).
-    pub bytes: Arc<Vec<u8>>,
-}
-
-/// A finished result.
-#[derive(Debug)]
-pub struct Results {
-    /// Columns (None for DDL: `column_count: 0`).
-    pub schema: Option<SchemaRef>,
-    /// Chunks.
-    pub chunks: Vec<Chunk>,
-    /// Rows in all chunks.
-    pub total_rows: usize,
-    /// Cut by row_limit/byte_limit.
-    pub truncated: bool,
-    /// Options used.
-    pub opts: ResultOpts,
 }
 
 /// One statement.
@@ -335,10 +270,10 @@ impl Registry {
         let now = Instant::now();
         let mut expired = Vec::new();
         for (id, e) in lock(&self.entries).iter() {
-            if let Ok(e) = e.try_lock() {
-                if e.finished.is_some_and(|f| now.duration_since(f) > self.ttl) {
-                    expired.push(id.clone());
-                }
+            if let Ok(e) = e.try_lock()
+                && e.finished.is_some_and(|f| now.duration_since(f) > self.ttl)
+            {
+                expired.push(id.clone());
             }
         }
         if expired.is_empty() {
@@ -357,7 +292,7 @@ impl Registry {
 }
 
 /// Statement ids look like the service's (`01ef9de3-4558-1916-bf71-5f936821c39d`).
-fn new_statement_id() -> String {
+pub(crate) fn new_statement_id() -> String {
     let u = uuid::Uuid::new_v4().simple().to_string();
     format!(
         "01f0{}-{}-{}-{}-{}",
@@ -384,14 +319,17 @@ fn panicked(e: JoinError) -> SqlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::{Compression, Disposition, Format};
 
     fn opts() -> ResultOpts {
         ResultOpts {
-            external: false,
+            disposition: Disposition::Inline,
             format: Format::JsonArray,
+            compression: Compression::None,
             row_limit: None,
             byte_limit: None,
             chunk_rows: 10,
+            attachment_limit: 0,
             max_result_bytes: usize::MAX,
         }
     }

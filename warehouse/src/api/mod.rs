@@ -6,13 +6,15 @@ mod error;
 mod faults;
 mod files;
 mod misc;
+mod result_json;
+mod sessions;
 mod statements;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 
 pub use auth::Auth;
 pub use error::ApiError;
@@ -21,6 +23,7 @@ pub use faults::Faults;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::registry::Registry;
+use crate::sessions::Sessions;
 
 /// Everything a handler needs.
 #[derive(Clone)]
@@ -31,6 +34,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Statements.
     pub registry: Arc<Registry>,
+    /// Sessions.
+    pub sessions: Arc<Sessions>,
     /// Tokens and OAuth.
     pub auth: Arc<Auth>,
     /// Fault injection.
@@ -67,6 +72,8 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let mut r = Router::new();
+    r = both(r, "/api/2.0/sql/sessions", post(sessions::create));
+    r = both(r, "/api/2.0/sql/sessions/{id}", delete(sessions::delete));
     r = both(r, "/api/2.0/sql/statements", post(statements::execute));
     r = both(
         r,

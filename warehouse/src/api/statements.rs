@@ -8,15 +8,15 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use deltalake::arrow::datatypes::DataType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::result_json::{ResultJson, chunk_json, json_response, manifest};
 use super::{ApiError, AppState};
 use crate::config::Principal;
-use crate::engine::types::type_names;
 use crate::engine::{ExecRequest, Param};
-use crate::registry::{Entry, Format, ResultOpts, Results, State as StmtState};
+use crate::registry::{Entry, State as StmtState};
+use crate::results::{Compression, Disposition, Format, ResultOpts};
 
 /// Request body of `POST /api/2.0/sql/statements`.
 #[derive(Debug, Deserialize)]
@@ -33,6 +33,10 @@ struct ExecuteBody {
     format: Option<String>,
     wait_timeout: Option<String>,
     on_wait_timeout: Option<String>,
+    /// The session whose catalog and schema the statement inherits.
+    session_id: Option<String>,
+    /// `LZ4_FRAME` or `NONE`.
+    result_compression: Option<String>,
 }
 
 /// `status`.
@@ -43,66 +47,6 @@ struct StatusJson {
     error: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sql_state: Option<String>,
-}
-
-/// `result` (or a chunk).
-#[derive(Serialize, Default)]
-struct ResultJson {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    chunk_index: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    row_offset: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    row_count: Option<usize>,
-    /// Holds [`DATA_MARKER`]; the rendered rows are spliced in by [`json_response`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data_array: Option<&'static str>,
-    #[serde(skip)]
-    raw: Option<Arc<Vec<u8>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    external_links: Option<Vec<Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_chunk_index: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_chunk_internal_link: Option<String>,
-}
-
-const DATA_MARKER: &str = "\u{1}openmatch-data-array\u{1}";
-
-/// Serializes `value`, splicing the pre-rendered `data_array` text in place of the marker
-/// (results are rendered once, when the statement finishes).
-fn json_response<T: Serialize>(value: &T, raw: Option<&[u8]>) -> Response {
-    let skeleton = match serde_json::to_vec(value) {
-        Ok(s) => s,
-        Err(e) => {
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
-                e.to_string(),
-            )
-            .into_response();
-        }
-    };
-    let body = match raw {
-        None => skeleton,
-        Some(raw) => {
-            let marker = serde_json::to_vec(DATA_MARKER).unwrap_or_default();
-            match skeleton
-                .windows(marker.len())
-                .position(|w| w == marker.as_slice())
-            {
-                Some(at) => {
-                    let mut out = Vec::with_capacity(skeleton.len() + raw.len());
-                    out.extend_from_slice(&skeleton[..at]);
-                    out.extend_from_slice(raw);
-                    out.extend_from_slice(&skeleton[at + marker.len()..]);
-                    out
-                }
-                None => skeleton,
-            }
-        }
-    };
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `StatementResponse`.
@@ -152,18 +96,11 @@ pub async fn execute(
             "The statement exceeds the maximum size of 16 MiB.",
         ));
     }
-    let wid = b.warehouse_id.unwrap_or_default();
-    if wid.is_empty() {
-        return Err(ApiError::invalid(" is not a valid endpoint id."));
-    }
-    if wid != st.config.warehouse_id {
-        return Err(ApiError::not_found(format!(
-            "Warehouse {wid} does not exist."
-        )));
-    }
-    let external = match b.disposition.as_deref().unwrap_or("INLINE") {
-        "INLINE" => false,
-        "EXTERNAL_LINKS" => true,
+    super::sessions::check_warehouse(&st, b.warehouse_id.as_deref())?;
+    let disposition = match b.disposition.as_deref().unwrap_or("INLINE") {
+        "INLINE" => Disposition::Inline,
+        "EXTERNAL_LINKS" => Disposition::ExternalLinks,
+        "INLINE_OR_EXTERNAL_LINKS" => Disposition::InlineOrExternalLinks,
         other => return Err(ApiError::invalid(format!("Invalid disposition: {other}."))),
     };
     let format = match b.format.as_deref().unwrap_or("JSON_ARRAY") {
@@ -172,11 +109,32 @@ pub async fn execute(
         "CSV" => Format::Csv,
         other => return Err(ApiError::invalid(format!("Invalid format: {other}."))),
     };
-    if !external && format != Format::JsonArray {
-        return Err(ApiError::invalid(format!(
-            "The INLINE disposition only supports JSON_ARRAY format, got {}.",
-            format.as_str()
-        )));
+    match (disposition, format) {
+        (Disposition::Inline, Format::JsonArray)
+        | (Disposition::ExternalLinks, _)
+        | (Disposition::InlineOrExternalLinks, Format::ArrowStream) => {}
+        (d, f) => {
+            return Err(ApiError::invalid(format!(
+                "The {} disposition does not support the {} format.",
+                d.as_str(),
+                f.as_str()
+            )));
+        }
+    }
+    let compression = match b.result_compression.as_deref().unwrap_or("NONE") {
+        "NONE" => Compression::None,
+        "LZ4_FRAME" => Compression::Lz4Frame,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Invalid result_compression: {other}."
+            )));
+        }
+    };
+    let (mut catalog, mut schema) = (b.catalog, b.schema);
+    if let Some(sid) = b.session_id.as_deref() {
+        let session = st.sessions.get(sid, &p)?;
+        catalog = catalog.or(session.catalog);
+        schema = schema.or(session.schema);
     }
     let wait = parse_wait(b.wait_timeout.as_deref())?;
     let cancel_on_timeout = match b.on_wait_timeout.as_deref().unwrap_or("CONTINUE") {
@@ -197,18 +155,20 @@ pub async fn execute(
         n => n.map(|n| n as usize),
     };
     let opts = ResultOpts {
-        external,
+        disposition,
         format,
+        compression,
         row_limit,
         byte_limit,
         chunk_rows: st.config.chunk_rows,
         max_result_bytes: st.config.max_result_bytes,
+        attachment_limit: st.config.attachment_limit,
     };
     let req = ExecRequest {
         sql: statement,
         params: b.parameters,
-        catalog: b.catalog,
-        schema: b.schema,
+        catalog,
+        schema,
         principal: p,
     };
     let id = st.registry.submit(st.engine.clone(), req, opts);
@@ -267,7 +227,7 @@ fn respond(st: &AppState, id: &str) -> Result<Response, ApiError> {
                 resp.result = Some(if r.chunks.is_empty() {
                     ResultJson::default()
                 } else {
-                    chunk_json(st, id, &r, 0)?
+                    chunk_json(st, id, &r, 0, true)?
                 });
             }
         }
@@ -275,119 +235,6 @@ fn respond(st: &AppState, id: &str) -> Result<Response, ApiError> {
     }
     let raw = resp.result.as_ref().and_then(|r| r.raw.clone());
     Ok(json_response(&resp, raw.as_deref().map(|v| v.as_slice())))
-}
-
-fn column_json(i: usize, name: &str, dt: &DataType) -> Value {
-    let (type_name, type_text) = type_names(dt);
-    let mut c =
-        json!({"name": name, "type_text": type_text, "type_name": type_name, "position": i});
-    match dt {
-        DataType::Decimal128(p, s)
-        | DataType::Decimal256(p, s)
-        | DataType::Decimal64(p, s)
-        | DataType::Decimal32(p, s) => {
-            c["type_precision"] = json!(p);
-            c["type_scale"] = json!(s);
-        }
-        DataType::Interval(_) | DataType::Duration(_) => {
-            c["type_interval_type"] = json!(type_text.trim_start_matches("INTERVAL "));
-        }
-        _ => {}
-    }
-    c
-}
-
-fn manifest(r: &Results) -> Value {
-    let schema = match &r.schema {
-        None => json!({"column_count": 0}),
-        Some(s) => json!({
-            "column_count": s.fields().len(),
-            "columns": s.fields().iter().enumerate().map(|(i, f)| column_json(i, f.name(), f.data_type())).collect::<Vec<_>>(),
-        }),
-    };
-    let mut m = json!({
-        "format": r.opts.format.as_str(),
-        "schema": schema,
-        "total_chunk_count": r.chunks.len(),
-    });
-    if !r.chunks.is_empty() {
-        m["chunks"] = Value::Array(
-            r.chunks
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let mut v = json!({"chunk_index": i, "row_offset": c.row_offset, "row_count": c.row_count});
-                    if r.opts.external {
-                        v["byte_count"] = json!(c.bytes.len());
-                    }
-                    v
-                })
-                .collect(),
-        );
-    }
-    m["total_row_count"] = json!(r.total_rows);
-    if r.opts.external {
-        m["total_byte_count"] = json!(r.chunks.iter().map(|c| c.bytes.len()).sum::<usize>());
-    }
-    m["truncated"] = json!(r.truncated);
-    m
-}
-
-fn rfc3339_millis(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let mut s = String::new();
-    crate::engine::values::push_timestamp(&mut s, d.as_millis() as i128 * 1_000_000, true);
-    s
-}
-
-fn chunk_json(st: &AppState, id: &str, r: &Results, n: usize) -> Result<ResultJson, ApiError> {
-    let c = r.chunks.get(n).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "Chunk index {n} is out of range; the result has {} chunks.",
-            r.chunks.len()
-        ))
-    })?;
-    let next = (n + 1 < r.chunks.len()).then_some(n + 1);
-    if r.opts.external {
-        let expires = if st.faults.expire_links() {
-            SystemTime::now() - Duration::from_secs(60)
-        } else {
-            SystemTime::now() + st.config.external_link_ttl
-        };
-        let token = st.registry.grant_link(id, n, expires);
-        let mut link = json!({
-            "chunk_index": n,
-            "row_offset": c.row_offset,
-            "row_count": c.row_count,
-            "byte_count": c.bytes.len(),
-            "external_link": format!("{}/ext/results/{token}", st.base_url),
-            "expiration": rfc3339_millis(expires),
-        });
-        if let Some(nx) = next {
-            link["next_chunk_index"] = json!(nx);
-            link["next_chunk_internal_link"] =
-                json!(format!("/api/2.0/sql/statements/{id}/result/chunks/{nx}"));
-        }
-        return Ok(ResultJson {
-            external_links: Some(vec![link]),
-            ..Default::default()
-        });
-    }
-    Ok(ResultJson {
-        chunk_index: Some(n),
-        row_offset: Some(c.row_offset),
-        row_count: Some(c.row_count),
-        data_array: Some(DATA_MARKER),
-        raw: Some(c.bytes.clone()),
-        external_links: None,
-        next_chunk_index: next,
-        next_chunk_internal_link: next.map(|nx| {
-            format!(
-                "/api/2.0/sql/statements/{id}/result/chunks/{nx}?row_offset={}",
-                r.chunks[nx].row_offset
-            )
-        }),
-    })
 }
 
 /// `GET /api/2.0/sql/statements/{id}`.
@@ -418,7 +265,7 @@ pub async fn get_chunk(
     };
     match (state, results) {
         (StmtState::Succeeded, Some(r)) => {
-            let c = chunk_json(&st, &id, &r, n)?;
+            let c = chunk_json(&st, &id, &r, n, false)?;
             Ok(json_response(&c, c.raw.as_deref().map(|v| v.as_slice())))
         }
         (StmtState::Closed, _) => Err(ApiError::new(
@@ -489,11 +336,7 @@ pub async fn external_download(State(st): State<AppState>, Path(token): Path<Str
     let Some(c) = r.chunks.get(g.chunk) else {
         return s3_error("NoSuchKey", "The specified key does not exist.");
     };
-    let ctype = match r.opts.format {
-        Format::JsonArray => "application/json",
-        Format::ArrowStream => "application/vnd.apache.arrow.stream",
-        Format::Csv => "text/csv",
-    };
+    let ctype = r.opts.format.content_type();
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, ctype)

@@ -433,7 +433,7 @@ impl Engine {
                 (None, Some(l)) => Some(l.clone()),
                 (None, None) => None,
             };
-            let batch = inline::decode(json.as_deref(), &inl.schema)?;
+            let batch = inline::decode(json.as_deref(), &inl.schema, inl.mode)?;
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             x.tree.add_temp(&inl.table, Arc::new(mem));
         }

@@ -4,10 +4,12 @@
 use deltalake::datafusion::sql::sqlparser::tokenizer::{Token, Whitespace};
 
 use super::error::SqlError;
+use super::inline::ParseMode;
 use super::sql::{is_ws, render, tokenize};
 use super::timetravel::TimeTravel;
 
-/// An `inline(from_json(:param, 'ARRAY<STRUCT<...>>'))` found in a query.
+/// An `inline(from_json(:param, 'ARRAY<STRUCT<...>>'[, map('mode', 'FAILFAST')]))` found in a
+/// query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InlineSource {
     /// Table name that replaced it (`__inline_N`).
@@ -18,6 +20,44 @@ pub struct InlineSource {
     pub literal: Option<String>,
     /// The schema text.
     pub schema: String,
+    /// `map('mode', ...)`, else PERMISSIVE (the service's default).
+    pub mode: ParseMode,
+}
+
+/// Reads `map('k', 'v', ...)` at the start of `toks` (significant tokens) through its `)`;
+/// returns the parse mode and the number of tokens used. Only the `mode` option is known.
+fn parse_options(toks: &[&Token]) -> Result<(ParseMode, usize), SqlError> {
+    let unsupported =
+        || SqlError::Unsupported("from_json options other than map('mode', '<mode>')".into());
+    let is_map = matches!(toks.first(), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("map"));
+    if !is_map || toks.get(1) != Some(&&Token::LParen) {
+        return Err(unsupported());
+    }
+    let mut k = 2;
+    loop {
+        match (
+            toks.get(k),
+            toks.get(k + 1),
+            toks.get(k + 2),
+            toks.get(k + 3),
+        ) {
+            (
+                Some(Token::SingleQuotedString(key)),
+                Some(Token::Comma),
+                Some(Token::SingleQuotedString(value)),
+                Some(sep),
+            ) if key.eq_ignore_ascii_case("mode") => {
+                let mode = ParseMode::parse(value)?;
+                k += 4;
+                match sep {
+                    Token::RParen => return Ok((mode, k)),
+                    Token::Comma => continue,
+                    _ => return Err(unsupported()),
+                }
+            }
+            _ => return Err(unsupported()),
+        }
+    }
 }
 
 /// Rewrites a query for DataFusion:
@@ -76,19 +116,27 @@ pub fn rewrite_query(
                     ));
                 }
             };
-            let schema = match (s(next), s(next + 1), s(next + 2), s(next + 3)) {
-                (
-                    Some(Token::Comma),
-                    Some(Token::SingleQuotedString(sch)),
-                    Some(Token::RParen),
-                    Some(Token::RParen),
-                ) => sch.clone(),
+            let schema = match (s(next), s(next + 1)) {
+                (Some(Token::Comma), Some(Token::SingleQuotedString(sch))) => sch.clone(),
                 _ => {
                     return Err(SqlError::Unsupported(
                         "inline(from_json(<json>, '<schema>')) with a literal schema".into(),
                     ));
                 }
             };
+            let mut next = next + 2;
+            let mut mode = ParseMode::default();
+            if s(next) == Some(&Token::Comma) {
+                let rest: Vec<&Token> = sig[si + next + 1..].iter().map(|&x| &toks[x]).collect();
+                let (m, used) = parse_options(&rest)?;
+                mode = m;
+                next += 1 + used;
+            }
+            if (s(next), s(next + 1)) != (Some(&Token::RParen), Some(&Token::RParen)) {
+                return Err(SqlError::Unsupported(
+                    "inline(from_json(<json>, '<schema>')) with a literal schema".into(),
+                ));
+            }
             let table = format!("__inline_{}", *counter);
             *counter += 1;
             out.push(Token::Mul);
@@ -101,8 +149,9 @@ pub fn rewrite_query(
                 param,
                 literal,
                 schema,
+                mode,
             });
-            i = sig[si + next + 3] + 1;
+            i = sig[si + next + 1] + 1;
             continue;
         }
         // CAST(x AS TIMESTAMP): Databricks TIMESTAMP is zoned (TIMESTAMP_LTZ); TIMESTAMP_NTZ is not
@@ -210,5 +259,44 @@ mod tests {
         );
         assert!(has_placeholder("id = :x"));
         assert!(!has_placeholder("id = ':x'"));
+        assert_eq!(inl[0].mode, ParseMode::Permissive);
+    }
+
+    #[test]
+    fn inline_mode_option() {
+        let rewrite = |sql: &str| rewrite_query(sql, &mut 0);
+        let (q, inl, _) = rewrite(
+            "SELECT * FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: INT>>', map('mode', 'FAILFAST')))) AS s",
+        )
+        .unwrap();
+        assert_eq!(q, "SELECT * FROM (SELECT * FROM __inline_0) AS s");
+        assert_eq!(inl[0].mode, ParseMode::FailFast);
+        assert_eq!(inl[0].schema, "ARRAY<STRUCT<c0: INT>>");
+        let (_, inl, _) = rewrite(
+            "SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: INT>>', MAP('Mode','permissive')))",
+        )
+        .unwrap();
+        assert_eq!(inl[0].mode, ParseMode::Permissive);
+        let (_, inl, _) = rewrite(
+            "SELECT inline(from_json('[]', 'ARRAY<STRUCT<c0: INT>>', map('mode','failFast')))",
+        )
+        .unwrap();
+        assert_eq!(inl[0].mode, ParseMode::FailFast);
+        let err = rewrite("SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: INT>>', map('mode', 'DROPMALFORMED')))").unwrap_err();
+        assert!(
+            err.to_string().starts_with("[PARSE_MODE_UNSUPPORTED]"),
+            "{err}"
+        );
+        for bad in [
+            "SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: INT>>', map('dateFormat', 'x')))",
+            "SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: INT>>', map('mode')))",
+            "SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: INT>>', 'FAILFAST'))",
+            "SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: INT>>', map('mode', 'FAILFAST'))",
+        ] {
+            assert!(
+                matches!(rewrite(bad), Err(SqlError::Unsupported(_))),
+                "{bad}"
+            );
+        }
     }
 }

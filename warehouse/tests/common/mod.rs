@@ -175,7 +175,7 @@ impl W {
     pub fn fails_as(&self, token: &str, sql: &str, params: Value) -> (String, String) {
         let r = self.run_as(token, sql, params, json!({}));
         assert_eq!(r["status"]["state"], "FAILED", "{r}");
-        assert_eq!(r["status"]["error"]["error_code"].as_str().is_some(), true);
+        assert!(r["status"]["error"]["error_code"].as_str().is_some(), "{r}");
         (
             r["status"]["sql_state"].as_str().unwrap_or("").to_string(),
             r["status"]["error"]["message"]

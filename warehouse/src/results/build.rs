@@ -5,6 +5,11 @@
 //! is held at a time. The limits apply while rows arrive: `row_limit` and `byte_limit` stop
 //! pulling (dropping the stream stops the query), the INLINE limit (25 MiB) and the
 //! warehouse's `max_result_bytes` fail the statement as soon as they are passed.
+//!
+//! Each chunk is rendered (and LZ4-framed when asked) as it is cut, by the format's
+//! [`Renderer`]; when the rows have ended the delivery is chosen: an
+//! `INLINE_OR_EXTERNAL_LINKS` result of at most one chunk within `attachment_limit` is an
+//! attachment, anything larger links.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -13,9 +18,10 @@ use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::datatypes::SchemaRef;
 use futures::StreamExt;
 
-use crate::engine::values::render_data_array;
+use super::{
+    Chunk, Compression, Delivery, Disposition, Format, Renderer, ResultOpts, Results, lz4_frame,
+};
 use crate::engine::{Outcome, SqlError};
-use crate::registry::{Chunk, Format, ResultOpts, Results};
 
 /// Rendered bytes an INLINE result may have in all (the service's limit).
 pub const INLINE_LIMIT: usize = 25 * 1024 * 1024;
@@ -29,9 +35,14 @@ pub async fn build(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlErr
             total_rows: 0,
             truncated: false,
             opts,
+            delivery: if opts.disposition == Disposition::Inline {
+                Delivery::DataArray
+            } else {
+                Delivery::Links
+            },
         }),
         Outcome::Rows(rs) => {
-            let mut b = Builder::new(rs.schema, opts);
+            let mut b = Builder::new(rs.schema, opts)?;
             for batch in rs.batches {
                 if !b.push(batch)? {
                     break;
@@ -40,7 +51,7 @@ pub async fn build(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlErr
             b.finish()
         }
         Outcome::Stream { schema, mut stream } => {
-            let mut b = Builder::new(schema, opts);
+            let mut b = Builder::new(schema, opts)?;
             while let Some(batch) = stream.next().await {
                 if !b.push(batch.map_err(SqlError::from)?)? {
                     break;
@@ -58,6 +69,7 @@ pub async fn build(outcome: Outcome, opts: ResultOpts) -> Result<Results, SqlErr
 struct Builder {
     schema: SchemaRef,
     opts: ResultOpts,
+    renderer: Renderer,
     /// Rows not yet in a chunk.
     pending: VecDeque<RecordBatch>,
     pending_rows: usize,
@@ -66,15 +78,19 @@ struct Builder {
     chunks: Vec<Chunk>,
     /// Rows in chunks.
     offset: usize,
+    /// Rendered bytes before compression (`byte_limit`, the INLINE limit, attachments).
     bytes_total: usize,
+    /// Bytes kept, after compression (`max_result_bytes`).
+    stored_total: usize,
     truncated: bool,
     /// A limit was reached: nothing more is taken.
     done: bool,
 }
 
 impl Builder {
-    fn new(schema: SchemaRef, opts: ResultOpts) -> Builder {
-        Builder {
+    fn new(schema: SchemaRef, opts: ResultOpts) -> Result<Builder, SqlError> {
+        Ok(Builder {
+            renderer: Renderer::new(&schema, opts.format)?,
             schema,
             opts,
             pending: VecDeque::new(),
@@ -83,9 +99,14 @@ impl Builder {
             chunks: Vec::new(),
             offset: 0,
             bytes_total: 0,
+            stored_total: 0,
             truncated: false,
             done: false,
-        }
+        })
+    }
+
+    fn lz4(&self) -> bool {
+        self.opts.compression == Compression::Lz4Frame && self.opts.format == Format::ArrowStream
     }
 
     fn step(&self) -> usize {
@@ -124,12 +145,31 @@ impl Builder {
         while !self.done && self.pending_rows > 0 && self.offset < self.keep() {
             self.cut()?;
         }
+        let delivery = match self.opts.disposition {
+            Disposition::Inline => Delivery::DataArray,
+            Disposition::ExternalLinks => Delivery::Links,
+            Disposition::InlineOrExternalLinks => {
+                if self.chunks.len() <= 1 && self.bytes_total <= self.opts.attachment_limit {
+                    // A result without rows is still one (empty) stream: the schema travels.
+                    if self.chunks.is_empty() {
+                        let bytes = self
+                            .renderer
+                            .render(&RecordBatch::new_empty(self.schema.clone()))?;
+                        self.keep_chunk(0, bytes)?;
+                    }
+                    Delivery::Attachment
+                } else {
+                    Delivery::Links
+                }
+            }
+        };
         Ok(Results {
             schema: Some(self.schema),
             chunks: self.chunks,
             total_rows: self.offset,
             truncated: self.truncated,
             opts: self.opts,
+            delivery,
         })
     }
 
@@ -166,7 +206,7 @@ impl Builder {
         let want = step.min(self.keep() - self.offset).min(self.pending_rows);
         let rows = self.take(want)?;
         let mut n = want;
-        let mut bytes = render(&rows, self.opts.format)?;
+        let mut bytes = self.renderer.render(&rows)?;
         if let Some(limit) = self.opts.byte_limit {
             while self.bytes_total + bytes.len() > limit && n > 0 {
                 self.truncated = true;
@@ -174,7 +214,7 @@ impl Builder {
                 let fit = limit.saturating_sub(self.bytes_total) / per_row;
                 n = if fit >= n { n - 1 } else { fit };
                 bytes = if n > 0 {
-                    render(&rows.slice(0, n), self.opts.format)?
+                    self.renderer.render(&rows.slice(0, n))?
                 } else {
                     Vec::new()
                 };
@@ -185,10 +225,28 @@ impl Builder {
             }
         }
         self.bytes_total += bytes.len();
-        if !self.opts.external && self.bytes_total > INLINE_LIMIT {
+        if self.opts.disposition == Disposition::Inline && self.bytes_total > INLINE_LIMIT {
             return Err(SqlError::InlineTooLarge);
         }
-        if self.bytes_total > self.opts.max_result_bytes {
+        self.keep_chunk(n, bytes)?;
+        self.offset += n;
+        if self.truncated && self.opts.byte_limit.is_some() && n < want {
+            self.done = true;
+        }
+        Ok(())
+    }
+
+    /// Keeps a rendered chunk of `n` rows at the current offset (LZ4-framed when asked),
+    /// within `max_result_bytes`.
+    fn keep_chunk(&mut self, n: usize, bytes: Vec<u8>) -> Result<(), SqlError> {
+        let byte_count = bytes.len();
+        let bytes = if self.lz4() {
+            lz4_frame(&bytes)?
+        } else {
+            bytes
+        };
+        self.stored_total += bytes.len();
+        if self.stored_total > self.opts.max_result_bytes {
             return Err(SqlError::ResultTooLarge {
                 limit: self.opts.max_result_bytes,
             });
@@ -196,41 +254,10 @@ impl Builder {
         self.chunks.push(Chunk {
             row_offset: self.offset,
             row_count: n,
+            byte_count,
             bytes: Arc::new(bytes),
         });
-        self.offset += n;
-        if self.truncated && self.opts.byte_limit.is_some() && n < want {
-            self.done = true;
-        }
         Ok(())
-    }
-}
-
-fn render(batch: &RecordBatch, format: Format) -> Result<Vec<u8>, SqlError> {
-    let err = |e: deltalake::arrow::error::ArrowError| SqlError::Internal(e.to_string());
-    match format {
-        Format::JsonArray => Ok(render_data_array(std::slice::from_ref(batch)).into_bytes()),
-        Format::ArrowStream => {
-            let mut out = Vec::new();
-            {
-                let mut w =
-                    deltalake::arrow::ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())
-                        .map_err(err)?;
-                w.write(batch).map_err(err)?;
-                w.finish().map_err(err)?;
-            }
-            Ok(out)
-        }
-        Format::Csv => {
-            let mut out = Vec::new();
-            {
-                let mut w = deltalake::arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(&mut out);
-                w.write(batch).map_err(err)?;
-            }
-            Ok(out)
-        }
     }
 }
 
@@ -242,11 +269,13 @@ mod tests {
 
     fn opts(row_limit: Option<usize>, byte_limit: Option<usize>, chunk_rows: usize) -> ResultOpts {
         ResultOpts {
-            external: true,
+            disposition: Disposition::ExternalLinks,
             format: Format::JsonArray,
+            compression: Compression::None,
             row_limit,
             byte_limit,
             chunk_rows,
+            attachment_limit: 16 * 1024 * 1024,
             max_result_bytes: usize::MAX,
         }
     }
@@ -267,7 +296,7 @@ mod tests {
 
     fn run(sizes: &[usize], o: ResultOpts) -> Results {
         let (schema, b) = batches(sizes);
-        let mut bld = Builder::new(schema, o);
+        let mut bld = Builder::new(schema, o).unwrap();
         for x in b {
             if !bld.push(x).unwrap() {
                 break;
@@ -317,7 +346,7 @@ mod tests {
         let (schema, b) = batches(&[10_000]);
         let mut o = opts(None, None, 1000);
         o.max_result_bytes = 100;
-        let mut bld = Builder::new(schema.clone(), o);
+        let mut bld = Builder::new(schema.clone(), o).unwrap();
         assert!(matches!(
             bld.push(b[0].clone()),
             Err(SqlError::ResultTooLarge { .. })
