@@ -268,7 +268,7 @@ impl Native {
     pub fn write(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
         let target = quote(target);
         let sql = format!(
-            "INSERT INTO {target} (`id`, `name`, `amount`) SELECT c0, c1, c2 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>'))) AS s"
+            "INSERT INTO {target} (`id`, `name`, `amount`) SELECT c0, c1, c2 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>', map('mode', 'FAILFAST')))) AS s"
         );
         self.batched(&sql, ids, batch_bytes, true, 1)
     }
@@ -277,7 +277,7 @@ impl Native {
     pub fn update(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
         let target = quote(target);
         let sql = format!(
-            "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2"
+            "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2"
         );
         self.batched(&sql, ids, batch_bytes, true, 1)
     }
@@ -286,7 +286,7 @@ impl Native {
     pub fn delete(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
         let target = quote(target);
         let sql = format!(
-            "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
+            "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
         );
         self.batched(&sql, ids, batch_bytes, false, 2)
     }

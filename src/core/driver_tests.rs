@@ -552,7 +552,7 @@ fn writes_batch_and_count_from_the_server() {
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[0].body).unwrap();
     assert_eq!(
         body["statement"],
-        "INSERT INTO `main`.`default`.`customers` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s"
+        "INSERT INTO `main`.`default`.`customers` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>', map('mode', 'FAILFAST')))) AS s"
     );
     assert_eq!(body["parameters"][0]["name"], "rows");
     assert_eq!(body["parameters"][0]["type"], "STRING");
@@ -634,7 +634,7 @@ fn update_and_delete_use_merge_counts() {
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[1].body).unwrap();
     assert_eq!(
         body["statement"],
-        "SELECT count(*) AS num_matched_rows FROM `t` AS t WHERE t.`id` IN (SELECT s.c0 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s)"
+        "SELECT count(*) AS num_matched_rows FROM `t` AS t WHERE t.`id` IN (SELECT s.c0 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>', map('mode', 'FAILFAST')))) AS s)"
     );
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[2].body).unwrap();
     assert!(
@@ -986,7 +986,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
     assert_eq!((n, execs.len()), (3, 1));
     assert_eq!(
         statement_of(&s, 1),
-        "MERGE INTO `main`.`default`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN NOT MATCHED THEN INSERT (`id`, `name`) VALUES (s.c0, s.c1)"
+        "MERGE INTO `main`.`default`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN NOT MATCHED THEN INSERT (`id`, `name`) VALUES (s.c0, s.c1)"
     );
     assert_eq!(rows_param(&s, 0), rows_param(&s, 1));
 

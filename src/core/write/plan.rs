@@ -137,7 +137,7 @@ pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
     Ok(plan)
 }
 
-/// `(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: T0, …>>')))`: the batch as a relation.
+/// `(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: T0, …>>', map('mode', 'FAILFAST'))))`: the batch as a relation.
 fn source(types: &[String]) -> String {
     let fields: Vec<String> = types
         .iter()
@@ -145,7 +145,7 @@ fn source(types: &[String]) -> String {
         .map(|(i, t)| format!("c{i}: {t}"))
         .collect();
     format!(
-        "(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<{}>>')))",
+        "(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<{}>>', map('mode', 'FAILFAST'))))",
         fields.join(", ")
     )
 }
@@ -395,12 +395,12 @@ mod tests {
         let p = plan(&recs, "cat.sch.t", &Mode::Insert).unwrap();
         assert_eq!(
             p.sql,
-            "INSERT INTO `cat`.`sch`.`t` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s"
+            "INSERT INTO `cat`.`sch`.`t` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>', map('mode', 'FAILFAST')))) AS s"
         );
         let p = plan(&recs, "cat.sch.t", &Mode::Update(vec!["id".into()])).unwrap();
         assert_eq!(
             p.sql,
-            "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1"
+            "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1"
         );
         let ids = id_records(
             &[Value::BigInt(1), Value::BigInt(1), Value::BigInt(2)],
@@ -411,7 +411,7 @@ mod tests {
         let p = plan(&ids, "cat.sch.t", &Mode::Delete).unwrap();
         assert_eq!(
             p.sql,
-            "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>'))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
+            "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
         );
     }
 
