@@ -4,12 +4,14 @@
 // (about 136 bytes) does not matter next to an HTTP round trip.
 #![allow(clippy::result_large_err)]
 
+pub mod arrow;
 pub mod base64;
 pub mod columns;
 pub mod config;
 pub mod driver;
 pub mod error;
 pub mod http;
+pub mod ipc;
 pub mod json_rows;
 pub mod ops;
 pub mod request;
