@@ -39,7 +39,8 @@ mod value;
 
 pub use columns::ColumnBatch;
 pub use connection::{
-    ConnectConfig, Connection, Credential, Execution, HistoryEntry, RowStream, Secret, quote_name,
+    ConnectConfig, Connection, Credential, Execution, HistoryEntry, ResultFormat, RowStream, Secret,
+    quote_name,
 };
 pub use error::{Error, ErrorInfo, ErrorKind};
 pub use host::{

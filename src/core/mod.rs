@@ -19,12 +19,15 @@ pub mod response;
 pub mod retry;
 pub mod secret;
 pub mod session;
+pub mod sink;
 pub mod sql;
 pub mod time;
 pub mod url;
 pub mod value;
 pub mod write;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod arrow_driver_tests;
 #[cfg(test)]
 mod deadline_tests;
 #[cfg(test)]
