@@ -4,7 +4,7 @@ use crate::bindings::exports::openmatch::databricks::connector as wit;
 use crate::bindings::exports::openmatch::databricks::delta::HistoryEntry;
 use crate::bindings::exports::openmatch::databricks::types as wt;
 use crate::core::columns::{ColumnBatch, ColumnData, PackedText};
-use crate::core::config::{ConfigInput, Credential};
+use crate::core::config::{ConfigInput, Credential, ResultFormat};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::ops::{self, Execution};
 use crate::core::secret::Secret;
@@ -34,6 +34,11 @@ pub fn config(c: wit::Config) -> ConfigInput {
         batch_bytes: c.batch_bytes,
         max_attempts: c.max_attempts,
         external_links: c.external_links,
+        result_format: match c.result_format {
+            None | Some(wit::ResultFormat::Auto) => ResultFormat::Auto,
+            Some(wit::ResultFormat::Arrow) => ResultFormat::Arrow,
+            Some(wit::ResultFormat::Json) => ResultFormat::Json,
+        },
         debug_log: c.debug_log,
     }
 }

@@ -64,7 +64,8 @@ export function toParams(obj = {}) {
 /**
  * Open a connection. `options`: `{ serverHostname, httpPath, token | oauth: { clientId,
  * clientSecret, scope? }, catalog?, schema?, timeoutMs?, batchRows?, batchBytes?, maxAttempts?,
- * externalLinks?, debugLog? }`. Throws the WIT error as `err.payload` (see `errorOf`).
+ * externalLinks?, resultFormat? ('auto' | 'arrow' | 'json'), debugLog? }`. Throws the WIT error
+ * as `err.payload` (see `errorOf`).
  */
 export function open(options) {
   const credential = options.oauth
@@ -81,6 +82,7 @@ export function open(options) {
     batchBytes: options.batchBytes,
     maxAttempts: options.maxAttempts,
     externalLinks: options.externalLinks ?? false,
+    resultFormat: options.resultFormat,
     debugLog: options.debugLog ?? false,
   };
   return new Connection(connector.Connection.open(config));

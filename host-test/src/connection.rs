@@ -70,6 +70,17 @@ pub enum Credential {
     },
 }
 
+/// The result format reads ask for (the WIT `result-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFormat {
+    /// ARROW_STREAM when `external_links` is set, else JSON_ARRAY INLINE (the default).
+    Auto,
+    /// Always ARROW_STREAM (INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME).
+    Arrow,
+    /// Always JSON_ARRAY.
+    Json,
+}
+
 /// Connection settings (the WIT `config` record).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectConfig {
@@ -93,6 +104,8 @@ pub struct ConnectConfig {
     pub max_attempts: Option<u32>,
     /// Fetch results through EXTERNAL_LINKS.
     pub external_links: bool,
+    /// Result format of reads (`None` = auto).
+    pub result_format: Option<ResultFormat>,
     /// Emit debug log events through `wasi:logging`.
     pub debug_log: bool,
 }
@@ -111,6 +124,7 @@ impl ConnectConfig {
             batch_bytes: None,
             max_attempts: None,
             external_links: false,
+            result_format: None,
             debug_log: false,
         }
     }

@@ -1,7 +1,7 @@
 //! Every conversion between the generated WIT types and the crate's Rust types.
 
 use crate::bindings::{wit, wit_connector, wit_delta};
-use crate::connection::{ConnectConfig, Credential, Execution, HistoryEntry};
+use crate::connection::{ConnectConfig, Credential, Execution, HistoryEntry, ResultFormat};
 use crate::error::{Error, ErrorInfo, ErrorKind};
 use crate::param::Param;
 use crate::value::{Column, Date, Decimal, Interval, Row, Value};
@@ -116,6 +116,11 @@ pub(crate) fn config_to_wit(c: &ConnectConfig) -> wit_connector::Config {
         batch_bytes: c.batch_bytes,
         max_attempts: c.max_attempts,
         external_links: c.external_links,
+        result_format: c.result_format.map(|f| match f {
+            ResultFormat::Auto => wit_connector::ResultFormat::Auto,
+            ResultFormat::Arrow => wit_connector::ResultFormat::Arrow,
+            ResultFormat::Json => wit_connector::ResultFormat::Json,
+        }),
         debug_log: c.debug_log,
     }
 }

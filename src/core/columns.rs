@@ -2,7 +2,7 @@
 //! component boundary as a few lists instead of one value (and one allocation) per cell.
 
 use super::error::{Error, Result};
-use super::value::{Column, Date, Kind, Value, bad, check_decimal_cell, decode_as, parse_int};
+use super::value::{Column, Date, Kind, Value, bad, decimal_cell, decode_as, parse_int};
 
 /// Text cells of one column packed into one string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,7 +16,8 @@ pub struct PackedText {
 }
 
 impl PackedText {
-    fn push(&mut self, cell: Option<&str>) -> Result<()> {
+    /// Append one cell (`None` for NULL).
+    pub(crate) fn push(&mut self, cell: Option<&str>) -> Result<()> {
         if let Some(s) = cell {
             self.data.push_str(s);
         }
@@ -122,15 +123,19 @@ impl ColumnData {
             ColumnData::BigInt(v) => return push_int(v, col, cell),
             ColumnData::Int(v) => return push_int(v, col, cell),
             ColumnData::Text(p) | ColumnData::Json(p) => return p.push(cell),
-            ColumnData::Decimal { digits, .. } => {
-                if let Some(s) = cell {
-                    check_decimal_cell(col, s)?;
-                }
-                return digits.push(cell);
+            ColumnData::Decimal { digits, scale, .. } => {
+                return match cell {
+                    Some(s) => digits.push(Some(&decimal_cell(col, s, *scale)?)),
+                    None => digits.push(None),
+                };
             }
             _ => {}
         }
-        let value = decode_as(kind, col, cell)?;
+        self.push_value(col, decode_as(kind, col, cell)?)
+    }
+
+    /// Append `value`, a cell of `col` decoded to this column's case (or `Null`).
+    pub fn push_value(&mut self, col: &Column, value: Value) -> Result<()> {
         let null = matches!(value, Value::Null);
         /// Append `Some(x)` for the expected case, `None` for NULL.
         macro_rules! put {
@@ -154,9 +159,21 @@ impl ColumnData {
             ColumnData::Timestamp(v) => put!(v, Timestamp),
             ColumnData::TimestampNtz(v) => put!(v, TimestampNtz),
             ColumnData::Values(v) => v.push(value),
-            ColumnData::Text(_) | ColumnData::Json(_) | ColumnData::Decimal { .. } => {
-                return Err(mismatch(col));
-            }
+            ColumnData::Text(p) => match value {
+                Value::Text(s) => p.push(Some(&s))?,
+                _ if null => p.push(None)?,
+                _ => return Err(mismatch(col)),
+            },
+            ColumnData::Json(p) => match value {
+                Value::Json(s) => p.push(Some(&s))?,
+                _ if null => p.push(None)?,
+                _ => return Err(mismatch(col)),
+            },
+            ColumnData::Decimal { digits, .. } => match value {
+                Value::Decimal(d) => digits.push(Some(&d.digits))?,
+                _ if null => digits.push(None)?,
+                _ => return Err(mismatch(col)),
+            },
         }
         Ok(())
     }

@@ -15,6 +15,19 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// The service's documented limit on parameter values per statement.
 const MAX_BATCH_BYTES: u32 = 1_000_000;
 
+/// Which result format reads ask for (docs/wire.md, "Result formats").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResultFormat {
+    /// ARROW_STREAM (INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME) when `external-links` is set, else
+    /// JSON_ARRAY INLINE; falls back to JSON_ARRAY when the server refuses the Arrow request.
+    #[default]
+    Auto,
+    /// Always ARROW_STREAM, INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME.
+    Arrow,
+    /// Always JSON_ARRAY (INLINE, or EXTERNAL_LINKS when `external-links` is set).
+    Json,
+}
+
 /// How the connector authenticates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Credential {
@@ -54,6 +67,8 @@ pub struct ConfigInput {
     pub max_attempts: Option<u32>,
     /// Use EXTERNAL_LINKS.
     pub external_links: bool,
+    /// Result format of reads.
+    pub result_format: ResultFormat,
     /// Emit debug log events.
     pub debug_log: bool,
 }
@@ -81,6 +96,8 @@ pub struct Config {
     pub max_attempts: u32,
     /// Use EXTERNAL_LINKS.
     pub external_links: bool,
+    /// Result format of reads.
+    pub result_format: ResultFormat,
     /// Emit debug log events.
     pub debug_log: bool,
 }
@@ -126,6 +143,7 @@ impl Config {
             batch_bytes,
             max_attempts,
             external_links: input.external_links,
+            result_format: input.result_format,
             debug_log: input.debug_log,
         })
     }
@@ -208,6 +226,7 @@ mod tests {
             batch_bytes: None,
             max_attempts: None,
             external_links: false,
+            result_format: ResultFormat::Auto,
             debug_log: false,
         }
     }

@@ -4,14 +4,38 @@
 use std::collections::VecDeque;
 
 use super::columns::ColumnBatch;
+use super::config::ResultFormat;
 use super::error::{Error, ErrorKind, Result};
 use super::http::{HttpRequest, Method, Transport};
+use super::ipc::ArrowRows;
 use super::json_rows::JsonRows;
-use super::request;
+use super::request::{self, ResultShape};
 use super::response::{self, ChunkBody, ExternalLink, ResultData, State, StatementResponse};
 use super::retry::{Retry, poll_interval_ms};
 use super::session::{Session, Stats};
-use super::value::{Column, Kind, ParamSpec, Value, decode_as};
+use super::sink::{RowSink, Sink};
+use super::value::{Column, Kind, ParamSpec, Value};
+
+/// One chunk's rows, not all decoded yet.
+#[derive(Debug)]
+enum Chunk {
+    /// JSON_ARRAY text, read row by row.
+    Json(JsonRows),
+    /// An Arrow IPC stream, read record batch by record batch.
+    Arrow(ArrowRows),
+}
+
+/// How the bodies of a result's chunks are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// JSON_ARRAY.
+    Json,
+    /// ARROW_STREAM, each chunk one LZ4 frame when `lz4`.
+    Arrow {
+        /// `manifest.result_compression` is `LZ4_FRAME`.
+        lz4: bool,
+    },
+}
 
 /// Where the next chunk of a result comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,63 +69,14 @@ pub struct Cursor {
     total_rows: Option<u64>,
     total_chunks: Option<u64>,
     /// Chunks whose rows are not all decoded yet (usually one).
-    rows: VecDeque<JsonRows>,
+    rows: VecDeque<Chunk>,
+    /// How chunk bodies are encoded.
+    format: Format,
     /// Reused for cells with escapes.
     scratch: String,
     links: VecDeque<ExternalLink>,
     next: Next,
     last_index: Option<u64>,
-}
-
-/// Where [`Cursor`] puts decoded rows. A row whose cell fails is abandoned with its error (the
-/// batch is not returned).
-trait Sink {
-    /// Complete rows taken so far.
-    fn rows(&self) -> usize;
-    /// Decode and take cell `i` (of `kind`, in `col`) of the current row.
-    fn cell(&mut self, i: usize, kind: Kind, col: &Column, cell: Option<&str>) -> Result<()>;
-    /// Every cell of the current row has been taken.
-    fn end_row(&mut self);
-}
-
-/// Rows of values.
-struct RowSink {
-    rows: Vec<Vec<Value>>,
-    row: Vec<Value>,
-}
-
-impl Sink for RowSink {
-    fn rows(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn cell(&mut self, _: usize, kind: Kind, col: &Column, cell: Option<&str>) -> Result<()> {
-        self.row.push(decode_as(kind, col, cell)?);
-        Ok(())
-    }
-
-    fn end_row(&mut self) {
-        let width = self.row.len();
-        self.rows
-            .push(std::mem::replace(&mut self.row, Vec::with_capacity(width)));
-    }
-}
-
-impl Sink for ColumnBatch {
-    fn rows(&self) -> usize {
-        self.rows
-    }
-
-    fn cell(&mut self, i: usize, kind: Kind, col: &Column, cell: Option<&str>) -> Result<()> {
-        match self.columns.get_mut(i) {
-            Some(c) => c.push(kind, col, cell),
-            None => Ok(()),
-        }
-    }
-
-    fn end_row(&mut self) {
-        self.rows += 1;
-    }
 }
 
 /// Whether `id` looks like a statement id (safe to put in a path).
@@ -113,7 +88,8 @@ pub fn valid_statement_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// Submit `sql` with `params` and wait for it to finish (or fail, or pass `deadline`).
+/// Submit `sql` with `params` asking for a JSON_ARRAY result (the connection's disposition)
+/// and wait for it to finish (or fail, or pass `deadline`): what writes and their probes run.
 /// `submit` says how safe re-sending the statement is: [`Retry::Submit`] for anything that may
 /// write, [`Retry::Idempotent`] for statements whose repetition changes nothing.
 pub fn run<T: Transport>(
@@ -123,10 +99,70 @@ pub fn run<T: Transport>(
     submit: Retry,
     deadline: u64,
 ) -> Result<Cursor> {
+    let shape = ResultShape::json(&s.config);
+    run_as(s, sql, params, submit, deadline, shape)
+}
+
+/// Like [`run`], for a read: the result format follows `result-format`
+/// ([`ResultShape::read`]). Under `auto`, a server that refuses the Arrow request as a bad
+/// request (HTTP 400 naming the disposition, format or compression: no statement was created)
+/// gets the JSON_ARRAY request instead, and this connection asks for JSON_ARRAY from then on.
+pub fn read<T: Transport>(
+    s: &mut Session<T>,
+    sql: &str,
+    params: &[ParamSpec],
+    submit: Retry,
+    deadline: u64,
+) -> Result<Cursor> {
+    let shape = ResultShape::read(&s.config, s.arrow_refused);
+    match run_as(s, sql, params, submit, deadline, shape) {
+        Err(e)
+            if shape == ResultShape::Arrow
+                && s.config.result_format == ResultFormat::Auto
+                && refuses_arrow(&e) =>
+        {
+            s.arrow_refused = true;
+            s.debug(|| {
+                format!(
+                    "ARROW_STREAM refused ({}); asking for JSON_ARRAY",
+                    e.message
+                )
+            });
+            let shape = ResultShape::read(&s.config, true);
+            run_as(s, sql, params, submit, deadline, shape)
+        }
+        r => r,
+    }
+}
+
+/// Whether `e` is a server's refusal of an ARROW_STREAM request itself (rather than of the
+/// statement): HTTP 400 naming the disposition, the format or the compression.
+fn refuses_arrow(e: &Error) -> bool {
+    let m = e.message.to_ascii_lowercase();
+    e.http_status == Some(400)
+        && [
+            "disposition",
+            "arrow_stream",
+            "result_compression",
+            "lz4_frame",
+        ]
+        .iter()
+        .any(|w| m.contains(w))
+}
+
+/// Submit `sql` asking for `shape` and wait for it (see [`run`]).
+fn run_as<T: Transport>(
+    s: &mut Session<T>,
+    sql: &str,
+    params: &[ParamSpec],
+    submit: Retry,
+    deadline: u64,
+    shape: ResultShape,
+) -> Result<Cursor> {
     let started_ms = s.transport.now_ms();
     let mut stats = Stats::default();
     let remaining = deadline.saturating_sub(started_ms);
-    let body = request::statement_body(&s.config, sql, params, remaining);
+    let body = request::statement_body(&s.config, sql, params, remaining, shape);
     let resp = s.api(
         Method::Post,
         "/api/2.0/sql/statements",
@@ -210,6 +246,19 @@ pub fn run<T: Transport>(
     }
     let total_rows = parsed.manifest.as_ref().and_then(|m| m.total_row_count);
     let total_chunks = parsed.manifest.as_ref().and_then(|m| m.total_chunk_count);
+    let manifest = parsed.manifest.as_ref();
+    let format = match manifest.and_then(|m| m.format.as_deref()) {
+        Some("ARROW_STREAM") => true,
+        Some(_) => false,
+        None => shape == ResultShape::Arrow,
+    };
+    let format = if format {
+        Format::Arrow {
+            lz4: manifest.and_then(|m| m.result_compression.as_deref()) == Some("LZ4_FRAME"),
+        }
+    } else {
+        Format::Json
+    };
     let columns = parsed.columns();
     let mut cursor = Cursor {
         statement_id: id,
@@ -221,6 +270,7 @@ pub fn run<T: Transport>(
         total_rows,
         total_chunks,
         rows: VecDeque::new(),
+        format,
         scratch: String::new(),
         links: VecDeque::new(),
         next: Next::Done,
@@ -231,7 +281,7 @@ pub fn run<T: Transport>(
     if let Some(rows) = rows {
         // Never `[]` (parse_statement_body parses those whole). Where the next chunk is
         // follows the rows: known once they have been read.
-        cursor.rows.push_back(rows);
+        cursor.rows.push_back(Chunk::Json(rows));
         cursor.next = Next::AfterRows;
     }
     if cursor.exhausted() && total_rows.is_some_and(|t| t > 0) {
@@ -329,7 +379,13 @@ impl Cursor {
             self.last_index = Some(i);
         }
         if let Some(rows) = r.data_array.filter(|rows| !rows.has_no_rows()) {
-            self.rows.push_back(rows);
+            self.rows.push_back(Chunk::Json(rows));
+        }
+        if let Some(bytes) = r.attachment.filter(|b| !b.is_empty()) {
+            let lz4 = matches!(self.format, Format::Arrow { lz4: true });
+            let rows = ArrowRows::from_body(bytes, lz4)
+                .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+            self.rows.push_back(Chunk::Arrow(rows));
         }
         let mut next_link = r.next_chunk_internal_link;
         let mut next_index = r.next_chunk_index;
@@ -454,8 +510,37 @@ impl Cursor {
     fn decode_into(&mut self, sink: &mut impl Sink, max: usize) -> Result<()> {
         let width = self.columns.len();
         while sink.rows() < max {
-            let Some(chunk) = self.rows.front_mut() else {
-                return Ok(());
+            let chunk = match self.rows.front_mut() {
+                None => return Ok(()),
+                Some(Chunk::Json(rows)) => rows,
+                Some(Chunk::Arrow(rows)) => {
+                    let id = Some(self.statement_id.as_str());
+                    let Some((batch, row)) = rows.current().map_err(|e| e.with_statement(id))?
+                    else {
+                        self.rows.pop_front();
+                        continue;
+                    };
+                    if batch.num_columns() != width {
+                        return Err(Error::server(format!(
+                            "Arrow result has {} columns, the schema {width}",
+                            batch.num_columns()
+                        ))
+                        .with_statement(id));
+                    }
+                    let n = (batch.num_rows() - row).min(max - sink.rows());
+                    let delivered = self.delivered + n as u64;
+                    if let Some(total) = self.total_rows.filter(|&t| delivered > t) {
+                        return Err(Error::server(format!(
+                            "result has more rows than the {total} the manifest announced"
+                        ))
+                        .with_statement(id));
+                    }
+                    sink.arrow(batch, row, n, &self.columns, &self.kinds)
+                        .map_err(|e| e.with_statement(id))?;
+                    rows.advance(n);
+                    self.delivered = delivered;
+                    continue;
+                }
             };
             let mut failed = None;
             let (columns, kinds) = (&self.columns, &self.kinds);
@@ -472,7 +557,11 @@ impl Cursor {
             let cells = cells.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
             let Some(cells) = cells else {
                 // A chunk read to its end: what follows its rows says where the next one is.
-                if let Some(rest) = self.rows.pop_front().and_then(|r| r.rest_of_object()) {
+                let rest = match self.rows.pop_front() {
+                    Some(Chunk::Json(r)) => r.rest_of_object(),
+                    _ => None,
+                };
+                if let Some(rest) = rest {
                     let chunk = response::parse_result_prefix(&rest)
                         .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
                     self.absorb(chunk)?;
@@ -557,7 +646,7 @@ impl Cursor {
         {
             ChunkBody::Parsed(chunk) => self.absorb(chunk),
             ChunkBody::Rows(rows) => {
-                self.rows.push_back(rows);
+                self.rows.push_back(Chunk::Json(rows));
                 self.next = Next::AfterRows;
                 Ok(())
             }
@@ -588,8 +677,13 @@ impl Cursor {
             self.stats = stats;
             match r {
                 Ok(resp) => {
-                    let rows = response::parse_external_rows(resp.body)
-                        .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
+                    let rows = match self.format {
+                        Format::Json => response::parse_external_rows(resp.body).map(Chunk::Json),
+                        Format::Arrow { lz4 } => {
+                            ArrowRows::from_body(resp.body, lz4).map(Chunk::Arrow)
+                        }
+                    };
+                    let rows = rows.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
                     self.rows.push_back(rows);
                     return Ok(());
                 }

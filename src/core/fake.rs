@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::config::{Config, ConfigInput, Credential};
+use super::config::{Config, ConfigInput, Credential, ResultFormat};
 use super::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use super::secret::Secret;
 use super::session::Session;
@@ -38,6 +38,19 @@ impl Fake {
                 status,
                 headers: vec![],
                 body: body.as_bytes().to_vec(),
+            },
+        )
+    }
+
+    /// Expect `method` on a URL containing `url`, answering 200 with a binary `body`.
+    pub fn on_bytes(&mut self, method: Method, url: &str, body: Vec<u8>) -> &mut Self {
+        self.reply(
+            method,
+            url,
+            HttpResponse {
+                status: 200,
+                headers: vec![],
+                body,
             },
         )
     }
@@ -173,6 +186,7 @@ pub fn input() -> ConfigInput {
         batch_bytes: None,
         max_attempts: None,
         external_links: false,
+        result_format: ResultFormat::Auto,
         debug_log: true,
     }
 }

@@ -4,12 +4,14 @@
 // (about 136 bytes) does not matter next to an HTTP round trip.
 #![allow(clippy::result_large_err)]
 
+pub mod arrow;
 pub mod base64;
 pub mod columns;
 pub mod config;
 pub mod driver;
 pub mod error;
 pub mod http;
+pub mod ipc;
 pub mod json_rows;
 pub mod ops;
 pub mod request;
@@ -17,12 +19,15 @@ pub mod response;
 pub mod retry;
 pub mod secret;
 pub mod session;
+pub mod sink;
 pub mod sql;
 pub mod time;
 pub mod url;
 pub mod value;
 pub mod write;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod arrow_driver_tests;
 #[cfg(test)]
 mod deadline_tests;
 #[cfg(test)]

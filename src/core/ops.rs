@@ -62,7 +62,7 @@ pub fn query<T: Transport>(
     } else {
         Retry::Submit
     };
-    driver::run(s, &t.sql, &t.params, submit, deadline)
+    driver::read(s, &t.sql, &t.params, submit, deadline)
 }
 
 /// The execution record of a cursor read to its end.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::base64;
-use super::config::Config;
+use super::config::{Config, ResultFormat};
 use super::secret::Secret;
 use super::value::ParamSpec;
 
@@ -24,6 +24,41 @@ pub fn wait_timeout(remaining_ms: u64) -> String {
     }
 }
 
+/// The result a statement asks for: its `disposition`, `format` and `result_compression`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultShape {
+    /// JSON_ARRAY, INLINE.
+    JsonInline,
+    /// JSON_ARRAY, EXTERNAL_LINKS.
+    JsonLinks,
+    /// ARROW_STREAM, INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME: small results inline (base64 in
+    /// `result.attachment`), larger ones through presigned links.
+    Arrow,
+}
+
+impl ResultShape {
+    /// JSON_ARRAY with the connection's disposition: what writes and their probes ask for (their
+    /// answer is one count row), and reads under `result-format: json`.
+    pub fn json(config: &Config) -> ResultShape {
+        if config.external_links {
+            ResultShape::JsonLinks
+        } else {
+            ResultShape::JsonInline
+        }
+    }
+
+    /// What a read asks for (docs/wire.md, "Result formats"): `arrow` → Arrow; `json` → JSON;
+    /// `auto` → Arrow when `external-links` is set (the host then allows the link host) and the
+    /// server has not refused Arrow on this connection (`arrow_refused`), else JSON.
+    pub fn read(config: &Config, arrow_refused: bool) -> ResultShape {
+        match config.result_format {
+            ResultFormat::Arrow => ResultShape::Arrow,
+            ResultFormat::Auto if config.external_links && !arrow_refused => ResultShape::Arrow,
+            _ => ResultShape::json(config),
+        }
+    }
+}
+
 /// The body of `POST /api/2.0/sql/statements`.
 #[derive(Serialize)]
 struct StatementBody<'a> {
@@ -37,6 +72,8 @@ struct StatementBody<'a> {
     parameters: Vec<Parameter<'a>>,
     disposition: &'static str,
     format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_compression: Option<&'static str>,
     wait_timeout: String,
     on_wait_timeout: &'static str,
 }
@@ -51,13 +88,24 @@ struct Parameter<'a> {
     sql_type: &'a str,
 }
 
-/// The body of `POST /api/2.0/sql/statements`, with `remaining_ms` of the call left.
+/// The body of `POST /api/2.0/sql/statements` asking for `shape`, with `remaining_ms` of the
+/// call left.
 pub fn statement_body(
     config: &Config,
     sql: &str,
     params: &[ParamSpec],
     remaining_ms: u64,
+    shape: ResultShape,
 ) -> Vec<u8> {
+    let (disposition, format, result_compression) = match shape {
+        ResultShape::JsonInline => ("INLINE", "JSON_ARRAY", None),
+        ResultShape::JsonLinks => ("EXTERNAL_LINKS", "JSON_ARRAY", None),
+        ResultShape::Arrow => (
+            "INLINE_OR_EXTERNAL_LINKS",
+            "ARROW_STREAM",
+            Some("LZ4_FRAME"),
+        ),
+    };
     let body = StatementBody {
         statement: sql,
         warehouse_id: &config.warehouse_id,
@@ -71,12 +119,9 @@ pub fn statement_body(
                 sql_type: &p.sql_type,
             })
             .collect(),
-        disposition: if config.external_links {
-            "EXTERNAL_LINKS"
-        } else {
-            "INLINE"
-        },
-        format: "JSON_ARRAY",
+        disposition,
+        format,
+        result_compression,
         wait_timeout: wait_timeout(remaining_ms),
         on_wait_timeout: "CONTINUE",
     };
@@ -113,7 +158,7 @@ pub fn basic_auth(client_id: &str, client_secret: &Secret) -> Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::{Config, ConfigInput, Credential};
+    use crate::core::config::{Config, ConfigInput, Credential, ResultFormat};
     use serde_json::{Value as Json, json};
 
     fn config(external: bool) -> Config {
@@ -128,6 +173,7 @@ mod tests {
             batch_bytes: None,
             max_attempts: None,
             external_links: external,
+            result_format: ResultFormat::Auto,
             debug_log: false,
         })
         .unwrap()
@@ -154,6 +200,7 @@ mod tests {
             "SELECT :a, :n",
             &p,
             900_000,
+            ResultShape::JsonInline,
         ))
         .unwrap();
         assert_eq!(
@@ -162,11 +209,76 @@ mod tests {
                    "parameters": [{"name": "a", "value": "1", "type": "INT"}, {"name": "n", "type": "STRING"}],
                    "disposition": "INLINE", "format": "JSON_ARRAY", "wait_timeout": "10s", "on_wait_timeout": "CONTINUE"})
         );
-        let body: Json =
-            serde_json::from_slice(&statement_body(&config(true), "X", &[], 900_000)).unwrap();
+        let body: Json = serde_json::from_slice(&statement_body(
+            &config(true),
+            "X",
+            &[],
+            900_000,
+            ResultShape::JsonLinks,
+        ))
+        .unwrap();
         assert_eq!(body["disposition"], "EXTERNAL_LINKS");
+        assert_eq!(body["format"], "JSON_ARRAY");
+        assert!(body.get("result_compression").is_none());
         assert!(body.get("parameters").is_none());
         assert!(body.get("schema").is_none());
+        // What Databricks' own clients send for Arrow (shared/sea-notes.md).
+        let body: Json = serde_json::from_slice(&statement_body(
+            &config(true),
+            "X",
+            &[],
+            900_000,
+            ResultShape::Arrow,
+        ))
+        .unwrap();
+        assert_eq!(body["disposition"], "INLINE_OR_EXTERNAL_LINKS");
+        assert_eq!(body["format"], "ARROW_STREAM");
+        assert_eq!(body["result_compression"], "LZ4_FRAME");
+    }
+
+    #[test]
+    fn reads_ask_for_arrow_when_the_format_says_so() {
+        let with = |external: bool, format: ResultFormat| {
+            let mut c = config(external);
+            c.result_format = format;
+            c
+        };
+        use ResultShape::*;
+        // auto: Arrow only with external links (an old config keeps today's INLINE JSON), and
+        // not once the server refused Arrow on this connection.
+        assert_eq!(
+            ResultShape::read(&with(false, ResultFormat::Auto), false),
+            JsonInline
+        );
+        assert_eq!(
+            ResultShape::read(&with(true, ResultFormat::Auto), false),
+            Arrow
+        );
+        assert_eq!(
+            ResultShape::read(&with(true, ResultFormat::Auto), true),
+            JsonLinks
+        );
+        assert_eq!(
+            ResultShape::read(&with(false, ResultFormat::Arrow), false),
+            Arrow
+        );
+        assert_eq!(
+            ResultShape::read(&with(false, ResultFormat::Arrow), true),
+            Arrow
+        );
+        assert_eq!(
+            ResultShape::read(&with(true, ResultFormat::Json), false),
+            JsonLinks
+        );
+        assert_eq!(
+            ResultShape::read(&with(false, ResultFormat::Json), false),
+            JsonInline
+        );
+        // Writes: JSON whatever the format.
+        assert_eq!(
+            ResultShape::json(&with(false, ResultFormat::Arrow)),
+            JsonInline
+        );
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub struct Manifest {
     pub total_row_count: Option<u64>,
     /// Total chunks of the result: no chunk index at or past it exists.
     pub total_chunk_count: Option<u64>,
+    /// `JSON_ARRAY` or `ARROW_STREAM` (absent: what was asked for).
+    pub format: Option<String>,
+    /// `LZ4_FRAME` when every Arrow chunk is one LZ4 frame (absent or `NONE`: uncompressed).
+    pub result_compression: Option<String>,
 }
 
 /// `manifest.schema`.
@@ -100,6 +104,10 @@ pub struct ResultData {
     pub next_chunk_internal_link: Option<String>,
     /// Presigned links (EXTERNAL_LINKS).
     pub external_links: Option<Vec<ExternalLink>>,
+    /// An inline Arrow chunk (ARROW_STREAM with INLINE_OR_EXTERNAL_LINKS): the IPC stream,
+    /// LZ4-framed when the manifest says so, decoded from the base64 text as it is parsed.
+    #[serde(deserialize_with = "base64_bytes")]
+    pub attachment: Option<Vec<u8>>,
 }
 
 /// One presigned result link.
@@ -336,6 +344,28 @@ fn raw_rows<'de, D: serde::Deserializer<'de>>(
 ) -> std::result::Result<Option<JsonRows>, D::Error> {
     let raw: Option<Box<RawValue>> = Deserialize::deserialize(d)?;
     Ok(raw.map(|r| JsonRows::new(Box::<str>::from(r))))
+}
+
+/// A base64 string as its bytes (`null` is none); text that is not base64 is an error.
+fn base64_bytes<'de, D: de::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<u8>>, D::Error> {
+    struct Bytes;
+    impl Visitor<'_> for Bytes {
+        type Value = Option<Vec<u8>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("base64 text")
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            super::base64::decode(v)
+                .map(Some)
+                .ok_or_else(|| E::custom("result.attachment is not base64"))
+        }
+    }
+    d.deserialize_any(Bytes)
 }
 
 /// An `error_code` as the server sent it. (Decoded by hand rather than as a `serde_json::Value`,

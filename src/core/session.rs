@@ -56,6 +56,9 @@ pub struct Session<T: Transport> {
     pub config: Config,
     /// The I/O.
     pub transport: T,
+    /// The server refused an ARROW_STREAM request (`result-format: auto` then asks for
+    /// JSON_ARRAY for the rest of the connection).
+    pub arrow_refused: bool,
     token: Option<Token>,
 }
 
@@ -65,6 +68,7 @@ impl<T: Transport> Session<T> {
         Session {
             config,
             transport,
+            arrow_refused: false,
             token: None,
         }
     }

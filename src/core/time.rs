@@ -136,20 +136,24 @@ fn split_offset(rest: &str) -> Option<(&str, Option<i64>)> {
         Some(i) => {
             let (clock, off) = (&rest[..i], &rest[i + 1..]);
             let sign = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
-            let (h, m) = match off.split_once(':') {
-                Some((h, m)) => (h, m),
-                None if off.len() == 4 => (&off[..2], &off[2..]),
-                None if off.len() == 2 => (off, "00"),
-                None => return None,
+            // ±HH, ±HHMM, ±HHMMSS, ±HH:MM or ±HH:MM:SS (seconds: Java's ZoneOffset prints
+            // them for historical zones, e.g. +05:53:28).
+            let parts: Vec<&str> = if off.contains(':') {
+                off.split(':').collect()
+            } else if matches!(off.len(), 2 | 4 | 6) && off.is_ascii() {
+                (0..off.len()).step_by(2).map(|i| &off[i..i + 2]).collect()
+            } else {
+                return None;
             };
-            if h.len() != 2 || m.len() != 2 {
+            if !(1..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
                 return None;
             }
-            let (h, m) = (digits(h)?, digits(m)?);
-            if h > 18 || m > 59 {
+            let field = |i: usize| parts.get(i).map_or(Some(0), |p| digits(p));
+            let (h, m, sec) = (field(0)?, field(1)?, field(2)?);
+            if h > 18 || m > 59 || sec > 59 || (h == 18 && m + sec > 0) {
                 return None;
             }
-            Some((clock, Some(sign * (h * 3600 + m * 60))))
+            Some((clock, Some(sign * (h * 3600 + m * 60 + sec))))
         }
         None => Some((rest, None)),
     }
@@ -184,10 +188,19 @@ pub fn format_timestamp(micros: i64, sep: char) -> String {
     )
 }
 
-/// Parse an interval: year-month `[-]Y-M` into months, or day-time
-/// `[-]D HH:MM:SS[.f]` into microseconds. Returns `(months, micros)`.
+/// Parse an interval: year-month `[-]Y-M` into months, day-time `[-]D HH:MM:SS[.f]` into
+/// microseconds, or either as an ANSI literal (`INTERVAL '1-2' YEAR TO MONTH`,
+/// `INTERVAL '1 02:03:04.5' DAY TO SECOND`, `INTERVAL '-10' HOUR`, see [`parse_ansi_interval`]).
+/// Returns `(months, micros)`.
 pub fn parse_interval(s: &str) -> Option<(i32, i64)> {
     let s = s.trim();
+    if let Some(rest) = s
+        .get(..8)
+        .filter(|p| p.eq_ignore_ascii_case("INTERVAL"))
+        .and_then(|_| s.get(8..))
+    {
+        return parse_ansi_interval(rest);
+    }
     let (neg, body) = match s.strip_prefix('-') {
         Some(b) => (true, b),
         None => (false, s),
@@ -208,6 +221,128 @@ pub fn parse_interval(s: &str) -> Option<(i32, i64)> {
     let (y, m) = body.split_once('-')?;
     let months = digits(y)?.checked_mul(12)?.checked_add(digits(m)?)?;
     Some((i32::try_from(sign * months).ok()?, 0))
+}
+
+/// The fields of an ANSI interval qualifier, largest first.
+const FIELDS: [(&str, i64); 6] = [
+    ("YEAR", 12),
+    ("MONTH", 1),
+    ("DAY", MICROS_PER_DAY),
+    ("HOUR", 3_600 * MICROS_PER_SEC),
+    ("MINUTE", 60 * MICROS_PER_SEC),
+    ("SECOND", MICROS_PER_SEC),
+];
+
+/// The rest of an ANSI interval literal after `INTERVAL`: `[-]'[-]text' FIELD [TO FIELD]`, e.g.
+/// `'1-2' YEAR TO MONTH`, `'1 02:03:04.5' DAY TO SECOND`, `'02:03' HOUR TO MINUTE`, `'10' DAY`
+/// (Spark's ANSI interval text). The first field may exceed its usual range; the others may not.
+fn parse_ansi_interval(rest: &str) -> Option<(i32, i64)> {
+    let rest = rest.trim_start();
+    let (outer_neg, rest) = match rest.strip_prefix('-') {
+        Some(r) => (true, r.trim_start()),
+        None => (false, rest.strip_prefix('+').unwrap_or(rest).trim_start()),
+    };
+    let (text, qualifier) = rest.strip_prefix('\'')?.split_once('\'')?;
+    let mut words = qualifier.split_whitespace();
+    let field = |w: Option<&str>| {
+        let w = w?;
+        FIELDS
+            .iter()
+            .position(|(name, _)| w.eq_ignore_ascii_case(name))
+    };
+    let start = field(words.next())?;
+    let end = match words.next() {
+        Some(to) if to.eq_ignore_ascii_case("TO") => field(words.next())?,
+        Some(_) => return None,
+        None => start,
+    };
+    // YEAR..MONTH or DAY..SECOND, in order.
+    if words.next().is_some() || end < start || (start < 2) != (end < 2) {
+        return None;
+    }
+    let text = text.trim();
+    let (inner_neg, text) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let negative = outer_neg != inner_neg;
+    // The values of the fields: `Y-M`; `D rest`; the rest separated by `:`.
+    let mut values: Vec<&str> = Vec::with_capacity(4);
+    if start < 2 {
+        values.extend(text.splitn(2, '-'));
+    } else if start == 2 && end > 2 {
+        let (days, clock) = text.split_once(' ')?;
+        values.push(days);
+        values.extend(clock.split(':'));
+    } else {
+        values.extend(text.split(':'));
+    }
+    if values.len() != end - start + 1 {
+        return None;
+    }
+    let mut total: i64 = 0;
+    for (k, v) in values.iter().enumerate() {
+        let (name, unit) = FIELDS[start + k];
+        let amount = if name == "SECOND" {
+            let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+            if v.ends_with('.') {
+                return None;
+            }
+            let secs = digits(whole)?;
+            secs.checked_mul(MICROS_PER_SEC)?
+                .checked_add(fraction_micros(frac)?)?
+        } else {
+            digits(v)?.checked_mul(unit)?
+        };
+        let limit = match name {
+            "MONTH" => 11,
+            "HOUR" => 23,
+            _ => 59,
+        };
+        let raw = if name == "SECOND" {
+            amount / MICROS_PER_SEC
+        } else {
+            amount / unit
+        };
+        if k > 0 && name != "DAY" && raw > limit {
+            return None;
+        }
+        total = total.checked_add(amount)?;
+    }
+    let total = if negative { -total } else { total };
+    if start < 2 {
+        Some((i32::try_from(total).ok()?, 0))
+    } else {
+        Some((0, total))
+    }
+}
+
+/// Interval text: year-month `[-]Y-M`, day-time `[-]D HH:MM:SS.ffffff`; both joined by a space
+/// when both parts are set.
+pub fn format_interval(months: i32, micros: i64) -> String {
+    let ym = || {
+        let sign = if months < 0 { "-" } else { "" };
+        let m = months.unsigned_abs();
+        format!("{sign}{}-{}", m / 12, m % 12)
+    };
+    let dt = || {
+        let sign = if micros < 0 { "-" } else { "" };
+        let u = micros.unsigned_abs();
+        let secs = u / 1_000_000;
+        format!(
+            "{sign}{} {:02}:{:02}:{:02}.{:06}",
+            secs / 86_400,
+            secs / 3_600 % 24,
+            secs / 60 % 60,
+            secs % 60,
+            u % 1_000_000
+        )
+    };
+    match (months, micros) {
+        (_, 0) => ym(),
+        (0, _) => dt(),
+        _ => format!("{} {}", ym(), dt()),
+    }
 }
 
 #[cfg(test)]
@@ -300,6 +435,108 @@ mod tests {
         );
         for bad in ["", "-", "1-", "a-b", "1 2:3", "3 04:61:00"] {
             assert_eq!(parse_interval(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ansi_interval_literals() {
+        let s = 1_000_000;
+        let cases: &[(&str, (i32, i64))] = &[
+            ("INTERVAL '1-2' YEAR TO MONTH", (14, 0)),
+            ("INTERVAL '-1-2' YEAR TO MONTH", (-14, 0)),
+            ("interval -'1-2' year to month", (-14, 0)),
+            ("INTERVAL -'-1-2' YEAR TO MONTH", (14, 0)),
+            ("INTERVAL '100' YEAR", (1_200, 0)),
+            ("INTERVAL '30' MONTH", (30, 0)),
+            (
+                "INTERVAL '1 02:03:04.5' DAY TO SECOND",
+                (0, ((26 * 60 + 3) * 60 + 4) * s + 500_000),
+            ),
+            (
+                "INTERVAL '-1 02:03:04.123456789' DAY TO SECOND",
+                (0, -(((26 * 60 + 3) * 60 + 4) * s + 123_456)),
+            ),
+            ("INTERVAL '10' DAY", (0, 10 * 86_400 * s)),
+            ("INTERVAL '36' HOUR", (0, 36 * 3_600 * s)),
+            (
+                "INTERVAL '25:03' HOUR TO MINUTE",
+                (0, (25 * 60 + 3) * 60 * s),
+            ),
+            ("INTERVAL '1 02' DAY TO HOUR", (0, 26 * 3_600 * s)),
+            (
+                "INTERVAL '1 02:03' DAY TO MINUTE",
+                (0, (26 * 60 + 3) * 60 * s),
+            ),
+            (
+                "INTERVAL '02:03:04' HOUR TO SECOND",
+                (0, ((2 * 60 + 3) * 60 + 4) * s),
+            ),
+            (
+                "INTERVAL '90:00.25' MINUTE TO SECOND",
+                (0, 5_400 * s + 250_000),
+            ),
+            ("INTERVAL '12.5' SECOND", (0, 12 * s + 500_000)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_interval(text), Some(*want), "{text}");
+        }
+        for bad in [
+            "INTERVAL",
+            "INTERVAL '1-2'",
+            "INTERVAL '1-2' YEAR",
+            "INTERVAL '1-12' YEAR TO MONTH",
+            "INTERVAL '1 24:00:00' DAY TO SECOND",
+            "INTERVAL '1 02:60' DAY TO MINUTE",
+            "INTERVAL '1-2' MONTH TO YEAR",
+            "INTERVAL '1 02' YEAR TO DAY",
+            "INTERVAL '1' WEEK",
+            "INTERVAL '1 02:03:04' DAY TO SECOND extra",
+            "INTERVAL 1-2 YEAR TO MONTH",
+            "INTERVAL '12.' SECOND",
+            "INTERVAL '99999999999999999' YEAR",
+        ] {
+            assert_eq!(parse_interval(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn offsets_with_seconds() {
+        let utc = parse_timestamp("2021-01-01T00:00:00Z", true).unwrap();
+        let off = 5 * 3_600 + 30 * 60 + 15;
+        for text in ["2021-01-01T05:30:15+05:30:15", "2021-01-01T05:30:15+053015"] {
+            assert_eq!(parse_timestamp(text, true), Some(utc), "{text}");
+        }
+        assert_eq!(
+            parse_timestamp("2020-12-31T18:29:45-05:30:15", true),
+            Some(utc)
+        );
+        assert_eq!(
+            parse_timestamp("2021-01-01T00:00:00+18:00", true),
+            Some(utc - 18 * 3_600_000_000)
+        );
+        assert_eq!(off, 19_815);
+        for bad in [
+            "2021-01-01T00:00:00+05:30:60",
+            "2021-01-01T00:00:00+18:00:01",
+            "2021-01-01T00:00:00+05:30:1",
+            "2021-01-01T00:00:00+05:30:15:00",
+            "2021-01-01T00:00:00+0530150",
+        ] {
+            assert_eq!(parse_timestamp(bad, true), None, "{bad}");
+        }
+        assert_eq!(parse_timestamp("2021-01-01T05:30:15+05:30:15", false), None);
+    }
+
+    #[test]
+    fn interval_text() {
+        assert_eq!(format_interval(14, 0), "1-2");
+        assert_eq!(format_interval(-14, 0), "-1-2");
+        assert_eq!(format_interval(0, 0), "0-0");
+        assert_eq!(format_interval(0, 86_400_000_000 + 1), "1 00:00:00.000001");
+        assert_eq!(format_interval(0, -3_723_500_000), "-0 01:02:03.500000");
+        assert_eq!(format_interval(1, 1), "0-1 0 00:00:00.000001");
+        for (m, u) in [(14, 0), (-14, 0), (0, 86_400_000_001), (0, -3_723_500_000)] {
+            assert_eq!(parse_interval(&format_interval(m, u)), Some((m, u)));
         }
     }
 }

@@ -14,8 +14,10 @@
 //! | NULL/VOID | `Null` | null |
 //! | anything else | `Text` | verbatim |
 
+use std::borrow::Cow;
+
 use super::base64;
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::time;
 
 /// An exact decimal.
@@ -149,13 +151,95 @@ pub fn is_decimal_text(s: &str) -> bool {
     digits && body.last() != Some(&b'.')
 }
 
-/// A DECIMAL cell must be plain decimal text; anything else is a `server` error.
-pub fn check_decimal_cell(col: &Column, cell: &str) -> Result<()> {
+/// The digits of a DECIMAL cell of `scale`: plain decimal text as it is, exponent form
+/// (`0E-18`, `1.5E+3`: Java's `BigDecimal.toString`) normalised to `scale` digits after the point
+/// ([`normalize_decimal`]); anything else, or a value that would need rounding, is a `server`
+/// error.
+pub fn decimal_cell<'a>(col: &Column, cell: &'a str, scale: u8) -> Result<Cow<'a, str>> {
     if is_decimal_text(cell) {
-        Ok(())
-    } else {
-        Err(bad(col, cell))
+        return Ok(Cow::Borrowed(cell));
     }
+    let (precision, _) = col.decimal_precision_scale();
+    normalize_decimal(cell, scale)
+        .filter(|d| decimal_digits(d) <= usize::from(precision))
+        .map(Cow::Owned)
+        .ok_or_else(|| bad(col, cell))
+}
+
+/// How many digits decimal text has, leading zeros aside (what counts against a precision).
+pub fn decimal_digits(d: &str) -> usize {
+    let digits = d.bytes().filter(u8::is_ascii_digit);
+    let total = digits.clone().count();
+    total - digits.take_while(|&b| b == b'0').count()
+}
+
+/// Most digits a normalised decimal may have (DECIMAL allows 38).
+const MAX_DECIMAL_DIGITS: usize = 40;
+
+/// Decimal text, plain or with an exponent (`[-+]digits[.digits][(e|E)[-+]digits]`), as plain
+/// text with exactly `scale` digits after the point (none when `scale` is 0): `0E-18` at scale
+/// 18 is `0.000000000000000000`, `1.5E+3` at scale 2 is `1500.00`. `None` when `s` is not such
+/// text, when digits other than zeros would be cut (no rounding), or past 40 digits.
+pub fn normalize_decimal(s: &str, scale: u8) -> Option<String> {
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => {
+            let e = s.get(i + 1..)?;
+            if e.is_empty() || e.len() > 6 {
+                return None;
+            }
+            (s.get(..i)?, e.parse::<i64>().ok()?)
+        }
+        None => (s, 0),
+    };
+    if !is_decimal_text(mantissa) {
+        return None;
+    }
+    let (neg, body) = match mantissa.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let mut digits = format!("{int}{frac}");
+    // `digits × 10^shift` is the value scaled by 10^scale.
+    let shift = exp - frac.len() as i64 + i64::from(scale);
+    let significant = digits.trim_start_matches('0').len();
+    if shift >= 0 {
+        if significant > 0 {
+            if significant as i64 + shift > MAX_DECIMAL_DIGITS as i64 {
+                return None;
+            }
+            digits.extend(std::iter::repeat_n('0', shift as usize));
+        }
+    } else {
+        let cut = usize::try_from(shift.unsigned_abs())
+            .ok()?
+            .min(digits.len());
+        let (keep, dropped) = digits.split_at(digits.len() - cut);
+        // Cut past every digit: only a zero may be cut that far.
+        let beyond = shift.unsigned_abs() as usize > cut && significant > 0;
+        if beyond || dropped.bytes().any(|b| b != b'0') {
+            return None;
+        }
+        digits = keep.to_owned();
+    }
+    let unscaled = digits.trim_start_matches('0');
+    if unscaled.len() > MAX_DECIMAL_DIGITS {
+        return None;
+    }
+    let scale = usize::from(scale);
+    let mut padded = String::with_capacity(unscaled.len().max(scale + 1) + 2);
+    if neg && !unscaled.is_empty() {
+        padded.push('-');
+    }
+    padded.extend(std::iter::repeat_n(
+        '0',
+        (scale + 1).saturating_sub(unscaled.len()),
+    ));
+    padded.push_str(unscaled);
+    if scale > 0 {
+        padded.insert(padded.len() - scale, '.');
+    }
+    Some(padded)
 }
 
 /// Parse integer text of the target width (surrounding whitespace allowed): a direct digit loop
@@ -292,28 +376,18 @@ pub fn decode_as(kind: Kind, col: &Column, cell: Option<&str>) -> Result<Value> 
         Kind::BigInt => Value::BigInt(parse_int(s).ok_or_else(e)?),
         Kind::Float => Value::Float(parse_float(s).ok_or_else(e)?),
         Kind::Double => Value::Double(parse_float(s).ok_or_else(e)?),
-        Kind::Decimal(precision, scale) => {
-            check_decimal_cell(col, s)?;
-            Value::Decimal(Decimal {
-                digits: s.to_owned(),
-                precision,
-                scale,
-            })
-        }
+        Kind::Decimal(precision, scale) => Value::Decimal(Decimal {
+            digits: decimal_cell(col, s, scale)?.into_owned(),
+            precision,
+            scale,
+        }),
         Kind::Date => {
             let (year, month, day) = time::parse_date(s.trim()).ok_or_else(e)?;
             Value::Date(Date { year, month, day })
         }
         Kind::Timestamp => Value::Timestamp(time::parse_timestamp(s, true).ok_or_else(e)?),
         Kind::TimestampNtz => Value::TimestampNtz(time::parse_timestamp(s, false).ok_or_else(e)?),
-        Kind::Binary => {
-            let t = s.trim();
-            Value::Binary(
-                base64::decode(t)
-                    .or_else(|| base64::hex_decode(t))
-                    .ok_or_else(e)?,
-            )
-        }
+        Kind::Binary => Value::Binary(binary_cell(col, s)?),
         Kind::Interval => {
             let (months, micros) = time::parse_interval(s).ok_or_else(e)?;
             Value::Interval(Interval { months, micros })
@@ -322,6 +396,34 @@ pub fn decode_as(kind: Kind, col: &Column, cell: Option<&str>) -> Result<Value> 
         Kind::Text => Value::Text(s.to_owned()),
     };
     Ok(v)
+}
+
+/// The `error-code` of a BINARY cell that reads as both hex and base64.
+pub const AMBIGUOUS_BINARY: &str = "AMBIGUOUS_BINARY_TEXT";
+
+/// The bytes of a BINARY cell: base64 (what the local warehouse sends) or hex (what some servers
+/// send). Text valid as both (e.g. `00FF`, which is also base64 of 3 other bytes) is refused
+/// with a `server` error whose `error-code` is [`AMBIGUOUS_BINARY`] rather than guessed;
+/// ARROW_STREAM results carry BINARY exactly.
+pub fn binary_cell(col: &Column, cell: &str) -> Result<Vec<u8>> {
+    let t = cell.trim();
+    match (base64::decode(t), base64::hex_decode(t)) {
+        (Some(b), Some(h)) if b != h => {
+            let shown: String = t.chars().take(64).collect();
+            let mut e = Error::new(
+                ErrorKind::Server,
+                format!(
+                    "ambiguous BINARY value {shown:?} in column {:?}: it reads as both hex and \
+                     base64; select hex(col) or base64(col) as text, or use result-format arrow",
+                    col.name
+                ),
+            );
+            e.error_code = Some(AMBIGUOUS_BINARY.into());
+            Err(e)
+        }
+        (Some(b), _) | (None, Some(b)) => Ok(b),
+        (None, None) => Err(bad(col, cell)),
+    }
 }
 
 /// Shortest round-trip text of a double; `NaN`, `Infinity`, `-Infinity` for the specials.

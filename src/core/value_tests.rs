@@ -106,8 +106,91 @@ fn decodes_decimals_exactly_with_scale_zeros() {
         matches!(decode_cell(&col("DECIMAL", "DECIMAL(38,0)"), Some(big)).unwrap(),
         Value::Decimal(d) if d.digits == big && d.precision == 38)
     );
-    assert!(decode_cell(&c, Some("1e5")).is_err());
+    assert!(decode_cell(&c, Some("1e")).is_err());
     assert!(decode_cell(&c, Some("1.")).is_err());
+}
+
+#[test]
+fn decimals_in_exponent_form_are_normalised_to_the_column_scale() {
+    // Java's BigDecimal.toString, which a server may print: exact, at the column's scale.
+    let dec = |t: &str, cell: &str| match decode_cell(&col("DECIMAL", t), Some(cell)) {
+        Ok(Value::Decimal(d)) => Ok(d.digits),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e.message),
+    };
+    assert_eq!(
+        dec("DECIMAL(38,18)", "0E-18"),
+        Ok("0.000000000000000000".into())
+    );
+    assert_eq!(
+        dec("DECIMAL(38,18)", "-0E-18"),
+        Ok("0.000000000000000000".into())
+    );
+    assert_eq!(dec("DECIMAL(10,2)", "1.5E+3"), Ok("1500.00".into()));
+    assert_eq!(dec("DECIMAL(10,2)", "1.5e3"), Ok("1500.00".into()));
+    assert_eq!(dec("DECIMAL(10,0)", "-12E+2"), Ok("-1200".into()));
+    assert_eq!(dec("DECIMAL(10,4)", "1.23E-2"), Ok("0.0123".into()));
+    assert_eq!(dec("DECIMAL(10,4)", "12300E-6"), Ok("0.0123".into()));
+    assert_eq!(dec("DECIMAL(10,2)", "1.2000E-1"), Ok("0.12".into()));
+    assert_eq!(dec("DECIMAL(5,0)", "0E+7"), Ok("0".into()));
+    // Plain text stays exactly as sent.
+    assert_eq!(dec("DECIMAL(10,2)", "-012.5"), Ok("-012.5".into()));
+    // Rounding, overflowing the precision, or not decimal at all: refused.
+    for (t, cell) in [
+        ("DECIMAL(10,2)", "1.234E+0"),
+        ("DECIMAL(10,2)", "1E-3"),
+        ("DECIMAL(4,1)", "1E+5"),
+        ("DECIMAL(38,0)", "1E+99999"),
+        ("DECIMAL(10,2)", "1E+9999999"),
+        ("DECIMAL(10,2)", "E5"),
+        ("DECIMAL(10,2)", "1E5.0"),
+        ("DECIMAL(10,2)", "1EE5"),
+        ("DECIMAL(10,2)", "0x10"),
+    ] {
+        assert!(dec(t, cell).is_err(), "{t} {cell}");
+    }
+    assert_eq!(normalize_decimal("1.5E+3", 0), Some("1500".into()));
+    assert_eq!(normalize_decimal(".5", 2), Some("0.50".into()));
+    assert_eq!(normalize_decimal("-0.50", 1), Some("-0.5".into()));
+    assert_eq!(decimal_digits("-0.0100"), 3);
+}
+
+#[test]
+fn binary_text_is_base64_or_hex_but_never_a_guess() {
+    let c = col("BINARY", "BINARY");
+    // Only base64 (what the local warehouse sends) or only hex: decoded.
+    assert_eq!(
+        decode_cell(&c, Some("AP8=")).unwrap(),
+        Value::Binary(vec![0, 255])
+    );
+    assert_eq!(
+        decode_cell(&c, Some("SGVsbG8=")).unwrap(),
+        Value::Binary(b"Hello".to_vec())
+    );
+    assert_eq!(decode_cell(&c, Some("00ff1")).is_err(), true);
+    assert_eq!(
+        decode_cell(&c, Some("00ff10")).unwrap(),
+        Value::Binary(vec![0, 255, 16])
+    );
+    assert_eq!(decode_cell(&c, Some("")).unwrap(), Value::Binary(vec![]));
+    // Valid as both (e.g. base64 of [0xD3, 0x4D, 0x34] is also hex of two bytes): refused,
+    // typed, in rows and in column batches alike.
+    for ambiguous in ["00FF", "0000", "deadbeef", "ABCD1234"] {
+        let e = decode_cell(&c, Some(ambiguous)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert_eq!(
+            e.error_code.as_deref(),
+            Some(AMBIGUOUS_BINARY),
+            "{ambiguous}"
+        );
+        assert!(
+            e.message.contains("reads as both hex and base64"),
+            "{}",
+            e.message
+        );
+        let mut data = crate::core::columns::ColumnData::for_kind(c.kind(), 1);
+        assert_eq!(data.push(c.kind(), &c, Some(ambiguous)).unwrap_err(), e);
+    }
 }
 
 #[test]

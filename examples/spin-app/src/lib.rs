@@ -7,7 +7,7 @@
 //! - Connector errors become JSON `{"error": kind, "message", "sql_state"}` with a status that
 //!   says whose fault it is (see `status_of`).
 //!
-//! The connector is an *import* (`openmatch:databricks/connector@0.2.0`): Spin plugs the
+//! The connector is an *import* (`openmatch:databricks/connector@0.3.0`): Spin plugs the
 //! connector component in from `spin.toml`'s dependencies; `wasm-tools compose` does the same
 //! ahead of time for other hosts. Connection settings come from environment variables
 //! (`DATABRICKS_HOST`, `DATABRICKS_HTTP_PATH`, `DATABRICKS_TOKEN`, optional
@@ -92,6 +92,7 @@ fn connect() -> Result<Connection, Failure> {
         batch_bytes: None,
         max_attempts: None,
         external_links: false,
+        result_format: None,
         debug_log: false,
     };
     Ok(Connection::open(&config)?)
