@@ -114,28 +114,62 @@ fn decimal_at(a: &dyn Array, i: usize) -> Option<(i128, i8)> {
 
 /// Exact decimal text of `unscaled × 10^-scale`, with `scale` digits after the point.
 pub fn decimal_text(unscaled: i128, scale: i8) -> String {
-    let mut digits = unscaled.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + 3);
+    let mut out = String::with_capacity(24);
+    push_decimal(&mut out, unscaled, scale);
+    out
+}
+
+/// Append [`decimal_text`] to `out` (no allocation: this runs for every DECIMAL cell).
+pub fn push_decimal(out: &mut String, unscaled: i128, scale: i8) {
+    const CHUNK: u128 = 10_000_000_000_000_000_000;
+    // The digits, least significant first; 19 at a time in u64 (u128 division is slow).
+    let mut buf = [0u8; 40];
+    let mut n = 0;
+    let mut rest = unscaled.unsigned_abs();
+    while rest >= CHUNK {
+        let mut low = (rest % CHUNK) as u64;
+        rest /= CHUNK;
+        for _ in 0..19 {
+            buf[n] = b'0' + (low % 10) as u8;
+            low /= 10;
+            n += 1;
+        }
+    }
+    let mut low = rest as u64;
+    loop {
+        buf[n] = b'0' + (low % 10) as u8;
+        low /= 10;
+        n += 1;
+        if low == 0 {
+            break;
+        }
+    }
+    let digits = &mut buf[..n];
+    digits.reverse();
+    // ASCII digits: always UTF-8.
+    fn text(d: &[u8]) -> &str {
+        std::str::from_utf8(d).unwrap_or_default()
+    }
     if unscaled < 0 {
         out.push('-');
     }
     if scale <= 0 {
-        out.push_str(&digits);
+        out.push_str(text(digits));
         if unscaled != 0 {
             out.extend(std::iter::repeat_n('0', usize::from(scale.unsigned_abs())));
         }
-        return out;
+        return;
     }
-    let scale = usize::from(scale.unsigned_abs());
-    if digits.len() <= scale {
-        let zeros = "0".repeat(scale + 1 - digits.len());
-        digits.insert_str(0, &zeros);
+    let frac = usize::from(scale.unsigned_abs());
+    if n > frac {
+        out.push_str(text(&digits[..n - frac]));
+        out.push('.');
+        out.push_str(text(&digits[n - frac..]));
+    } else {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', frac - n));
+        out.push_str(text(digits));
     }
-    let (int, frac) = digits.split_at(digits.len() - scale);
-    out.push_str(int);
-    out.push('.');
-    out.push_str(frac);
-    out
 }
 
 /// Microseconds of timestamp (or duration) cell `i` of `unit`, `None` on overflow.
@@ -355,7 +389,7 @@ fn push_json(
         }
         DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) => {
             let (unscaled, scale) = decimal_at(a, i).ok_or(())?;
-            out.push_str(&decimal_text(unscaled, scale));
+            push_decimal(out, unscaled, scale);
         }
         DataType::Date32 | DataType::Date64 => {
             let d = date_at(a, i).ok_or(())?;
@@ -421,6 +455,68 @@ fn push_json(
     Ok(())
 }
 
+/// Rows `start..start + n` of `a`, the Arrow column of `col` (of `kind`), as values: the
+/// Arrow types Databricks sends for the column's type in one typed loop, anything else cell by
+/// cell through [`value`].
+pub fn values(
+    a: &dyn Array,
+    start: usize,
+    n: usize,
+    kind: Kind,
+    col: &Column,
+) -> Result<Vec<Value>> {
+    let rows = start..start + n;
+    macro_rules! typed {
+        ($arr:expr, $case:expr) => {
+            if let Some(p) = $arr {
+                return Ok(rows
+                    .map(|i| {
+                        if p.is_null(i) {
+                            Value::Null
+                        } else {
+                            $case(p.value(i))
+                        }
+                    })
+                    .collect());
+            }
+        };
+    }
+    match kind {
+        Kind::BigInt => typed!(a.as_primitive_opt::<Int64Type>(), Value::BigInt),
+        Kind::Int => typed!(a.as_primitive_opt::<Int32Type>(), Value::Int),
+        Kind::SmallInt => typed!(a.as_primitive_opt::<Int16Type>(), Value::SmallInt),
+        Kind::TinyInt => typed!(a.as_primitive_opt::<Int8Type>(), Value::TinyInt),
+        Kind::Double => typed!(a.as_primitive_opt::<Float64Type>(), Value::Double),
+        Kind::Float => typed!(a.as_primitive_opt::<Float32Type>(), Value::Float),
+        Kind::Boolean => typed!(a.as_boolean_opt(), Value::Boolean),
+        Kind::Timestamp => typed!(
+            a.as_primitive_opt::<TimestampMicrosecondType>(),
+            Value::Timestamp
+        ),
+        Kind::TimestampNtz => typed!(
+            a.as_primitive_opt::<TimestampMicrosecondType>(),
+            Value::TimestampNtz
+        ),
+        Kind::Text => typed!(a.as_string_opt::<i32>(), |t: &str| Value::Text(
+            t.to_owned()
+        )),
+        Kind::Decimal(precision, scale) => {
+            if matches!(a.data_type(), DataType::Decimal128(_, s) if i16::from(*s) == i16::from(scale))
+            {
+                typed!(a.as_primitive_opt::<Decimal128Type>(), |v| {
+                    Value::Decimal(Decimal {
+                        digits: decimal_text(v, scale as i8),
+                        precision,
+                        scale,
+                    })
+                });
+            }
+        }
+        _ => {}
+    }
+    rows.map(|i| value(a, i, kind, col)).collect()
+}
+
 /// Append rows `start..start + n` of `a`, the Arrow column of `col` (of `kind`), to `data`:
 /// numbers, timestamps and text straight into their vectors, everything else cell by cell
 /// through [`value`].
@@ -468,8 +564,11 @@ pub fn append(
                 && i16::from(*s) == i16::from(*scale)
             {
                 for i in rows {
-                    let text = d.is_valid(i).then(|| decimal_text(d.value(i), *s));
-                    digits.push(text.as_deref())?;
+                    if d.is_valid(i) {
+                        digits.push_with(|out| push_decimal(out, d.value(i), *s))?;
+                    } else {
+                        digits.push(None)?;
+                    }
                 }
                 return Ok(());
             }

@@ -436,6 +436,31 @@ fn decimals_at_another_scale_are_rescaled_exactly() {
         decimal_text(i128::MIN, 38),
         "-1.70141183460469231731687303715884105728"
     );
+    assert_eq!(decimal_text(123, 5), "0.00123");
+    assert_eq!(decimal_text(-123, 3), "-0.123");
+    assert_eq!(decimal_text(1230, 1), "123.0");
+    assert_eq!(
+        decimal_text(10_000_000_000_000_000_000, 0),
+        "10000000000000000000"
+    );
+    assert_eq!(decimal_text(i128::MAX, 0), i128::MAX.to_string());
+    // Against the obvious slow form, across the 19-digit steps.
+    let slow = |v: i128, s: usize| {
+        let digits = format!("{:0>width$}", v.unsigned_abs(), width = s + 1);
+        let (int, frac) = digits.split_at(digits.len() - s);
+        let sign = if v < 0 { "-" } else { "" };
+        if s == 0 {
+            format!("{sign}{int}")
+        } else {
+            format!("{sign}{int}.{frac}")
+        }
+    };
+    let mut next = rng(7);
+    for _ in 0..10_000 {
+        let v = (i128::from(next()) << 64 | i128::from(next())) >> (next() % 127);
+        let s = (next() % 39) as usize;
+        assert_eq!(decimal_text(v, s as i8), slow(v, s), "{v} {s}");
+    }
 }
 
 #[test]

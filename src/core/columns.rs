@@ -21,11 +21,22 @@ impl PackedText {
         if let Some(s) = cell {
             self.data.push_str(s);
         }
+        self.end_cell(cell.is_none())
+    }
+
+    /// Append one non-null cell that `write` appends to `data` (no copy of the cell).
+    pub(crate) fn push_with(&mut self, write: impl FnOnce(&mut String)) -> Result<()> {
+        write(&mut self.data);
+        self.end_cell(false)
+    }
+
+    /// End the cell whose text (if any) was just appended to `data`.
+    fn end_cell(&mut self, null: bool) -> Result<()> {
         let end = u32::try_from(self.data.len()).map_err(|_| {
             Error::server("a batch's text column exceeds 4 GiB; use a smaller batch")
         })?;
         self.ends.push(end);
-        self.nulls.push(cell.is_none());
+        self.nulls.push(null);
         Ok(())
     }
 

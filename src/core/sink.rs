@@ -61,13 +61,21 @@ impl Sink for RowSink {
         cols: &[Column],
         kinds: &[Kind],
     ) -> Result<()> {
-        for r in start..start + n {
-            let row = batch
-                .columns()
-                .iter()
-                .zip(cols.iter().zip(kinds))
-                .map(|(a, (col, kind))| arrow::value(a.as_ref(), r, *kind, col))
-                .collect::<Result<Vec<_>>>()?;
+        // Column by column (one typed loop each), then moved into rows.
+        let mut columns = batch
+            .columns()
+            .iter()
+            .zip(cols.iter().zip(kinds))
+            .map(
+                |(a, (col, kind))| Ok(arrow::values(a.as_ref(), start, n, *kind, col)?.into_iter()),
+            )
+            .collect::<Result<Vec<_>>>()?;
+        self.rows.reserve(n);
+        for _ in 0..n {
+            let row = columns
+                .iter_mut()
+                .map(|c| c.next().unwrap_or(Value::Null))
+                .collect();
             self.rows.push(row);
         }
         Ok(())
