@@ -5,11 +5,11 @@
 //! | BOOLEAN | `Boolean` | `true`/`false` |
 //! | BYTE, SHORT, INT, LONG | `TinyInt`..`BigInt` | decimal |
 //! | FLOAT, DOUBLE | `Float`, `Double` | float text, `NaN`, `Infinity`, `-Infinity` |
-//! | DECIMAL | `Decimal` | exact digits |
+//! | DECIMAL | `Decimal` | exact digits; exponent form normalised to the scale |
 //! | DATE | `Date` | `YYYY-MM-DD` |
 //! | TIMESTAMP / TIMESTAMP_NTZ | `Timestamp` / `TimestampNtz` | RFC 3339 / without offset |
-//! | BINARY | `Binary` | base64 (hex accepted) |
-//! | INTERVAL | `Interval` | `Y-M` or `D HH:MM:SS.f` |
+//! | BINARY | `Binary` | base64 or hex; text valid as both is refused |
+//! | INTERVAL | `Interval` | `Y-M`, `D HH:MM:SS.f` or an ANSI `INTERVAL '…' … TO …` |
 //! | ARRAY, MAP, STRUCT, VARIANT | `Json` | JSON text verbatim |
 //! | NULL/VOID | `Null` | null |
 //! | anything else | `Text` | verbatim |

@@ -167,7 +167,7 @@ fn binary_text_is_base64_or_hex_but_never_a_guess() {
         decode_cell(&c, Some("SGVsbG8=")).unwrap(),
         Value::Binary(b"Hello".to_vec())
     );
-    assert_eq!(decode_cell(&c, Some("00ff1")).is_err(), true);
+    assert!(decode_cell(&c, Some("00ff1")).is_err());
     assert_eq!(
         decode_cell(&c, Some("00ff10")).unwrap(),
         Value::Binary(vec![0, 255, 16])

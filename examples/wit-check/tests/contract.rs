@@ -86,16 +86,23 @@ fn component() -> Option<PathBuf> {
     Some(PathBuf::from(connector_host::BUNDLED_WASM)).filter(|p| p.exists()).or_else(find_component)
 }
 
+/// Largest accepted component, bytes. Issue 6 set < 500 KiB for the JSON-only connector (~495
+/// KiB); issue 15 raised it to 1.5 MiB for ARROW_STREAM results, whose decoder (arrow-ipc,
+/// arrow-array and what they link: ~590 KiB at `--profile guest`) now makes the component ~1.06
+/// MiB. A size is deterministic for a given build, so this is a test, not a benchmark.
+const MAX_COMPONENT_BYTES: u64 = 1536 * 1024;
+
 #[test]
-fn component_stays_under_500_kib() {
-    // Issue 6's size target, kept from regressing: a size is deterministic for a given build, so
-    // this is a test, not a benchmark. (A second serde reader or a JSON tree type can add 50 KB.)
+fn component_stays_under_1_5_mib() {
+    // (A second serde reader or a JSON tree type can add 50 KB; an arrow-ipc feature or reader
+    // that links arrow-select adds ~380 KB.)
     let Some(path) = component() else { return };
     let bytes = std::fs::metadata(&path).unwrap().len();
     assert!(
-        bytes < 500 * 1024,
-        "{} is {} KiB; the target is < 500 KiB (twiggy on the core module shows what grew)",
+        bytes < MAX_COMPONENT_BYTES,
+        "{} is {} KiB; the limit is {} KiB (twiggy on the core module shows what grew)",
         path.display(),
-        bytes / 1024
+        bytes / 1024,
+        MAX_COMPONENT_BYTES / 1024
     );
 }
