@@ -54,74 +54,45 @@ const FIRST: &str = r#"{"statement_id":"s-1","status":{"state":"SUCCEEDED"},
   "total_row_count":100,"total_chunk_count":3},
   "result":{"chunk_index":0,"data_array":[["0"]],"next_chunk_index":1}}"#;
 
-#[test]
-fn a_chunk_chain_that_repeats_an_index_is_refused() {
+/// The error of reading a statement answered with `first` whose chunk 1 is `chunk`.
+fn chain_error(first: &str, chunk: &str) -> super::error::Error {
     let mut s = session();
     s.transport
-        .on(Method::Post, STMTS, 200, FIRST)
-        .on(
-            Method::Get,
-            "/result/chunks/1",
-            200,
-            r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":1}"#,
-        )
+        .on(Method::Post, STMTS, 200, first)
+        .on(Method::Get, "/result/chunks/1", 200, chunk)
         .on(Method::Delete, "/statements/s-1", 200, "{}");
-    let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
+    ops::read_all(&mut s, "SELECT id", &[]).unwrap_err()
+}
+
+#[test]
+fn a_chunk_chain_that_repeats_an_index_is_refused() {
+    let e = chain_error(FIRST, r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":1}"#);
     assert_eq!(e.kind, ErrorKind::Server, "{}", e.message);
     assert!(e.message.contains("does not advance"), "{}", e.message);
 }
 
 #[test]
 fn a_chunk_link_without_indexes_must_still_advance() {
-    let mut s = session();
     let first = FIRST.replace(
         r#""next_chunk_index":1"#,
         r#""next_chunk_internal_link":"/api/2.0/sql/statements/s-1/result/chunks/1""#,
     );
     // The chunk omits chunk_index and points back at itself.
     let again = r#"{"data_array":[["1"]],"next_chunk_internal_link":"/api/2.0/sql/statements/s-1/result/chunks/1?row_offset=1"}"#;
-    s.transport
-        .on(Method::Post, STMTS, 200, &first)
-        .on(Method::Get, "/result/chunks/1", 200, again)
-        .on(Method::Delete, "/statements/s-1", 200, "{}");
-    let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
+    let e = chain_error(&first, again);
     assert!(e.message.contains("does not advance"), "{}", e.message);
 }
 
 #[test]
 fn a_chain_past_the_manifest_is_refused() {
-    let mut s = session();
-    s.transport
-        .on(Method::Post, STMTS, 200, FIRST)
-        .on(
-            Method::Get,
-            "/result/chunks/1",
-            200,
-            r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":3}"#,
-        )
-        .on(Method::Delete, "/statements/s-1", 200, "{}");
-    let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
-    assert!(
-        e.message.contains("past the manifest's 3 chunks"),
-        "{}",
-        e.message
-    );
+    let e = chain_error(FIRST, r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":3}"#);
+    assert!(e.message.contains("past the manifest's 3 chunks"), "{}", e.message);
 }
 
 #[test]
 fn more_rows_than_the_manifest_are_refused_as_they_arrive() {
-    let mut s = session();
     let first = FIRST.replace(r#""total_row_count":100"#, r#""total_row_count":2"#);
-    s.transport
-        .on(Method::Post, STMTS, 200, &first)
-        .on(
-            Method::Get,
-            "/result/chunks/1",
-            200,
-            r#"{"chunk_index":1,"data_array":[["1"],["2"],["3"]]}"#,
-        )
-        .on(Method::Delete, "/statements/s-1", 200, "{}");
-    let e = ops::read_all(&mut s, "SELECT id", &[]).unwrap_err();
+    let e = chain_error(&first, r#"{"chunk_index":1,"data_array":[["1"],["2"],["3"]]}"#);
     assert!(e.message.contains("more rows than the 2"), "{}", e.message);
 }
 

@@ -91,9 +91,6 @@ impl Error {
     /// Remove every occurrence of `secret` from every text field (defence in depth: a server
     /// may echo a credential in `error_code` or `sql_state` as well as in the message).
     pub fn redact(&mut self, secret: &str) {
-        if secret.len() < 4 {
-            return;
-        }
         let fields = [
             Some(&mut self.message),
             self.sql_state.as_mut(),
@@ -101,9 +98,7 @@ impl Error {
             self.statement_id.as_mut(),
         ];
         for field in fields.into_iter().flatten() {
-            if field.contains(secret) {
-                *field = field.replace(secret, "[REDACTED]");
-            }
+            redact_text(field, secret);
         }
     }
 
@@ -126,6 +121,13 @@ impl Error {
             *field = printable(field, MAX_FIELD, false);
         }
         self
+    }
+}
+
+/// Replace every occurrence of `secret` (at least 4 bytes long) in `text` with `[REDACTED]`.
+pub fn redact_text(text: &mut String, secret: &str) {
+    if secret.len() >= 4 && text.contains(secret) {
+        *text = text.replace(secret, "[REDACTED]");
     }
 }
 

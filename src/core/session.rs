@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::config::{Config, Credential};
-use super::error::{Error, ErrorKind, Result};
+use super::error::{Error, ErrorKind, Result, redact_text};
 use super::http::{HttpRequest, HttpResponse, Method, Transport};
 use super::request;
 use super::response::http_error;
@@ -84,11 +84,11 @@ impl<T: Transport> Session<T> {
     pub fn debug(&mut self, message: impl FnOnce() -> String) {
         if self.config.debug_log {
             // Log lines may quote a server's message, which may echo a credential.
-            let mut e = Error::new(ErrorKind::Server, message());
+            let mut line = message();
             for secret in self.secrets() {
-                e.redact(&secret);
+                redact_text(&mut line, &secret);
             }
-            self.transport.log(&e.message);
+            self.transport.log(&line);
         }
     }
 
