@@ -964,7 +964,6 @@ fn tables_persist_across_restart() {
 
 #[test]
 fn cli_prints_listening_line() {
-    use std::io::BufRead;
     let dir = temp_dir();
     let grants = dir.join("grants.json");
     std::fs::write(
@@ -972,25 +971,11 @@ fn cli_prints_listening_line() {
         r#"{"principals": [{"name": "reader", "tokens": ["reader-token"], "grants": [{"privilege": "SELECT", "on": "main.default"}]}]}"#,
     )
     .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warehouse"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&dir)
-        .args(["--token", "cli-token"])
-        .args(["--fault", "endpoint=warehouses,kind=503,times=1"])
-        .arg("--grants")
-        .arg(&grants)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let grants_arg = grants.clone().into_os_string();
+    let (mut child, url, line) = serve_bin(
+        &dir,
+        ["--token".into(), "cli-token".into(), "--fault".into(), "endpoint=warehouses,kind=503,times=1".into(), "--grants".into(), grants_arg],
+    );
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     let http = reqwest::blocking::Client::new();
     let r = http

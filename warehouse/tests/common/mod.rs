@@ -189,3 +189,30 @@ impl W {
 pub fn s(v: &str) -> Value {
     Value::String(v.to_string())
 }
+
+/// Start the `warehouse` binary with `serve --listen 127.0.0.1:0 --data <data> <args…>` and
+/// return the child with the URL from its `listening on <url>` line.
+pub fn serve_bin<I, S>(data: &std::path::Path, args: I) -> (std::process::Child, String, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warehouse"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    (child, url, line)
+}

@@ -2,7 +2,6 @@
 //! anything recursive sees them, results stream under their limits, memory is bounded per
 //! statement, and cancel stops the work.
 
-use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -225,21 +224,7 @@ fn vm_hwm(pid: u32) -> u64 {
 #[test]
 fn huge_inline_results_do_not_take_the_memory() {
     let dir = temp_dir();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warehouse"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&dir)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let (mut child, url, _) = crate::common::serve_bin(&dir, std::iter::empty::<&str>());
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()

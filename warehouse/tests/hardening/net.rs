@@ -1,7 +1,7 @@
 //! HTTPS (self-signed and PEM files, server and CLI), the header-read timeout and the
 //! connection cap.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -131,22 +131,7 @@ fn https_with_pem_files_and_from_the_cli() {
         ],
         vec!["--tls-self-signed".into(), dir.join("cli-ca.pem")],
     ] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warehouse"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir.join("cli-data"))
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_string();
+        let (mut child, url, line) = crate::common::serve_bin(&dir.join("cli-data"), &args);
         assert!(url.starts_with("https://127.0.0.1:"), "{line}");
         let ca = if args[0].as_os_str() == "--tls-cert" {
             cert.clone()
