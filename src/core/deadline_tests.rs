@@ -66,7 +66,10 @@ fn chain_error(first: &str, chunk: &str) -> super::error::Error {
 
 #[test]
 fn a_chunk_chain_that_repeats_an_index_is_refused() {
-    let e = chain_error(FIRST, r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":1}"#);
+    let e = chain_error(
+        FIRST,
+        r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":1}"#,
+    );
     assert_eq!(e.kind, ErrorKind::Server, "{}", e.message);
     assert!(e.message.contains("does not advance"), "{}", e.message);
 }
@@ -85,14 +88,24 @@ fn a_chunk_link_without_indexes_must_still_advance() {
 
 #[test]
 fn a_chain_past_the_manifest_is_refused() {
-    let e = chain_error(FIRST, r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":3}"#);
-    assert!(e.message.contains("past the manifest's 3 chunks"), "{}", e.message);
+    let e = chain_error(
+        FIRST,
+        r#"{"chunk_index":1,"data_array":[["1"]],"next_chunk_index":3}"#,
+    );
+    assert!(
+        e.message.contains("past the manifest's 3 chunks"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn more_rows_than_the_manifest_are_refused_as_they_arrive() {
     let first = FIRST.replace(r#""total_row_count":100"#, r#""total_row_count":2"#);
-    let e = chain_error(&first, r#"{"chunk_index":1,"data_array":[["1"],["2"],["3"]]}"#);
+    let e = chain_error(
+        &first,
+        r#"{"chunk_index":1,"data_array":[["1"],["2"],["3"]]}"#,
+    );
     assert!(e.message.contains("more rows than the 2"), "{}", e.message);
 }
 
@@ -124,5 +137,9 @@ fn a_failed_delete_batch_says_delete() {
     s.transport.on(Method::Post, STMTS, 200, failed);
     let ids = write::id_records(&[Value::BigInt(1)], "id").unwrap();
     let e = write::write(&mut s, &ids, "t", Mode::Delete).unwrap_err();
-    assert!(e.message.contains("(delete: batch 1 failed"), "{}", e.message);
+    assert!(
+        e.message.contains("(delete: batch 1 failed"),
+        "{}",
+        e.message
+    );
 }

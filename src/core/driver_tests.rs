@@ -1017,7 +1017,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
         ("ID".into(), Value::Int(7)),
         ("x".into(), Value::Null),
     ]];
-    let p = super::write::plan::plan(&upper, "t", &Mode::Insert).unwrap();
+    let p = super::write::plan::plan_for(&upper, "t", &Mode::Insert).unwrap();
     assert!(
         p.resend_sql
             .unwrap()
@@ -1202,6 +1202,14 @@ impl super::http::Transport for ModelWarehouse {
         assert_eq!(req.method, Method::Post);
         let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
         let sql = body["statement"].as_str().unwrap().to_owned();
+        if sql.ends_with(" LIMIT 0") {
+            let answer = super::fake::table_answer(&[("id", "BIGINT"), ("name", "STRING")]);
+            return Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: answer.into_bytes(),
+            });
+        }
         let rows: Vec<serde_json::Value> =
             serde_json::from_str(body["parameters"][0]["value"].as_str().unwrap()).unwrap();
         let ids: Vec<i64> = rows.iter().map(|r| r["c0"].as_i64().unwrap()).collect();
@@ -1524,5 +1532,56 @@ fn column_batches_carry_the_same_rows_across_chunks() {
             vec![Value::BigInt(2), Value::Null, dec("-1.50")],
             vec![Value::BigInt(3), Value::Text("名".into()), dec("0.00")],
         ]
+    );
+}
+
+/// A write reads its table's columns first; a value that does not fit its column is refused
+/// before any batch is sent, naming record and column (the real service would round or null it).
+#[test]
+fn a_write_probes_its_table_and_refuses_a_misfit_before_any_batch() {
+    let mut s = session();
+    s.transport.auto_table = None;
+    let recs = |amount: &str| -> Vec<Vec<(String, Value)>> {
+        vec![
+            vec![
+                ("id".into(), Value::BigInt(1)),
+                ("amount".into(), Value::Text("1.50".into())),
+            ],
+            vec![
+                ("id".into(), Value::BigInt(2)),
+                ("amount".into(), Value::Text(amount.into())),
+            ],
+        ]
+    };
+    let table = [("id", "BIGINT"), ("amount", "DECIMAL(12,2)")];
+    s.transport.table(&table);
+    let e = write::write(&mut s, &recs("1.234"), "main.default.t", Mode::Insert).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(
+        e.message.contains("record 1, column \"amount\""),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.committed_rows, None);
+    assert_eq!(s.transport.sent.len(), 1, "only the probe was sent");
+    assert_eq!(
+        statement_of(&s, 0),
+        "SELECT * FROM `main`.`default`.`t` LIMIT 0"
+    );
+
+    // Fitting text goes as a number of the column's own type: no cast left to the server.
+    s.transport.table(&table).on(
+        Method::Post,
+        STMTS,
+        200,
+        &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+    );
+    let (n, _) = write::write(&mut s, &recs("7"), "main.default.t", Mode::Insert).unwrap();
+    assert_eq!(n, 2);
+    assert!(statement_of(&s, 2).contains("STRUCT<c0: BIGINT, c1: DECIMAL(12,2)>"));
+    let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[2].body).unwrap();
+    assert_eq!(
+        body["parameters"][0]["value"],
+        r#"[{"c0":1,"c1":1.50},{"c0":2,"c1":7.00}]"#
     );
 }

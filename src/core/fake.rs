@@ -26,6 +26,49 @@ pub struct Fake {
     pub rng: u64,
     /// Virtual time each request takes, ms.
     pub latency_ms: u64,
+    /// The answer to table probes outside the script ([`Fake::columns`]).
+    pub auto_table: Option<String>,
+    /// Table probes answered outside the script.
+    pub probes: Vec<HttpRequest>,
+}
+
+/// The answer to `SELECT * FROM t LIMIT 0` for a table of `columns` `(name, type text)`.
+pub fn table_answer(columns: &[(&str, &str)]) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, text))| {
+            let (base, ps) = match text.split_once('(') {
+                Some((base, rest)) => {
+                    let (p, sc) = rest.trim_end_matches(')').split_once(',').unwrap_or((rest, "0"));
+                    (base, format!(r#","type_precision":{p},"type_scale":{sc}"#))
+                }
+                None => (*text, String::new()),
+            };
+            let type_name = match base {
+                "BIGINT" => "LONG",
+                "SMALLINT" => "SHORT",
+                "TINYINT" => "BYTE",
+                t => t,
+            };
+            format!(
+                r#"{{"name":"{name}","type_text":"{text}","type_name":"{type_name}","position":{i}{ps}}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"statement_id":"schema-probe","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":{},"columns":[{}]}},"total_chunk_count":0,"total_row_count":0}},"result":{{}}}}"#,
+        cols.len(),
+        cols.join(",")
+    )
+}
+
+/// Whether `req` is a write's table probe.
+fn is_table_probe(req: &HttpRequest) -> bool {
+    let body = String::from_utf8_lossy(&req.body);
+    req.method == Method::Post
+        && body.contains(r#""statement":"SELECT * FROM "#)
+        && body.contains(" LIMIT 0\"")
 }
 
 impl Fake {
@@ -114,6 +157,25 @@ impl Fake {
         self
     }
 
+    /// Expect the write's probe of its target table, answering with columns `(name, type text)`
+    /// and no row (what `SELECT * FROM t LIMIT 0` returns).
+    pub fn table(&mut self, columns: &[(&str, &str)]) -> &mut Self {
+        self.on(
+            Method::Post,
+            "/api/2.0/sql/statements",
+            200,
+            &table_answer(columns),
+        )
+    }
+
+    /// Answer every write's table probe with these columns, outside the script: the probe goes
+    /// to [`Fake::probes`], not to `sent`, and takes no virtual time. For tests about batches;
+    /// [`Fake::table`] scripts the probe in line.
+    pub fn columns(&mut self, columns: &[(&str, &str)]) -> &mut Self {
+        self.auto_table = Some(table_answer(columns));
+        self
+    }
+
     /// URLs sent, with their methods.
     pub fn calls(&self) -> Vec<(Method, String)> {
         self.sent
@@ -125,6 +187,14 @@ impl Fake {
 
 impl Transport for Fake {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        if let Some(answer) = self.auto_table.as_ref().filter(|_| is_table_probe(req)) {
+            self.probes.push(req.clone());
+            return Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: answer.as_bytes().to_vec(),
+            });
+        }
         self.sent.push(req.clone());
         // An answer slower than the request's timeout never arrives: the request times out.
         if let Some(t) = req.timeout_ms.filter(|&t| self.latency_ms > t) {
@@ -191,16 +261,26 @@ pub fn input() -> ConfigInput {
     }
 }
 
-/// A session over a fresh fake with `input`.
+/// The table test sessions write to unless a test scripts its own probe: the columns the
+/// driver tests' records use.
+pub const TEST_TABLE: [(&str, &str); 5] = [
+    ("id", "BIGINT"),
+    ("name", "STRING"),
+    ("status", "STRING"),
+    ("v", "BIGINT"),
+    ("x", "STRING"),
+];
+
+/// A session over a fresh fake with `input`, whose table probes are answered with
+/// [`TEST_TABLE`] ([`Fake::columns`]).
 pub fn session_with(input: ConfigInput) -> Session<Fake> {
     let config = Config::validate(input).unwrap_or_else(|e| panic!("bad test config: {e}"));
-    Session::new(
-        config,
-        Fake {
-            latency_ms: 1,
-            ..Fake::default()
-        },
-    )
+    let mut fake = Fake {
+        latency_ms: 1,
+        ..Fake::default()
+    };
+    fake.columns(&TEST_TABLE);
+    Session::new(config, fake)
 }
 
 /// A session over a fresh fake with the default test config.

@@ -267,7 +267,7 @@ fn batch_json_is_always_valid_json_under_the_byte_limit() {
                     .collect()
             })
             .collect();
-        let plan = write::plan::plan(&records, "cat.s.t", &Mode::Insert).unwrap();
+        let plan = write::plan::plan_for(&records, "cat.s.t", &Mode::Insert).unwrap();
         let b = Batcher::new(&records, &plan, 1 + rng.below(10) as u32, 2048);
         let mut total = 0;
         for batch in b {

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 
 use crate::core::error::{Error, Result};
 use crate::core::sql::{quote_ident, quote_table};
-use crate::core::value::{Value, batch_type, push_json_value};
+use crate::core::value::{Column, Value, batch_type, push_json_value};
+
+use super::fit::{Target, fit, misfit};
 
 /// One record: field names and values.
 pub type Record = Vec<(String, Value)>;
@@ -26,8 +28,11 @@ pub enum Mode {
 pub struct Plan {
     /// Column names, in the first record's order.
     pub names: Vec<String>,
-    /// SQL type per column (`STRING` when every value is null).
+    /// SQL type per batch field: the column's own type for checked columns ([`Target`]), else
+    /// the values' type (`STRING` when every value is null).
     pub types: Vec<String>,
+    /// The checked target of each column, `None` where values go as they are.
+    pub targets: Vec<Option<Target>>,
     /// The statement text, with `:rows` as the only marker.
     pub sql: String,
     /// The idempotent form of the statement, re-sent (same `:rows`) when a batch's outcome is
@@ -46,44 +51,91 @@ pub struct Plan {
 /// as Databricks resolves names), holding a non-null value unique within the records.
 pub const INSERT_KEY: &str = "id";
 
-/// Build the plan of a write: validate names, agree on one type per column, build the SQL.
-pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
-    let table = quote_table(target)?;
-    let first = records
-        .first()
-        .ok_or_else(|| Error::invalid("no records to write"))?;
-    let names: Vec<String> = first.iter().map(|(n, _)| n.clone()).collect();
-    if names.is_empty() {
-        return Err(Error::invalid("records have no fields"));
-    }
-    for (i, n) in names.iter().enumerate() {
-        quote_ident(n)?;
-        if names[..i].contains(n) {
-            return Err(Error::invalid(format!(
-                "field {n:?} appears twice in a record"
-            )));
+/// The field names shared by every record of a write, in the first record's order: each a valid
+/// identifier, none twice, and every record with exactly these fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields(Vec<String>);
+
+impl Fields {
+    /// Check that `records` all have the same fields; nothing is sent before this passes.
+    pub fn of(records: &[Record]) -> Result<Fields> {
+        let first = records
+            .first()
+            .ok_or_else(|| Error::invalid("no records to write"))?;
+        let names: Vec<String> = first.iter().map(|(n, _)| n.clone()).collect();
+        if names.is_empty() {
+            return Err(Error::invalid("records have no fields"));
         }
-    }
-    let mut types: Vec<Option<String>> = vec![None; names.len()];
-    for (ri, rec) in records.iter().enumerate() {
-        if rec.len() != names.len() {
-            return Err(Error::invalid(format!(
-                "record {ri} has {} fields, the first record {}",
-                rec.len(),
-                names.len()
-            )));
-        }
-        let mut seen = vec![false; names.len()];
-        for (name, value) in rec {
-            let ci = names.iter().position(|n| n == name).ok_or_else(|| {
-                Error::invalid(format!(
-                    "record {ri} has field {name:?} the first record lacks"
-                ))
-            })?;
-            if std::mem::replace(&mut seen[ci], true) {
+        for (i, n) in names.iter().enumerate() {
+            quote_ident(n)?;
+            if names[..i].contains(n) {
                 return Err(Error::invalid(format!(
-                    "record {ri} has field {name:?} twice"
+                    "field {n:?} appears twice in a record"
                 )));
+            }
+        }
+        for (ri, rec) in records.iter().enumerate() {
+            if rec.len() != names.len() {
+                return Err(Error::invalid(format!(
+                    "record {ri} has {} fields, the first record {}",
+                    rec.len(),
+                    names.len()
+                )));
+            }
+            let mut seen = vec![false; names.len()];
+            for (name, _) in rec {
+                let ci = names.iter().position(|n| n == name).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "record {ri} has field {name:?} the first record lacks"
+                    ))
+                })?;
+                if std::mem::replace(&mut seen[ci], true) {
+                    return Err(Error::invalid(format!(
+                        "record {ri} has field {name:?} twice"
+                    )));
+                }
+            }
+        }
+        Ok(Fields(names))
+    }
+}
+
+/// Build the plan of a write into table `target` whose columns are `table`: match each field to
+/// its column, check every value against it ([`fit`]), agree on one batch type per column, and
+/// build the SQL.
+pub fn plan(
+    records: &[Record],
+    fields: Fields,
+    target: &str,
+    mode: &Mode,
+    table: &[Column],
+) -> Result<Plan> {
+    let quoted_table = quote_table(target)?;
+    let names = fields.0;
+    let targets: Vec<Option<Target>> = names
+        .iter()
+        .map(|n| {
+            table
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(n))
+                .map(Target::of)
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "column {n:?} is not in table {target}; nothing was written"
+                    ))
+                })
+        })
+        .collect::<Result<_>>()?;
+    let mut types: Vec<Option<String>> = targets.iter().map(|t| t.map(Target::sql)).collect();
+    for (ri, rec) in records.iter().enumerate() {
+        for (name, value) in rec {
+            // `Fields::of` checked that every record has exactly these fields.
+            let Some(ci) = names.iter().position(|n| n == name) else {
+                continue;
+            };
+            if let Some(t) = targets[ci] {
+                fit(value, t).map_err(|why| misfit(ri, name, &why))?;
+                continue;
             }
             let Some(t) = batch_type(value)? else {
                 continue;
@@ -103,10 +155,12 @@ pub fn plan(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
         .into_iter()
         .map(|t| t.unwrap_or_else(|| "STRING".into()))
         .collect();
+    let table = quoted_table;
     let sql = statement(&table, &names, &types, mode)?;
     let mut plan = Plan {
         names,
         types,
+        targets,
         sql,
         resend_sql: None,
         probe_sql: None,
@@ -286,6 +340,7 @@ pub fn id_records(ids: &[Value], key: &str) -> Result<Vec<Record>> {
 pub struct Batcher<'a> {
     records: &'a [Record],
     names: &'a [String],
+    targets: &'a [Option<Target>],
     pos: usize,
     max_rows: usize,
     max_bytes: usize,
@@ -306,6 +361,7 @@ impl<'a> Batcher<'a> {
         Batcher {
             records,
             names: &plan.names,
+            targets: &plan.targets,
             pos: 0,
             max_rows: max_rows.max(1) as usize,
             max_bytes: max_bytes as usize,
@@ -317,7 +373,7 @@ impl<'a> Batcher<'a> {
         self.pos
     }
 
-    fn object(&self, rec: &Record) -> Result<String> {
+    fn object(&self, index: usize, rec: &Record) -> Result<String> {
         let mut o = String::from("{");
         for (i, name) in self.names.iter().enumerate() {
             if i > 0 {
@@ -329,7 +385,13 @@ impl<'a> Batcher<'a> {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v)
                 .unwrap_or(&Value::Null);
-            push_json_value(&mut o, v)?;
+            match self.targets.get(i).copied().flatten() {
+                Some(t) => {
+                    let v = fit(v, t).map_err(|why| misfit(index, name, &why))?;
+                    push_json_value(&mut o, &v)?;
+                }
+                None => push_json_value(&mut o, v)?,
+            }
         }
         o.push('}');
         Ok(o)
@@ -343,7 +405,7 @@ impl<'a> Batcher<'a> {
         let mut json = String::from("[");
         let mut rows = 0;
         while self.pos < self.records.len() && rows < self.max_rows {
-            let obj = self.object(&self.records[self.pos])?;
+            let obj = self.object(self.pos, &self.records[self.pos])?;
             // +1 for the separator or the closing bracket.
             if json.len() + obj.len() + 1 > self.max_bytes {
                 if rows == 0 {
@@ -377,6 +439,61 @@ impl Iterator for Batcher<'_> {
     }
 }
 
+/// Test support: the columns a table made for `records` would have (each column typed by its
+/// first non-null value, `STRING` when all are null).
+#[cfg(test)]
+pub fn table_of(records: &[Record]) -> Vec<Column> {
+    let Some(first) = records.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let value = records
+                .iter()
+                .filter_map(|r| r.iter().find(|(n, _)| n == name).map(|(_, v)| v))
+                .find(|v| **v != Value::Null);
+            let (type_name, precision, scale) = match value {
+                Some(Value::Boolean(_)) => ("BOOLEAN", None, None),
+                Some(Value::TinyInt(_)) => ("BYTE", None, None),
+                Some(Value::SmallInt(_)) => ("SHORT", None, None),
+                Some(Value::Int(_)) => ("INT", None, None),
+                Some(Value::BigInt(_)) => ("LONG", None, None),
+                Some(Value::Float(_)) => ("FLOAT", None, None),
+                Some(Value::Double(_)) => ("DOUBLE", None, None),
+                Some(Value::Decimal(d)) => ("DECIMAL", Some(d.precision), Some(d.scale)),
+                Some(Value::Binary(_)) => ("BINARY", None, None),
+                Some(Value::Date(_)) => ("DATE", None, None),
+                Some(Value::Timestamp(_)) => ("TIMESTAMP", None, None),
+                Some(Value::TimestampNtz(_)) => ("TIMESTAMP_NTZ", None, None),
+                Some(Value::Interval(_)) => ("INTERVAL", None, None),
+                _ => ("STRING", None, None),
+            };
+            Column {
+                name: name.clone(),
+                type_name: type_name.into(),
+                type_text: type_name.into(),
+                position: i as u32,
+                precision,
+                scale,
+            }
+        })
+        .collect()
+}
+
+/// Test support: [`plan`] against [`table_of`] the records.
+#[cfg(test)]
+pub fn plan_for(records: &[Record], target: &str, mode: &Mode) -> Result<Plan> {
+    plan(
+        records,
+        Fields::of(records)?,
+        target,
+        mode,
+        &table_of(records),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,12 +509,12 @@ mod tests {
     #[test]
     fn builds_the_wire_statements() {
         let recs = vec![rec(1, "a")];
-        let p = plan(&recs, "cat.sch.t", &Mode::Insert).unwrap();
+        let p = plan_for(&recs, "cat.sch.t", &Mode::Insert).unwrap();
         assert_eq!(
             p.sql,
             "INSERT INTO `cat`.`sch`.`t` (`id`, `name`) SELECT c0, c1 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>', map('mode', 'FAILFAST')))) AS s"
         );
-        let p = plan(&recs, "cat.sch.t", &Mode::Update(vec!["id".into()])).unwrap();
+        let p = plan_for(&recs, "cat.sch.t", &Mode::Update(vec!["id".into()])).unwrap();
         assert_eq!(
             p.sql,
             "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1"
@@ -408,7 +525,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ids.len(), 2);
-        let p = plan(&ids, "cat.sch.t", &Mode::Delete).unwrap();
+        let p = plan_for(&ids, "cat.sch.t", &Mode::Delete).unwrap();
         assert_eq!(
             p.sql,
             "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
@@ -424,7 +541,7 @@ mod tests {
             ),
             ("名前".to_string(), Value::Null),
         ]];
-        let p = plan(&recs, "`t``; --`", &Mode::Insert).unwrap();
+        let p = plan_for(&recs, "`t``; --`", &Mode::Insert).unwrap();
         assert!(
             p.sql.starts_with(
                 "INSERT INTO `t``; --` (`a``); DROP TABLE x; --`, `名前`) SELECT c0, c1"
@@ -442,33 +559,48 @@ mod tests {
 
     #[test]
     fn rejects_inconsistent_records() {
+        // An unchecked (STRING) column takes one type of value.
         let mixed = vec![
             rec(1, "a"),
             vec![
-                ("id".into(), Value::Text("2".into())),
-                ("name".into(), Value::Null),
+                ("id".into(), Value::BigInt(2)),
+                ("name".into(), Value::BigInt(3)),
             ],
         ];
         assert!(
-            plan(&mixed, "t", &Mode::Insert)
+            plan_for(&mixed, "t", &Mode::Insert)
                 .unwrap_err()
                 .message
                 .contains("mixes types")
         );
+        // A checked (BIGINT) column takes text only when it is a whole number.
+        let text_id = vec![
+            rec(1, "a"),
+            vec![
+                ("id".into(), Value::Text("x2".into())),
+                ("name".into(), Value::Null),
+            ],
+        ];
+        assert!(
+            plan_for(&text_id, "t", &Mode::Insert)
+                .unwrap_err()
+                .message
+                .contains("record 1, column \"id\"")
+        );
         let missing = vec![rec(1, "a"), vec![("id".into(), Value::BigInt(2))]];
-        assert!(plan(&missing, "t", &Mode::Insert).is_err());
+        assert!(plan_for(&missing, "t", &Mode::Insert).is_err());
         let other = vec![
             rec(1, "a"),
             vec![("id".into(), Value::BigInt(2)), ("x".into(), Value::Null)],
         ];
-        assert!(plan(&other, "t", &Mode::Insert).is_err());
+        assert!(plan_for(&other, "t", &Mode::Insert).is_err());
         let dup = vec![vec![
             ("id".into(), Value::BigInt(2)),
             ("id".into(), Value::Null),
         ]];
-        assert!(plan(&dup, "t", &Mode::Insert).is_err());
-        assert!(plan(&[], "t", &Mode::Insert).is_err());
-        assert!(plan(&[rec(1, "a")], "a.b.c.d", &Mode::Insert).is_err());
+        assert!(plan_for(&dup, "t", &Mode::Insert).is_err());
+        assert!(plan_for(&[], "t", &Mode::Insert).is_err());
+        assert!(plan_for(&[rec(1, "a")], "a.b.c.d", &Mode::Insert).is_err());
         let dec = |d: &str, p, s| {
             Value::Decimal(Decimal {
                 digits: d.into(),
@@ -480,7 +612,7 @@ mod tests {
             vec![("d".into(), dec("1.5", 10, 1))],
             vec![("d".into(), dec("1.25", 10, 2))],
         ];
-        assert!(plan(&decs, "t", &Mode::Insert).is_err());
+        assert!(plan_for(&decs, "t", &Mode::Insert).is_err());
         let ivl = vec![vec![(
             "d".into(),
             Value::Interval(crate::core::value::Interval {
@@ -488,7 +620,7 @@ mod tests {
                 micros: 0,
             }),
         )]];
-        assert!(plan(&ivl, "t", &Mode::Insert).is_err());
+        assert!(plan_for(&ivl, "t", &Mode::Insert).is_err());
     }
 
     #[test]
@@ -497,7 +629,7 @@ mod tests {
             vec![("b".into(), Value::Null), ("a".into(), Value::Int(1))],
             vec![("a".into(), Value::Int(2)), ("b".into(), Value::Null)],
         ];
-        let p = plan(&recs, "t", &Mode::Insert).unwrap();
+        let p = plan_for(&recs, "t", &Mode::Insert).unwrap();
         assert_eq!(p.names, vec!["b", "a"]);
         assert_eq!(p.types, vec!["STRING", "INT"]);
         let b = Batcher::new(&recs, &p, 10, 1000)
@@ -511,18 +643,18 @@ mod tests {
     fn update_checks_keys() {
         let recs = vec![rec(1, "a"), rec(1, "b")];
         let keys = vec!["id".to_string()];
-        let p = plan(&recs, "t", &Mode::Update(keys.clone())).unwrap();
+        let p = plan_for(&recs, "t", &Mode::Update(keys.clone())).unwrap();
         assert!(check_unique_keys(&recs, &p, &keys).is_err());
         let ok = vec![rec(1, "a"), rec(2, "a")];
         assert!(check_unique_keys(&ok, &p, &keys).is_ok());
-        assert!(plan(&recs, "t", &Mode::Update(vec!["nope".into()])).is_err());
+        assert!(plan_for(&recs, "t", &Mode::Update(vec!["nope".into()])).is_err());
         let only_key = vec![vec![("id".into(), Value::BigInt(1))]];
-        assert!(plan(&only_key, "t", &Mode::Update(keys.clone())).is_err());
+        assert!(plan_for(&only_key, "t", &Mode::Update(keys.clone())).is_err());
         let null_key = vec![vec![
             ("id".into(), Value::Null),
             ("name".into(), Value::Null),
         ]];
-        let p = plan(&null_key, "t", &Mode::Update(keys.clone())).unwrap();
+        let p = plan_for(&null_key, "t", &Mode::Update(keys.clone())).unwrap();
         assert!(check_unique_keys(&null_key, &p, &keys).is_err());
         assert!(id_records(&[Value::Null], "id").is_err());
     }
@@ -532,7 +664,7 @@ mod tests {
         let recs: Vec<Record> = (0..100_000)
             .map(|i| rec(i, &format!("customer-{i}")))
             .collect();
-        let p = plan(&recs, "t", &Mode::Insert).unwrap();
+        let p = plan_for(&recs, "t", &Mode::Insert).unwrap();
         let mut b = Batcher::new(&recs, &p, 50_000, 900_000);
         let (mut n, mut total) = (0, 0);
         while let Some(batch) = b.next_write_batch().unwrap() {
@@ -550,7 +682,7 @@ mod tests {
     #[test]
     fn batches_respect_rows_and_bytes() {
         let recs: Vec<Record> = (0..10).map(|i| rec(i, "x")).collect();
-        let p = plan(&recs, "t", &Mode::Insert).unwrap();
+        let p = plan_for(&recs, "t", &Mode::Insert).unwrap();
         let mut b = Batcher::new(&recs, &p, 3, 100_000);
         let sizes: Vec<usize> = std::iter::from_fn(|| b.next_write_batch().unwrap())
             .map(|b| b.rows)
@@ -561,7 +693,7 @@ mod tests {
         assert!(batches.iter().all(|b| b.json.len() <= 40));
         assert_eq!(batches.iter().map(|b| b.rows).sum::<usize>(), 10);
         let big = vec![rec(1, &"x".repeat(100))];
-        let p = plan(&big, "t", &Mode::Insert).unwrap();
+        let p = plan_for(&big, "t", &Mode::Insert).unwrap();
         assert!(Batcher::new(&big, &p, 10, 50).next_write_batch().is_err());
     }
 }
