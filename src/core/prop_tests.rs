@@ -217,7 +217,7 @@ proptest! {
         prop_assert_eq!(decode_cell(&col("VARIANT"), Some(&s)).unwrap(), Value::Json(s.clone()));
         // Base64 text that is also even-length hex is refused as ambiguous, never guessed.
         let b64 = base64::encode(&bytes);
-        let hex_too = !b64.is_empty() && b64.len() % 2 == 0 && b64.bytes().all(|c| c.is_ascii_hexdigit());
+        let hex_too = !b64.is_empty() && b64.len().is_multiple_of(2) && b64.bytes().all(|c| c.is_ascii_hexdigit());
         match decode_cell(&col("BINARY"), Some(&b64)) {
             Ok(v) => prop_assert_eq!(v, Value::Binary(bytes.clone())),
             Err(e) => prop_assert!(hex_too && e.error_code.as_deref() == Some("AMBIGUOUS_BINARY_TEXT"), "{:?}", e),

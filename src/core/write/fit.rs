@@ -217,7 +217,7 @@ fn whole_float(x: f64, text: &str) -> Result<i128, String> {
     if !x.is_finite() || x.fract() != 0.0 {
         return Err(format!("{text} is not a whole number"));
     }
-    whole(text).or_else(|_| Err(format!("{text} is out of range")))
+    whole(text).map_err(|_| format!("{text} is out of range"))
 }
 
 fn float(v: &Value) -> Result<f64, String> {
