@@ -197,6 +197,40 @@ async fn decimal_with_38_digits_round_trips_exactly() {
     assert_eq!(got, want);
 }
 
+/// Exact or refused, through the WIT with no host-side typing: a value the target column would
+/// round (scale), overflow (precision) or wrap (integer width) is `invalid-input` naming record
+/// and column, and nothing is written. (A real warehouse's PERMISSIVE `from_json` or INSERT cast
+/// would otherwise round or null it and report success.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_that_do_not_fit_their_columns_are_refused_before_anything_is_written() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut conn = tenant.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    conn.execute("CREATE TABLE fit (id INT, amount DECIMAL(10,2))", &[]).await.expect("create");
+    let row = |id: Value, amount: Value| Row::new().with("id", id).with("amount", amount);
+    let cases = [
+        (Value::Int(2), dec("1.234", 4, 3), "more than 2 digits after the point"),
+        (Value::Int(2), dec("123456789.5", 10, 1), "does not fit DECIMAL(10,2)"),
+        (Value::BigInt(1 << 40), dec("1", 1, 0), "out of INT range"),
+        (Value::Int(2), Value::Text("12,5".into()), "is not a number"),
+    ];
+    for (id, amount, needle) in cases {
+        let rows = vec![row(Value::Int(1), dec("1.5", 2, 1)), row(id, amount)];
+        let e = conn.write_records(&rows, "fit").await.expect_err("refused");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("record 1") && e.to_string().contains(needle), "{e}");
+    }
+    let n = conn.read_records("SELECT count(*) AS n FROM fit", &[]).await.expect("count");
+    assert_eq!(n[0].get("n"), Some(&Value::BigInt(0)));
+    // What fits is written exactly, text included (parsed, not cast by the server).
+    let rows = vec![row(Value::Int(1), dec("1.5", 2, 1)), row(Value::Text("2".into()), Value::Text("7.25".into()))];
+    assert_eq!(conn.write_records(&rows, "fit").await.expect("write"), 2);
+    let back = conn.read_records("SELECT id, amount FROM fit ORDER BY id", &[]).await.expect("read");
+    assert_eq!(back[1].get("id"), Some(&Value::Int(2)));
+    assert_eq!(back[1].get("amount"), Some(&dec("7.25", 10, 2)));
+    assert_eq!(back[0].get("amount"), Some(&dec("1.50", 10, 2)));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interval_and_complex_values_decode() {
     let env = Env::start().await;

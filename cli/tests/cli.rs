@@ -308,6 +308,23 @@ fn exit_codes_follow_the_error_kind_and_messages_are_cleaned() {
     assert_eq!(out.status.code(), Some(2), "usage errors: {}", stderr(&out));
 }
 
+/// Exact or refused: a value that would be rounded or overflow its DECIMAL column is
+/// `invalid-input` (exit 2) naming record and column, and the table stays empty.
+#[test]
+fn a_value_that_does_not_fit_its_column_writes_nothing() {
+    let sb = Sandbox::new();
+    sb.ok(&["exec", "CREATE TABLE m (id BIGINT, amount DECIMAL(12,2))"]);
+    let f = sb.home.path().join("m.jsonl");
+    for bad in ["12345678901.25", "1.234"] {
+        std::fs::write(&f, format!("{{\"id\": 1, \"amount\": 5}}\n{{\"id\": 2, \"amount\": {bad}}}\n")).unwrap();
+        let out = sb.local(&["write", "m", f.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("error: invalid-input:") && err.contains("amount") && err.contains("DECIMAL(12,2)"), "{bad}: {err}");
+        assert_eq!(sb.ok(&["query", "SELECT count(*) AS n FROM m", "--format", "csv"]), "n\n0\n", "{bad}");
+    }
+}
+
 #[test]
 fn update_delete_and_cancel() {
     let sb = Sandbox::new();
