@@ -12,6 +12,10 @@ pub const DEFAULT_BATCH_ROWS: u32 = 50_000;
 pub const DEFAULT_BATCH_BYTES: u32 = 900_000;
 /// Default most attempts of a retryable request.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// Default most result downloads (chunks or links) in flight at once.
+pub const DEFAULT_DOWNLOAD_WINDOW: u32 = 4;
+/// Most downloads in flight a config may ask for (each holds one chunk in guest memory).
+const MAX_DOWNLOAD_WINDOW: u32 = 16;
 /// The service's documented limit on parameter values per statement.
 const MAX_BATCH_BYTES: u32 = 1_000_000;
 
@@ -69,6 +73,8 @@ pub struct ConfigInput {
     pub external_links: bool,
     /// Result format of reads.
     pub result_format: ResultFormat,
+    /// Result downloads in flight at once.
+    pub download_window: Option<u32>,
     /// Emit debug log events.
     pub debug_log: bool,
 }
@@ -98,6 +104,8 @@ pub struct Config {
     pub external_links: bool,
     /// Result format of reads.
     pub result_format: ResultFormat,
+    /// Result downloads (chunks or external links) in flight at once, 1..=16.
+    pub download_window: u32,
     /// Emit debug log events.
     pub debug_log: bool,
 }
@@ -127,6 +135,10 @@ impl Config {
         let batch_rows = input.batch_rows.unwrap_or(DEFAULT_BATCH_ROWS);
         let max_attempts = input.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
         let timeout_ms = input.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let download_window = input.download_window.unwrap_or(DEFAULT_DOWNLOAD_WINDOW);
+        if !(1..=MAX_DOWNLOAD_WINDOW).contains(&download_window) {
+            return Err(Error::invalid("config: download-window must be 1..=16"));
+        }
         if batch_rows == 0 || max_attempts == 0 || timeout_ms == 0 {
             return Err(Error::invalid(
                 "config: batch-rows, max-attempts and timeout-ms must be positive",
@@ -144,6 +156,7 @@ impl Config {
             max_attempts,
             external_links: input.external_links,
             result_format: input.result_format,
+            download_window,
             debug_log: input.debug_log,
         })
     }
@@ -227,6 +240,7 @@ mod tests {
             max_attempts: None,
             external_links: false,
             result_format: ResultFormat::Auto,
+            download_window: None,
             debug_log: false,
         }
     }
@@ -244,6 +258,17 @@ mod tests {
         assert_eq!(c.batch_rows, DEFAULT_BATCH_ROWS);
         assert_eq!(c.batch_bytes, DEFAULT_BATCH_BYTES);
         assert_eq!(c.max_attempts, DEFAULT_MAX_ATTEMPTS);
+        assert_eq!(c.download_window, DEFAULT_DOWNLOAD_WINDOW);
+        for bad in [0, 17] {
+            let mut i = input("h.example", "/sql/1.0/warehouses/abc123");
+            i.download_window = Some(bad);
+            assert!(
+                Config::validate(i)
+                    .unwrap_err()
+                    .message
+                    .contains("download-window")
+            );
+        }
         assert_eq!(c.catalog.as_deref(), Some("main"));
         assert_eq!(c.schema, None);
     }

@@ -1,26 +1,36 @@
 //! The statement state machine: submit, poll to a terminal state or the deadline (then cancel),
-//! and follow result chunks and external links one chunk at a time.
+//! and follow result chunks and external links, several at a time within `download-window`
+//! ([`download`]).
 
 use std::collections::VecDeque;
 
 use super::columns::ColumnBatch;
 use super::config::ResultFormat;
 use super::error::{Error, ErrorKind, Result};
-use super::http::{HttpRequest, Method, Transport};
+use super::http::{Method, Transport};
 use super::ipc::ArrowRows;
 use super::json_rows::JsonRows;
 use super::request::{self, ResultShape};
-use super::response::{self, ChunkBody, ExternalLink, ResultData, State, StatementResponse};
+use super::response::{self, ExternalLink, ResultData, State, StatementResponse};
 use super::retry::{Retry, poll_interval_ms};
 use super::session::{Session, Stats};
 use super::sink::{RowSink, Sink};
 use super::value::{Column, Kind, ParamSpec, Value};
 
+#[path = "download.rs"]
+mod download;
+
 /// One chunk's rows, not all decoded yet.
 #[derive(Debug)]
 enum Chunk {
     /// JSON_ARRAY text, read row by row.
-    Json(JsonRows),
+    Json {
+        /// The rows.
+        rows: JsonRows,
+        /// Whether the members after the rows say where the next chunk is (false for a chunk
+        /// fetched ahead, whose successor is already on its way).
+        chained: bool,
+    },
     /// An Arrow IPC stream, read record batch by record batch.
     Arrow(ArrowRows),
 }
@@ -281,7 +291,10 @@ fn run_as<T: Transport>(
     if let Some(rows) = rows {
         // Never `[]` (parse_statement_body parses those whole). Where the next chunk is
         // follows the rows: known once they have been read.
-        cursor.rows.push_back(Chunk::Json(rows));
+        cursor.rows.push_back(Chunk::Json {
+            rows,
+            chained: true,
+        });
         cursor.next = Next::AfterRows;
     }
     if cursor.exhausted() && total_rows.is_some_and(|t| t > 0) {
@@ -378,8 +391,29 @@ impl Cursor {
         if let Some(i) = r.chunk_index {
             self.last_index = Some(i);
         }
+        let mut next_link = r.next_chunk_internal_link.clone();
+        let mut next_index = r.next_chunk_index;
+        if let Some(last) = r.external_links.as_ref().and_then(|l| l.last()) {
+            next_link = next_link.or_else(|| last.next_chunk_internal_link.clone());
+            next_index = next_index.or(last.next_chunk_index);
+        }
+        self.absorb_data(r)?;
+        self.next = match (next_link, next_index) {
+            (Some(l), _) if !l.is_empty() => Next::Link(l),
+            (_, Some(i)) => Next::Index(i),
+            _ => Next::Done,
+        };
+        Ok(())
+    }
+
+    /// Take in a chunk's rows and links only (a chunk fetched ahead: where the next chunk is
+    /// is already known).
+    fn absorb_data(&mut self, r: ResultData) -> Result<()> {
         if let Some(rows) = r.data_array.filter(|rows| !rows.has_no_rows()) {
-            self.rows.push_back(Chunk::Json(rows));
+            self.rows.push_back(Chunk::Json {
+                rows,
+                chained: false,
+            });
         }
         if let Some(bytes) = r.attachment.filter(|b| !b.is_empty()) {
             let lz4 = matches!(self.format, Format::Arrow { lz4: true });
@@ -387,20 +421,9 @@ impl Cursor {
                 .map_err(|e| e.with_statement(Some(&self.statement_id)))?;
             self.rows.push_back(Chunk::Arrow(rows));
         }
-        let mut next_link = r.next_chunk_internal_link;
-        let mut next_index = r.next_chunk_index;
         if let Some(links) = r.external_links {
-            if let Some(last) = links.last() {
-                next_link = next_link.or_else(|| last.next_chunk_internal_link.clone());
-                next_index = next_index.or(last.next_chunk_index);
-            }
             self.links.extend(links);
         }
-        self.next = match (next_link, next_index) {
-            (Some(l), _) if !l.is_empty() => Next::Link(l),
-            (_, Some(i)) => Next::Index(i),
-            _ => Next::Done,
-        };
         Ok(())
     }
 
@@ -512,7 +535,7 @@ impl Cursor {
         while sink.rows() < max {
             let chunk = match self.rows.front_mut() {
                 None => return Ok(()),
-                Some(Chunk::Json(rows)) => rows,
+                Some(Chunk::Json { rows, .. }) => rows,
                 Some(Chunk::Arrow(rows)) => {
                     let id = Some(self.statement_id.as_str());
                     let Some((batch, row)) = rows.current().map_err(|e| e.with_statement(id))?
@@ -558,7 +581,10 @@ impl Cursor {
             let Some(cells) = cells else {
                 // A chunk read to its end: what follows its rows says where the next one is.
                 let rest = match self.rows.pop_front() {
-                    Some(Chunk::Json(r)) => r.rest_of_object(),
+                    Some(Chunk::Json {
+                        rows,
+                        chained: true,
+                    }) => rows.rest_of_object(),
                     _ => None,
                 };
                 if let Some(rest) = rest {
@@ -586,158 +612,5 @@ impl Cursor {
             }
         }
         Ok(())
-    }
-
-    /// Fetch the next piece: a pending external link, else the next chunk.
-    fn fetch<T: Transport>(&mut self, s: &mut Session<T>, deadline: u64) -> Result<()> {
-        if s.transport.now_ms() >= deadline {
-            let mut e = Error::new(
-                ErrorKind::Timeout,
-                "deadline passed while reading result chunks",
-            );
-            e.statement_id = Some(self.statement_id.clone());
-            return Err(e);
-        }
-        if let Some(link) = self.links.pop_front() {
-            return self.fetch_link(s, link, deadline);
-        }
-        let path = match std::mem::replace(&mut self.next, Next::Done) {
-            Next::Done => return Ok(()),
-            // Only reached with no rows buffered, so the chunk's rows were read and this was
-            // replaced; kept as an error rather than trusted.
-            Next::AfterRows => {
-                return Err(self.err("next chunk unknown before its rows were read".into()));
-            }
-            Next::Link(l) => {
-                if !l.starts_with('/') || l.starts_with("//") {
-                    return Err(self.err(format!(
-                        "unexpected next_chunk_internal_link {:?}",
-                        l.chars().take(80).collect::<String>()
-                    )));
-                }
-                // `/api/2.0/sql/statements/{id}/result/chunks/{n}`: the index must advance too.
-                let path = l.split(['?', '#']).next().unwrap_or(&l);
-                if let Some(i) = path.rsplit('/').next().and_then(|n| n.parse::<u64>().ok()) {
-                    self.advance_to(i)?;
-                }
-                l
-            }
-            Next::Index(i) => {
-                self.advance_to(i)?;
-                format!(
-                    "/api/2.0/sql/statements/{}/result/chunks/{i}",
-                    self.statement_id
-                )
-            }
-        };
-        let mut stats = self.stats;
-        let r = s.api(
-            Method::Get,
-            &path,
-            None,
-            Retry::Idempotent,
-            deadline,
-            &mut stats,
-        );
-        self.stats = stats;
-        let r = r.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
-        match response::parse_chunk_body(r.body)
-            .map_err(|e| e.with_statement(Some(&self.statement_id)))?
-        {
-            ChunkBody::Parsed(chunk) => self.absorb(chunk),
-            ChunkBody::Rows(rows) => {
-                self.rows.push_back(Chunk::Json(rows));
-                self.next = Next::AfterRows;
-                Ok(())
-            }
-        }
-    }
-
-    /// GET an external link without Authorization; on a 4xx (expired link) re-read its chunk
-    /// for a fresh link, up to `max-attempts` times.
-    fn fetch_link<T: Transport>(
-        &mut self,
-        s: &mut Session<T>,
-        mut link: ExternalLink,
-        deadline: u64,
-    ) -> Result<()> {
-        let mut refreshes = 0;
-        loop {
-            let url = link
-                .external_link
-                .clone()
-                .ok_or_else(|| self.err("external link without a URL".into()))?;
-            if !url.starts_with("https://") && !url.starts_with("http://") {
-                return Err(self.err("external link is not an http(s) URL".into()));
-            }
-            let mut req = HttpRequest::new(Method::Get, url);
-            req.headers = link.http_headers.clone().unwrap_or_default();
-            let mut stats = self.stats;
-            let r = s.plain(&req, Retry::Idempotent, deadline, &mut stats);
-            self.stats = stats;
-            match r {
-                Ok(resp) => {
-                    let rows = match self.format {
-                        Format::Json => response::parse_external_rows(resp.body).map(Chunk::Json),
-                        Format::Arrow { lz4 } => {
-                            ArrowRows::from_body(resp.body, lz4).map(Chunk::Arrow)
-                        }
-                    };
-                    let rows = rows.map_err(|e| e.with_statement(Some(&self.statement_id)))?;
-                    self.rows.push_back(rows);
-                    return Ok(());
-                }
-                Err(e)
-                    if e.http_status.is_some_and(|st| (400..500).contains(&st))
-                        && refreshes + 1 < s.config.max_attempts =>
-                {
-                    refreshes += 1;
-                    self.stats.retries += 1;
-                    let index = link.chunk_index.ok_or_else(|| {
-                        self.err("expired external link without chunk_index".into())
-                    })?;
-                    let path = format!(
-                        "/api/2.0/sql/statements/{}/result/chunks/{index}",
-                        self.statement_id
-                    );
-                    let mut stats = self.stats;
-                    let r = s.api(
-                        Method::Get,
-                        &path,
-                        None,
-                        Retry::Idempotent,
-                        deadline,
-                        &mut stats,
-                    );
-                    self.stats = stats;
-                    let chunk = response::parse_chunk(
-                        r.map_err(|e| e.with_statement(Some(&self.statement_id)))?
-                            .body,
-                    )?;
-                    link = chunk
-                        .external_links
-                        .and_then(|mut l| (!l.is_empty()).then(|| l.remove(0)))
-                        .ok_or_else(|| self.err("refreshed chunk has no external link".into()))?;
-                    s.debug(|| {
-                        format!(
-                            "statement {}: refreshed external link of chunk {index}",
-                            self.statement_id
-                        )
-                    });
-                }
-                // Still refused after refreshing: the storage keeps rejecting presigned links
-                // (expired again, clock skew, a storage firewall) — not a missing grant.
-                Err(mut e) if e.http_status.is_some_and(|st| (400..500).contains(&st)) => {
-                    e.kind = ErrorKind::Server;
-                    e.message = format!(
-                        "external link of chunk {} still rejected after {refreshes} refreshes: {}",
-                        link.chunk_index.map_or("?".into(), |i| i.to_string()),
-                        e.message
-                    );
-                    return Err(e.with_statement(Some(&self.statement_id)));
-                }
-                Err(e) => return Err(e.with_statement(Some(&self.statement_id))),
-            }
-        }
     }
 }

@@ -30,6 +30,8 @@ pub struct Fake {
     pub auto_table: Option<String>,
     /// Table probes answered outside the script.
     pub probes: Vec<HttpRequest>,
+    /// The size of each group of requests sent together ([`Transport::send_all`]).
+    pub windows: Vec<usize>,
 }
 
 /// The answer to `SELECT * FROM t LIMIT 0` for a table of `columns` `(name, type text)`.
@@ -225,6 +227,11 @@ impl Transport for Fake {
         step.outcome
     }
 
+    fn send_all(&mut self, reqs: &[HttpRequest]) -> Vec<Result<HttpResponse, TransportError>> {
+        self.windows.push(reqs.len());
+        reqs.iter().map(|r| self.send(r)).collect()
+    }
+
     fn now_ms(&self) -> u64 {
         self.now
     }
@@ -257,6 +264,8 @@ pub fn input() -> ConfigInput {
         max_attempts: None,
         external_links: false,
         result_format: ResultFormat::Auto,
+        // Scripted exchanges step one download at a time; window tests raise it.
+        download_window: Some(1),
         debug_log: true,
     }
 }

@@ -99,6 +99,11 @@ pub struct TransportError {
 pub trait Transport {
     /// Send `req` and return its whole response.
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError>;
+    /// Send every request of `reqs` at once (their responses may arrive in any order) and
+    /// return each outcome in the order of `reqs`. Defaults to one after another.
+    fn send_all(&mut self, reqs: &[HttpRequest]) -> Vec<Result<HttpResponse, TransportError>> {
+        reqs.iter().map(|r| self.send(r)).collect()
+    }
     /// Milliseconds of a monotonic clock.
     fn now_ms(&self) -> u64;
     /// Block for `ms` milliseconds.

@@ -33,6 +33,8 @@ mod deadline_tests;
 #[cfg(test)]
 mod driver_tests;
 #[cfg(test)]
+mod window_tests;
+#[cfg(test)]
 mod fake;
 #[cfg(test)]
 mod fuzz_tests;

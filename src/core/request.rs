@@ -174,6 +174,7 @@ mod tests {
             max_attempts: None,
             external_links: external,
             result_format: ResultFormat::Auto,
+            download_window: None,
             debug_log: false,
         })
         .unwrap()

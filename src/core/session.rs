@@ -154,6 +154,41 @@ impl<T: Transport> Session<T> {
         }
     }
 
+    /// An authenticated GET of `path` on the workspace (for [`Session::first_attempts`]).
+    pub fn api_get(&mut self, path: &str, deadline: u64, stats: &mut Stats) -> Result<HttpRequest> {
+        let mut req = HttpRequest::new(Method::Get, format!("{}{}", self.config.base_url, path));
+        req.headers.push(("user-agent".into(), USER_AGENT.into()));
+        req.authorization = Some(self.bearer(deadline, stats)?);
+        Ok(req)
+    }
+
+    /// The first attempts of several idempotent GETs, in flight together
+    /// ([`Transport::send_all`]). Each answer in order: the response, whatever its status, or
+    /// `None` when the request got none. Anything but a 2xx sends the caller down the request's
+    /// one-at-a-time path, with its retries, link refreshes and typed errors.
+    pub fn first_attempts(
+        &mut self,
+        mut reqs: Vec<HttpRequest>,
+        deadline: u64,
+    ) -> Vec<Option<HttpResponse>> {
+        let now = self.transport.now_ms();
+        if now >= deadline {
+            return vec![None; reqs.len()];
+        }
+        for r in &mut reqs {
+            r.timeout_ms = Some(request_timeout_ms(now, deadline));
+        }
+        let n = reqs.len();
+        let answers = self.transport.send_all(&reqs);
+        let ok: Vec<Option<HttpResponse>> = answers.into_iter().map(|a| a.ok()).collect();
+        let failed = ok
+            .iter()
+            .filter(|a| !a.as_ref().is_some_and(|r| (200..300).contains(&r.status)))
+            .count();
+        self.debug(|| format!("downloaded {n} pieces at once ({failed} to retry one by one)"));
+        ok
+    }
+
     /// Send `req` (no Authorization added) with retries; e.g. presigned external links.
     pub fn plain(
         &mut self,
