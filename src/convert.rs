@@ -39,6 +39,7 @@ pub fn config(c: wit::Config) -> ConfigInput {
             Some(wit::ResultFormat::Arrow) => ResultFormat::Arrow,
             Some(wit::ResultFormat::Json) => ResultFormat::Json,
         },
+        download_window: c.download_window,
         debug_log: c.debug_log,
     }
 }

@@ -1,14 +1,16 @@
 //! The only module touching `wasi:http`, clocks and random: [`WasiTransport`] implements the
-//! core's [`Transport`] over `wasi:http/outgoing-handler`.
+//! core's [`Transport`] over `wasi:http/outgoing-handler`. Several requests can be in flight at
+//! once ([`Transport::send_all`]): their answers are read together by polling every pending
+//! pollable and the earliest deadline.
 
 use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method as WasiMethod,
-    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
+    Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasi::io::poll::{self, Pollable};
-use wasi::io::streams::StreamError;
+use wasi::io::streams::{InputStream, StreamError};
 
 use crate::core::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::core::url::Url;
@@ -106,34 +108,8 @@ fn out_of_time(what: &str) -> TransportError {
     }
 }
 
-/// Block until `ready` fires or the monotonic clock reaches `end` (ns); false on the clock.
-fn ready_before(ready: &Pollable, end: Option<u64>) -> bool {
-    let Some(end) = end else {
-        ready.block();
-        return true;
-    };
-    let timer = monotonic_clock::subscribe_instant(end);
-    let fired = poll::poll(&[ready, &timer]);
-    fired.contains(&0)
-}
-
-/// Wait for the response future (until `end`, ns) and unwrap its nested results.
-fn await_response(
-    fut: &FutureIncomingResponse,
-    end: Option<u64>,
-) -> Result<IncomingResponse, TransportError> {
-    if !ready_before(&fut.subscribe(), end) {
-        return Err(out_of_time("no response headers"));
-    }
-    match fut.get() {
-        Some(Ok(Ok(r))) => Ok(r),
-        Some(Ok(Err(code))) => Err(code_error(&code)),
-        Some(Err(())) => Err(failed("response already taken".into(), true)),
-        None => Err(failed("response not ready after waiting".into(), true)),
-    }
-}
-
-fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+/// Send `req`: the request line, headers and body go out now; the answer is read by [`run`].
+fn start(req: &HttpRequest) -> Result<Flight, TransportError> {
     let url = Url::parse(&req.url).map_err(|e| TransportError {
         message: e.message,
         maybe_sent: false,
@@ -199,15 +175,23 @@ fn send(req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let _ = options.set_between_bytes_timeout(Some(ns));
     }
     let fut = outgoing_handler::handle(out, Some(options)).map_err(|c| code_error(&c))?;
-    if let Err(write_error) = write_body(body, &req.body) {
+    let write_error = write_body(body, &req.body).err();
+    let mut flight = Flight {
+        end,
+        stage: Stage::Headers {
+            ready: fut.subscribe(),
+            fut,
+        },
+    };
+    if let Some(write_error) = write_error {
         // The response future often carries the real reason (e.g. HttpRequestDenied).
-        return Err(match await_response(&fut, end) {
-            Err(e) => e,
-            Ok(_) => failed(write_error, true),
+        run(std::slice::from_mut(&mut flight));
+        return Err(match flight.stage {
+            Stage::Done(Err(e)) => e,
+            _ => failed(write_error, true),
         });
     }
-    let resp = await_response(&fut, end)?;
-    read_response(resp, end)
+    Ok(flight)
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
@@ -243,7 +227,128 @@ fn headers_len(headers: &[(String, String)]) -> Option<usize> {
         .and_then(|(_, v)| v.trim().parse().ok())
 }
 
-fn read_response(resp: IncomingResponse, end: Option<u64>) -> Result<HttpResponse, TransportError> {
+/// A request in flight and how far its answer has been read.
+struct Flight {
+    /// The monotonic instant (ns) by which the whole answer must have arrived.
+    end: Option<u64>,
+    stage: Stage,
+}
+
+/// Where an answer is. Fields are declared child resource first, so they drop in WASI order.
+enum Stage {
+    /// Waiting for the response headers.
+    Headers {
+        ready: Pollable,
+        fut: FutureIncomingResponse,
+    },
+    /// Reading the body.
+    Body {
+        ready: Pollable,
+        stream: InputStream,
+        incoming: IncomingBody,
+        _response: IncomingResponse,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// The outcome.
+    Done(Result<HttpResponse, TransportError>),
+}
+
+impl Flight {
+    fn ready(&self) -> Option<&Pollable> {
+        match &self.stage {
+            Stage::Headers { ready, .. } | Stage::Body { ready, .. } => Some(ready),
+            Stage::Done(_) => None,
+        }
+    }
+
+    /// The outcome once [`run`] is done with it.
+    fn outcome(self) -> Result<HttpResponse, TransportError> {
+        match self.stage {
+            Stage::Done(r) => r,
+            _ => Err(failed("the answer was not read".into(), true)),
+        }
+    }
+
+    /// Out of time: a stalled or trickling answer ends at `end`.
+    fn expire(&mut self) {
+        let what = match self.stage {
+            Stage::Headers { .. } => "no response headers",
+            Stage::Body { .. } => "the response body did not arrive in time",
+            Stage::Done(_) => return,
+        };
+        self.stage = Stage::Done(Err(out_of_time(what)));
+    }
+
+    /// Take what is ready: the headers, or the next piece of the body.
+    fn advance(&mut self) {
+        let stage = std::mem::replace(
+            &mut self.stage,
+            Stage::Done(Err(failed(String::new(), true))),
+        );
+        self.stage = match stage {
+            Stage::Headers { ready, fut } => {
+                drop(ready);
+                match fut.get() {
+                    Some(Ok(Ok(r))) => begin_body(r),
+                    Some(Ok(Err(code))) => Stage::Done(Err(code_error(&code))),
+                    Some(Err(())) => {
+                        Stage::Done(Err(failed("response already taken".into(), true)))
+                    }
+                    None => Stage::Headers {
+                        ready: fut.subscribe(),
+                        fut,
+                    },
+                }
+            }
+            Stage::Body {
+                ready,
+                stream,
+                incoming,
+                _response,
+                status,
+                headers,
+                mut body,
+            } => match stream.read(64 * 1024) {
+                Ok(bytes) => {
+                    body.extend_from_slice(&bytes);
+                    if body.len() > MAX_BODY {
+                        Stage::Done(Err(too_large()))
+                    } else {
+                        Stage::Body {
+                            ready,
+                            stream,
+                            incoming,
+                            _response,
+                            status,
+                            headers,
+                            body,
+                        }
+                    }
+                }
+                Err(StreamError::Closed) => {
+                    drop(ready);
+                    drop(stream);
+                    drop(incoming);
+                    Stage::Done(Ok(HttpResponse {
+                        status,
+                        headers,
+                        body,
+                    }))
+                }
+                Err(StreamError::LastOperationFailed(e)) => Stage::Done(Err(failed(
+                    format!("reading the response failed: {}", e.to_debug_string()),
+                    true,
+                ))),
+            },
+            done => done,
+        };
+    }
+}
+
+/// The response headers are in: check the declared length and open the body.
+fn begin_body(resp: IncomingResponse) -> Stage {
     let status = resp.status();
     let headers: Vec<(String, String)> = resp
         .headers()
@@ -258,50 +363,92 @@ fn read_response(resp: IncomingResponse, end: Option<u64>) -> Result<HttpRespons
         .collect();
     let declared = headers_len(&headers);
     if declared.is_some_and(|n| n > MAX_BODY) {
-        return Err(too_large());
+        return Stage::Done(Err(too_large()));
     }
-    let incoming = resp
-        .consume()
-        .map_err(|()| failed("response body unavailable".into(), true))?;
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    {
-        let stream = incoming
-            .stream()
-            .map_err(|()| failed("response body stream unavailable".into(), true))?;
-        let readable = stream.subscribe();
-        loop {
-            // A body trickled byte by byte still ends at `end`.
-            if !ready_before(&readable, end) {
-                return Err(out_of_time("the response body did not arrive in time"));
+    let Ok(incoming) = resp.consume() else {
+        return Stage::Done(Err(failed("response body unavailable".into(), true)));
+    };
+    let Ok(stream) = incoming.stream() else {
+        return Stage::Done(Err(failed("response body stream unavailable".into(), true)));
+    };
+    Stage::Body {
+        ready: stream.subscribe(),
+        stream,
+        incoming,
+        _response: resp,
+        status,
+        headers,
+        body: Vec::with_capacity(declared.unwrap_or(0)),
+    }
+}
+
+/// Read every answer of `flights` at once: wait on all their pollables (and the earliest
+/// deadline), advance whichever is ready, until each is done or out of time.
+fn run(flights: &mut [Flight]) {
+    loop {
+        let now = monotonic_clock::now();
+        for f in flights.iter_mut() {
+            if f.end.is_some_and(|end| now >= end) {
+                f.expire();
             }
-            match stream.read(64 * 1024) {
-                Ok(bytes) => {
-                    body.extend_from_slice(&bytes);
-                    if body.len() > MAX_BODY {
-                        return Err(too_large());
-                    }
-                }
-                Err(StreamError::Closed) => break,
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(failed(
-                        format!("reading the response failed: {}", e.to_debug_string()),
-                        true,
-                    ));
-                }
+        }
+        let pending: Vec<usize> = (0..flights.len())
+            .filter(|&i| flights[i].ready().is_some())
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        let earliest = pending.iter().filter_map(|&i| flights[i].end).min();
+        let timer = earliest.map(monotonic_clock::subscribe_instant);
+        let fired = {
+            let mut list: Vec<&Pollable> =
+                pending.iter().filter_map(|&i| flights[i].ready()).collect();
+            if let Some(t) = &timer {
+                list.push(t);
+            }
+            poll::poll(&list)
+        };
+        drop(timer);
+        for k in fired {
+            if let Some(&i) = pending.get(k as usize) {
+                flights[i].advance();
             }
         }
     }
-    drop(incoming);
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+}
+
+/// Send every request at once and read the answers together; outcomes in request order.
+fn send_all(reqs: &[HttpRequest]) -> Vec<Result<HttpResponse, TransportError>> {
+    let mut out: Vec<Option<Result<HttpResponse, TransportError>>> = Vec::with_capacity(reqs.len());
+    let (mut flights, mut slots) = (Vec::new(), Vec::new());
+    for (i, req) in reqs.iter().enumerate() {
+        match start(req) {
+            Ok(f) => {
+                flights.push(f);
+                slots.push(i);
+                out.push(None);
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    run(&mut flights);
+    for (f, i) in flights.into_iter().zip(slots) {
+        out[i] = Some(f.outcome());
+    }
+    out.into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(failed("the request was not started".into(), false))))
+        .collect()
 }
 
 impl Transport for WasiTransport {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        send(req)
+        let mut flight = start(req)?;
+        run(std::slice::from_mut(&mut flight));
+        flight.outcome()
+    }
+
+    fn send_all(&mut self, reqs: &[HttpRequest]) -> Vec<Result<HttpResponse, TransportError>> {
+        send_all(reqs)
     }
 
     fn now_ms(&self) -> u64 {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Flags;
 use crate::output::Format;
@@ -131,6 +131,12 @@ pub struct TuningArgs {
     /// Fetch results through EXTERNAL_LINKS.
     #[arg(long, global = true)]
     pub external_links: bool,
+    /// Result format of reads: auto (Arrow with --external-links, else JSON), arrow or json.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub result_format: Option<ResultFormatArg>,
+    /// Result downloads (chunks or links) in flight at once, 1..=16 [default: 4].
+    #[arg(long, global = true, value_name = "N")]
+    pub download_window: Option<u32>,
     /// Connector-side deadline of one call, ms.
     #[arg(long, global = true, value_name = "MS")]
     pub timeout_ms: Option<u64>,
@@ -140,6 +146,27 @@ pub struct TuningArgs {
     /// Guest memory limit, MiB.
     #[arg(long, global = true, default_value_t = 256, value_name = "MIB")]
     pub memory_mib: usize,
+}
+
+/// `--result-format` (the WIT `result-format`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFormatArg {
+    /// ARROW_STREAM with --external-links, else JSON_ARRAY INLINE.
+    Auto,
+    /// ARROW_STREAM, INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME.
+    Arrow,
+    /// JSON_ARRAY.
+    Json,
+}
+
+impl From<ResultFormatArg> for connector_host::ResultFormat {
+    fn from(f: ResultFormatArg) -> Self {
+        match f {
+            ResultFormatArg::Auto => connector_host::ResultFormat::Auto,
+            ResultFormatArg::Arrow => connector_host::ResultFormat::Arrow,
+            ResultFormatArg::Json => connector_host::ResultFormat::Json,
+        }
+    }
 }
 
 /// SQL given as an argument, a file (`-f FILE`) or stdin (`-` / `-f -`).

@@ -57,6 +57,8 @@ pub async fn resolve(conn: &ConnArgs, tuning: &TuningArgs, is_demo: bool, env: &
     config.timeout_ms = tuning.timeout_ms;
     config.batch_rows = tuning.batch_rows;
     config.external_links = tuning.external_links;
+    config.result_format = tuning.result_format.map(Into::into);
+    config.download_window = tuning.download_window;
     // Guest events always flow; the log filter decides what shows (retries at info).
     config.debug_log = true;
     allow.push(config.origin()?);

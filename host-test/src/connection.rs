@@ -106,6 +106,8 @@ pub struct ConnectConfig {
     pub external_links: bool,
     /// Result format of reads (`None` = auto).
     pub result_format: Option<ResultFormat>,
+    /// Result downloads in flight at once, 1..=16 (default 4).
+    pub download_window: Option<u32>,
     /// Emit debug log events through `wasi:logging`.
     pub debug_log: bool,
 }
@@ -125,6 +127,7 @@ impl ConnectConfig {
             max_attempts: None,
             external_links: false,
             result_format: None,
+            download_window: None,
             debug_log: false,
         }
     }

@@ -121,6 +121,7 @@ pub(crate) fn config_to_wit(c: &ConnectConfig) -> wit_connector::Config {
             ResultFormat::Arrow => wit_connector::ResultFormat::Arrow,
             ResultFormat::Json => wit_connector::ResultFormat::Json,
         }),
+        download_window: c.download_window,
         debug_log: c.debug_log,
     }
 }

@@ -93,6 +93,7 @@ fn connect() -> Result<Connection, Failure> {
         max_attempts: None,
         external_links: false,
         result_format: None,
+        download_window: None,
         debug_log: false,
     };
     Ok(Connection::open(&config)?)
