@@ -91,6 +91,32 @@ test('query streams a result in batches', () => {
   assert.equal(sum, (25000 * 24999) / 2);
 });
 
+test('ARROW_STREAM results (LZ4, several downloads at once) read the same exact values', () => {
+  const arrow = open({
+    serverHostname: wh.url, httpPath: wh.httpPath, token: TOKEN, catalog: 'main', schema: 'default',
+    resultFormat: 'arrow', downloadWindow: 3,
+  });
+  try {
+    const sql = 'SELECT id, name, balance, signup_date FROM customers ORDER BY id';
+    assert.deepEqual(arrow.readRecords(sql, {}), conn.readRecords(sql, {}));
+    const exact = arrow.raw.readRecords("SELECT CAST('0.000000000000000001' AS DECIMAL(38,18)) AS d", []);
+    assert.deepEqual(exact[0][0].value, { tag: 'decimal', val: { digits: '0.000000000000000001', precision: 38, scale: 18 } });
+    // Many chunks, fetched through links a window at a time, delivered in order.
+    let count = 0;
+    let last = -1;
+    let ordered = true;
+    for (const row of arrow.query('SELECT id FROM range(300000)', {}, 50000)) {
+      ordered &&= row.id === last + 1;
+      last = row.id;
+      count += 1;
+    }
+    assert.equal(count, 300000);
+    assert.ok(ordered, 'rows arrive in order');
+  } finally {
+    arrow.close();
+  }
+});
+
 test('next-columns returns column-major batches of the same rows', () => {
   const rows = conn.raw.query("SELECT id, CAST(id AS STRING) AS s FROM range(5)", []);
   const first = rows.nextColumns(3);

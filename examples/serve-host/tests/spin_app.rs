@@ -169,7 +169,8 @@ async fn spin_app_serves_customers_through_the_connector() {
     // Bad input is the caller's fault: 400 before anything reaches the warehouse.
     let resp = client.post(&url).body("not json").send().await.unwrap();
     assert_eq!(resp.status(), 400);
-    // A column the table lacks: the warehouse rejects the INSERT; the app maps the typed error.
+    // A column the table lacks: the connector refuses the write (invalid-input, before any batch
+    // is sent); the app maps the typed error.
     let resp = client
         .post(&url)
         .json(&json!({"id": 9, "nickname": "x"}))
@@ -184,6 +185,26 @@ async fn spin_app_serves_customers_through_the_connector() {
     );
     let resp = client.put(&url).send().await.unwrap();
     assert_eq!(resp.status(), 405);
+
+    // The same reads through ARROW_STREAM (INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME): the same JSON.
+    let arrow = ServeOptions {
+        env: env(&wh.url, &[("DATABRICKS_RESULT_FORMAT", "arrow")]),
+        ..options.clone()
+    };
+    let server_arrow = host
+        .serve("127.0.0.1:0".parse().unwrap(), arrow)
+        .await
+        .unwrap();
+    let via_arrow: Value = client
+        .get(format!("{}/customers", server_arrow.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(via_arrow, all, "Arrow and JSON reads agree");
+    drop(server_arrow);
 
     // A missing table → the connector's not-found → 404 with the SQLSTATE.
     let missing = ServeOptions {

@@ -11,7 +11,8 @@
 //! connector component in from `spin.toml`'s dependencies; `wasm-tools compose` does the same
 //! ahead of time for other hosts. Connection settings come from environment variables
 //! (`DATABRICKS_HOST`, `DATABRICKS_HTTP_PATH`, `DATABRICKS_TOKEN`, optional
-//! `DATABRICKS_CATALOG`, `DATABRICKS_SCHEMA`, `CUSTOMERS_TABLE`), which Spin sets from the
+//! `DATABRICKS_CATALOG`, `DATABRICKS_SCHEMA`, `DATABRICKS_RESULT_FORMAT` = `auto`|`arrow`|`json`,
+//! `CUSTOMERS_TABLE`), which Spin sets from the
 //! component's `environment` table and `wasmtime serve` from `--env`.
 
 use serde_json::{Map, Value as Json, json};
@@ -24,7 +25,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use openmatch::databricks::connector::{Config, Connection, Credential};
+use openmatch::databricks::connector::{Config, Connection, Credential, ResultFormat};
 use openmatch::databricks::types::{Error, ErrorKind, Field, Param, Row, Value};
 
 #[http_component]
@@ -92,7 +93,16 @@ fn connect() -> Result<Connection, Failure> {
         batch_bytes: None,
         max_attempts: None,
         external_links: false,
-        result_format: None,
+        result_format: match env("DATABRICKS_RESULT_FORMAT").as_deref() {
+            None | Some("auto") => None,
+            Some("arrow") => Some(ResultFormat::Arrow),
+            Some("json") => Some(ResultFormat::Json),
+            Some(other) => {
+                return Err(Failure::BadRequest(format!(
+                    "DATABRICKS_RESULT_FORMAT is auto, arrow or json, not {other:?}"
+                )));
+            }
+        },
         download_window: None,
         debug_log: false,
     };
