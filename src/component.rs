@@ -1,10 +1,10 @@
-//! The exported `connection` and `rows` resources and the `delta` interface.
+//! The exported `connection`, `rows` and `bulk-insert` resources and the `delta` interface.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::bindings::exports::openmatch::databricks::connector::{
-    self as wit, Guest, GuestConnection, GuestRows,
+    self as wit, Guest, GuestBulkInsert, GuestConnection, GuestRows,
 };
 use crate::bindings::exports::openmatch::databricks::delta::{self, HistoryEntry};
 use crate::bindings::exports::openmatch::databricks::types as wt;
@@ -13,8 +13,10 @@ use crate::core::columns::ColumnBatch;
 use crate::core::config::Config;
 use crate::core::driver::{self, Cursor};
 use crate::core::error::{Error, Result};
+use crate::core::http::Transport;
 use crate::core::ops::{self, Execution};
 use crate::core::session::Session;
+use crate::core::write::stage::Bulk;
 use crate::core::write::{self, Mode};
 use crate::transport::WasiTransport;
 
@@ -61,9 +63,16 @@ pub struct Rows {
     statement_id: String,
 }
 
+/// A staged bulk insert.
+pub struct BulkInsert {
+    shared: SharedRef,
+    bulk: RefCell<Bulk>,
+}
+
 impl Guest for Component {
     type Connection = Connection;
     type Rows = Rows;
+    type BulkInsert = BulkInsert;
 }
 
 impl Connection {
@@ -152,6 +161,14 @@ impl GuestConnection for Connection {
         target: String,
     ) -> std::result::Result<u64, wt::Error> {
         self.write(records, &target, Mode::Insert)
+    }
+
+    fn begin_bulk_insert(&self, target: String) -> std::result::Result<wit::BulkInsert, wt::Error> {
+        let bulk = with_session(&self.shared, |s, _| Bulk::begin(s, &target))?;
+        Ok(wit::BulkInsert::new(BulkInsert {
+            shared: self.shared.clone(),
+            bulk: RefCell::new(bulk),
+        }))
     }
 
     fn update_records(
@@ -280,6 +297,53 @@ impl GuestRows for Rows {
 
     fn statement_id(&self) -> String {
         self.statement_id.clone()
+    }
+}
+
+impl BulkInsert {
+    /// Run `f` on the insert and the open session, under one `timeout-ms` deadline.
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Bulk, &mut Session<WasiTransport>, u64, &mut Option<Execution>) -> Result<R>,
+    ) -> std::result::Result<R, wt::Error> {
+        let mut bulk = self
+            .bulk
+            .try_borrow_mut()
+            .map_err(|_| convert::error(Error::invalid("bulk insert is busy"), &[]))?;
+        with_session(&self.shared, |s, last| {
+            let deadline = s.deadline();
+            f(&mut bulk, s, deadline, last)
+        })
+    }
+}
+
+impl GuestBulkInsert for BulkInsert {
+    fn append(&self, records: Vec<wt::Row>) -> std::result::Result<(), wt::Error> {
+        let records = convert::records(records);
+        self.with(|b, s, deadline, _| b.append(s, &records, deadline))
+    }
+
+    fn commit(&self) -> std::result::Result<u64, wt::Error> {
+        self.with(|b, s, deadline, last| {
+            let (count, execs) = b.commit(s, deadline)?;
+            if let Some(e) = ops::total_execution(&execs, count) {
+                *last = Some(e);
+            }
+            Ok(count)
+        })
+    }
+}
+
+impl Drop for BulkInsert {
+    /// Delete what an uncommitted insert uploaded (bounded by `timeout-ms`, at most 30 s).
+    fn drop(&mut self) {
+        if let Ok(mut bulk) = self.bulk.try_borrow_mut()
+            && let Ok(mut g) = self.shared.try_borrow_mut()
+            && let Some(s) = g.session.as_mut()
+        {
+            let deadline = s.transport.now_ms() + s.config.timeout_ms.min(30_000);
+            bulk.abort(s, deadline);
+        }
     }
 }
 

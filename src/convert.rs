@@ -40,6 +40,7 @@ pub fn config(c: wit::Config) -> ConfigInput {
             Some(wit::ResultFormat::Json) => ResultFormat::Json,
         },
         download_window: c.download_window,
+        staging_volume: c.staging_volume,
         debug_log: c.debug_log,
     }
 }

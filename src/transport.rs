@@ -124,7 +124,7 @@ fn start(req: &HttpRequest) -> Result<Flight, TransportError> {
     if let Some(a) = &req.authorization {
         headers.push(("authorization".into(), a.expose().as_bytes().to_vec()));
     }
-    if req.method == Method::Post || !req.body.is_empty() {
+    if matches!(req.method, Method::Post | Method::Put) || !req.body.is_empty() {
         headers.push((
             "content-length".into(),
             req.body.len().to_string().into_bytes(),
@@ -141,6 +141,7 @@ fn start(req: &HttpRequest) -> Result<Flight, TransportError> {
         Method::Get => WasiMethod::Get,
         Method::Post => WasiMethod::Post,
         Method::Delete => WasiMethod::Delete,
+        Method::Put => WasiMethod::Put,
     };
     let scheme = if url.https {
         Scheme::Https

@@ -75,6 +75,8 @@ pub struct ConfigInput {
     pub result_format: ResultFormat,
     /// Result downloads in flight at once.
     pub download_window: Option<u32>,
+    /// `/Volumes/<catalog>/<schema>/<volume>` for staged bulk writes.
+    pub staging_volume: Option<String>,
     /// Emit debug log events.
     pub debug_log: bool,
 }
@@ -106,6 +108,8 @@ pub struct Config {
     pub result_format: ResultFormat,
     /// Result downloads (chunks or external links) in flight at once, 1..=16.
     pub download_window: u32,
+    /// The volume large inserts are staged in (`/Volumes/<catalog>/<schema>/<volume>`).
+    pub staging_volume: Option<String>,
     /// Emit debug log events.
     pub debug_log: bool,
 }
@@ -157,9 +161,41 @@ impl Config {
             external_links: input.external_links,
             result_format: input.result_format,
             download_window,
+            staging_volume: input
+                .staging_volume
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| staging_volume(&v))
+                .transpose()?,
             debug_log: input.debug_log,
         })
     }
+}
+
+/// A staging volume path, `/Volumes/<catalog>/<schema>/<volume>` (a trailing `/` allowed), each
+/// name valid for Unity Catalog: it goes into Files API paths and a `COPY INTO` string literal.
+fn staging_volume(text: &str) -> Result<String> {
+    let bad = || {
+        Error::invalid(format!(
+            "config: staging-volume must be /Volumes/<catalog>/<schema>/<volume>, not {:?}",
+            text.chars().take(80).collect::<String>()
+        ))
+    };
+    let rest = text
+        .trim()
+        .trim_end_matches('/')
+        .strip_prefix("/Volumes/")
+        .ok_or_else(bad)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let valid = |p: &&str| {
+        !p.is_empty()
+            && p.len() <= 255
+            && p.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    };
+    if parts.len() != 3 || !parts.iter().all(valid) {
+        return Err(bad());
+    }
+    Ok(format!("/Volumes/{rest}"))
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -241,6 +277,7 @@ mod tests {
             external_links: false,
             result_format: ResultFormat::Auto,
             download_window: None,
+            staging_volume: None,
             debug_log: false,
         }
     }
@@ -259,6 +296,30 @@ mod tests {
         assert_eq!(c.batch_bytes, DEFAULT_BATCH_BYTES);
         assert_eq!(c.max_attempts, DEFAULT_MAX_ATTEMPTS);
         assert_eq!(c.download_window, DEFAULT_DOWNLOAD_WINDOW);
+        assert_eq!(c.staging_volume, None);
+        let mut i = input("h.example", "/sql/1.0/warehouses/abc123");
+        i.staging_volume = Some("/Volumes/main/default/stage/".into());
+        assert_eq!(
+            Config::validate(i).unwrap().staging_volume.as_deref(),
+            Some("/Volumes/main/default/stage")
+        );
+        for bad in [
+            "/Volumes/main/default",
+            "Volumes/a/b/c",
+            "/Volumes/a/b/c/d",
+            "/Volumes/a/b/c'd",
+            "/Volumes/a/../c",
+        ] {
+            let mut i = input("h.example", "/sql/1.0/warehouses/abc123");
+            i.staging_volume = Some(bad.into());
+            assert!(
+                Config::validate(i)
+                    .unwrap_err()
+                    .message
+                    .contains("staging-volume"),
+                "{bad}"
+            );
+        }
         for bad in [0, 17] {
             let mut i = input("h.example", "/sql/1.0/warehouses/abc123");
             i.download_window = Some(bad);

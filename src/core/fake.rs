@@ -266,6 +266,7 @@ pub fn input() -> ConfigInput {
         result_format: ResultFormat::Auto,
         // Scripted exchanges step one download at a time; window tests raise it.
         download_window: Some(1),
+        staging_volume: None,
         debug_log: true,
     }
 }

@@ -14,9 +14,12 @@ use super::session::Session;
 
 const TOKEN: &str = "dapi-secret";
 
+/// A scripted answer: status, headers, body.
+type Answer = (u16, Vec<(String, String)>, String);
+
 /// Answers every request with the next scripted response, round and round.
 struct Hostile {
-    answers: Vec<(u16, Vec<(String, String)>, String)>,
+    answers: Vec<Answer>,
     next: usize,
     now: u64,
     requests: usize,

@@ -11,6 +11,8 @@ pub enum Method {
     Post,
     /// DELETE.
     Delete,
+    /// PUT (Files API uploads).
+    Put,
 }
 
 /// One outgoing request.
@@ -41,14 +43,6 @@ impl HttpRequest {
             body: Vec::new(),
             timeout_ms: None,
         }
-    }
-
-    /// This request with a JSON body.
-    pub fn json(mut self, body: Vec<u8>) -> Self {
-        self.headers
-            .push(("content-type".into(), "application/json".into()));
-        self.body = body;
-        self
     }
 }
 

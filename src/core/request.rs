@@ -175,6 +175,7 @@ mod tests {
             external_links: external,
             result_format: ResultFormat::Auto,
             download_window: None,
+            staging_volume: None,
             debug_log: false,
         })
         .unwrap()

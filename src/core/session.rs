@@ -118,6 +118,20 @@ impl<T: Transport> Session<T> {
         deadline: u64,
         stats: &mut Stats,
     ) -> Result<HttpResponse> {
+        let body = json.map(|b| (b, "application/json"));
+        self.api_with(method, path, body, retry, deadline, stats)
+    }
+
+    /// Like [`Session::api`], with a body of any content type (e.g. a Files API upload).
+    pub fn api_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(Vec<u8>, &str)>,
+        retry: Retry,
+        deadline: u64,
+        stats: &mut Stats,
+    ) -> Result<HttpResponse> {
         let url = format!("{}{}", self.config.base_url, path);
         let mut refreshed = false;
         let mut attempt = 0;
@@ -125,8 +139,10 @@ impl<T: Transport> Session<T> {
             attempt += 1;
             let mut req = HttpRequest::new(method, url.clone());
             req.headers.push(("user-agent".into(), USER_AGENT.into()));
-            if let Some(body) = &json {
-                req = req.json(body.clone());
+            if let Some((bytes, content_type)) = &body {
+                req.headers
+                    .push(("content-type".into(), (*content_type).into()));
+                req.body = bytes.clone();
             }
             req.authorization = Some(self.bearer(deadline, stats)?);
             let resp = self.send_once(&req, retry, attempt, deadline, stats)?;
@@ -280,6 +296,7 @@ impl<T: Transport> Session<T> {
                 Method::Get => "GET",
                 Method::Post => "POST",
                 Method::Delete => "DELETE",
+                Method::Put => "PUT",
             },
             url_path(&req.url)
         );

@@ -195,7 +195,10 @@ fn integer(v: &Value, bits: u8) -> Result<i64, String> {
     };
     let max = (1i128 << (bits - 1)) - 1;
     if wide < -max - 1 || wide > max {
-        return Err(format!("{wide} is out of {} range", Target::Integer(bits).sql()));
+        return Err(format!(
+            "{wide} is out of {} range",
+            Target::Integer(bits).sql()
+        ));
     }
     // In range of at most 64 bits, so it fits.
     i64::try_from(wide).map_err(|_| format!("{wide} is out of range"))

@@ -1,10 +1,12 @@
 //! Writes: [`fit`] checks every value against the table's columns, [`plan`] turns records into
 //! typed batches and the INSERT / MERGE statements that read them, and [`exec`] runs the batches,
-//! counted and exactly once.
+//! counted and exactly once. With a staging volume, a large insert goes through [`stage`] instead:
+//! files in the volume and one `COPY INTO`.
 
 pub mod exec;
 pub mod fit;
 pub mod plan;
+pub mod stage;
 
 pub use plan::{
     Batch, Batcher, Fields, INSERT_KEY, Mode, Plan, Record, check_unique_keys, id_records,
@@ -45,6 +47,18 @@ pub fn write<T: Transport>(
     let plan = plan::plan(records, fields, target, &mode, &columns)?;
     if let Mode::Update(keys) = &mode {
         check_unique_keys(records, &plan, keys)?;
+    }
+    // More than one batch's worth of rows, and a volume to stage them in: one COPY INTO.
+    if mode == Mode::Insert
+        && records.len() > s.config.batch_rows as usize
+        && let Some(volume) = s.config.staging_volume.clone()
+    {
+        let mut bulk = stage::Bulk::new(s, target, columns, &volume)?;
+        if let Err(e) = bulk.append(s, records, deadline) {
+            bulk.abort(s, deadline);
+            return Err(e);
+        }
+        return bulk.commit(s, deadline);
     }
     let batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
     let mut writer = Writer::new(&plan, mode, deadline);

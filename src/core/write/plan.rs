@@ -57,6 +57,11 @@ pub const INSERT_KEY: &str = "id";
 pub struct Fields(Vec<String>);
 
 impl Fields {
+    /// The names, in the first record's order.
+    pub fn into_names(self) -> Vec<String> {
+        self.0
+    }
+
     /// Check that `records` all have the same fields; nothing is sent before this passes.
     pub fn of(records: &[Record]) -> Result<Fields> {
         let first = records
