@@ -137,6 +137,9 @@ pub struct TuningArgs {
     /// Result downloads (chunks or links) in flight at once, 1..=16 [default: 4].
     #[arg(long, global = true, value_name = "N")]
     pub download_window: Option<u32>,
+    /// Stage large writes in this volume and load them with one COPY INTO.
+    #[arg(long, global = true, env = "DATABRICKS_STAGING_VOLUME", value_name = "/Volumes/C/S/V")]
+    pub staging_volume: Option<String>,
     /// Connector-side deadline of one call, ms.
     #[arg(long, global = true, value_name = "MS")]
     pub timeout_ms: Option<u64>,

@@ -106,7 +106,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     // Opened once connected: a failed connection leaves an existing --output file alone.
     let mut out = Out::open(cli.output.output.as_deref())?;
     let to_file = cli.output.output.is_some();
-    let options = IngestOptions { slice_rows: cli.tuning.batch_rows.map(|n| n as usize) };
+    let options = IngestOptions {
+        slice_rows: cli.tuning.batch_rows.map(|n| n as usize),
+        staged: cli.tuning.staging_volume.is_some(),
+    };
     match (cli.cmd, input) {
         (Cmd::Query(_), Input::Sql(sql, params)) => query(&mut conn, &sql, &params, format, &mut out).await?,
         (Cmd::Exec(_), Input::Sql(sql, params)) => {

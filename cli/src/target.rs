@@ -59,6 +59,7 @@ pub async fn resolve(conn: &ConnArgs, tuning: &TuningArgs, is_demo: bool, env: &
     config.external_links = tuning.external_links;
     config.result_format = tuning.result_format.map(Into::into);
     config.download_window = tuning.download_window;
+    config.staging_volume = tuning.staging_volume.clone();
     // Guest events always flow; the log filter decides what shows (retries at info).
     config.debug_log = true;
     allow.push(config.origin()?);

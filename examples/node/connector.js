@@ -64,7 +64,7 @@ export function toParams(obj = {}) {
 /**
  * Open a connection. `options`: `{ serverHostname, httpPath, token | oauth: { clientId,
  * clientSecret, scope? }, catalog?, schema?, timeoutMs?, batchRows?, batchBytes?, maxAttempts?,
- * externalLinks?, resultFormat? ('auto' | 'arrow' | 'json'), downloadWindow?, debugLog? }`. Throws the WIT error
+ * externalLinks?, resultFormat? ('auto' | 'arrow' | 'json'), downloadWindow?, stagingVolume?, debugLog? }`. Throws the WIT error
  * as `err.payload` (see `errorOf`).
  */
 export function open(options) {
@@ -84,6 +84,7 @@ export function open(options) {
     externalLinks: options.externalLinks ?? false,
     resultFormat: options.resultFormat,
     downloadWindow: options.downloadWindow,
+    stagingVolume: options.stagingVolume,
     debugLog: options.debugLog ?? false,
   };
   return new Connection(connector.Connection.open(config));

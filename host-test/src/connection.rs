@@ -108,6 +108,8 @@ pub struct ConnectConfig {
     pub result_format: Option<ResultFormat>,
     /// Result downloads in flight at once, 1..=16 (default 4).
     pub download_window: Option<u32>,
+    /// `/Volumes/<catalog>/<schema>/<volume>` to stage large inserts in (one `COPY INTO`).
+    pub staging_volume: Option<String>,
     /// Emit debug log events through `wasi:logging`.
     pub debug_log: bool,
 }
@@ -128,6 +130,7 @@ impl ConnectConfig {
             external_links: false,
             result_format: None,
             download_window: None,
+            staging_volume: None,
             debug_log: false,
         }
     }
@@ -270,6 +273,19 @@ impl<'t> Connection<'t> {
             .connection()
             .call_write_records(s, h, &r, target))?
         .map_err(convert::error_from_wit)
+    }
+
+    /// Start a staged bulk insert into `target` (needs `staging_volume`): append records in
+    /// slices, then commit them with one `COPY INTO`. Dropping it uncommitted deletes what was
+    /// uploaded.
+    pub async fn begin_bulk_insert(&mut self, target: &str) -> Result<BulkInsert<'_>, Error> {
+        let h = self.handle;
+        let bulk = guest_call!(&mut *self.tenant, |s, b| b
+            .openmatch_databricks_connector()
+            .connection()
+            .call_begin_bulk_insert(s, h, target))?
+        .map_err(convert::error_from_wit)?;
+        Ok(BulkInsert { tenant: &mut *self.tenant, handle: Some(bulk) })
     }
 
     /// Update rows of `target` matched on `key_columns` (`["id"]` when empty); rows updated.
@@ -477,6 +493,47 @@ impl RowStream<'_> {
         match self.handle.take() {
             Some(h) => self.tenant.drop_now(h).await,
             None => Ok(()),
+        }
+    }
+}
+
+/// A staged bulk insert (the WIT `bulk-insert`), borrowed from its connection.
+pub struct BulkInsert<'c> {
+    tenant: &'c mut Tenant,
+    handle: Option<ResourceAny>,
+}
+
+impl fmt::Debug for BulkInsert<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkInsert").finish_non_exhaustive()
+    }
+}
+
+impl BulkInsert<'_> {
+    /// Check and stage `records` (uploaded to the staging volume as they fill a file).
+    pub async fn append(&mut self, records: &[Row]) -> Result<(), Error> {
+        let Some(h) = self.handle else { return Err(Error::invalid_input("this bulk insert has ended")) };
+        let r: Vec<_> = records.iter().map(convert::row_to_wit).collect();
+        guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().bulk_insert().call_append(s, h, &r))?
+            .map_err(convert::error_from_wit)
+    }
+
+    /// Load everything appended with one `COPY INTO`; the rows inserted, counted by the server.
+    pub async fn commit(mut self) -> Result<u64, Error> {
+        let Some(h) = self.handle else { return Err(Error::invalid_input("this bulk insert has ended")) };
+        let r = guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().bulk_insert().call_commit(s, h))?
+            .map_err(convert::error_from_wit);
+        if let Some(h) = self.handle.take() {
+            self.tenant.drop_now(h).await?;
+        }
+        r
+    }
+}
+
+impl Drop for BulkInsert<'_> {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.tenant.defer_drop(h);
         }
     }
 }

@@ -122,6 +122,7 @@ pub(crate) fn config_to_wit(c: &ConnectConfig) -> wit_connector::Config {
             ResultFormat::Json => wit_connector::ResultFormat::Json,
         }),
         download_window: c.download_window,
+        staging_volume: c.staging_volume.clone(),
         debug_log: c.debug_log,
     }
 }

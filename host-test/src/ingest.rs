@@ -32,6 +32,9 @@ pub struct IngestOptions {
     /// Most rows (or ids) per connector call; [`DEFAULT_SLICE_ROWS`] when `None`. The connector
     /// splits each call further into statements of at most `batch-rows` rows.
     pub slice_rows: Option<usize>,
+    /// Inserts go through one staged bulk insert (`COPY INTO`, one commit) instead of a
+    /// `write-records` call per slice; needs the connection's `staging_volume`.
+    pub staged: bool,
 }
 
 impl IngestOptions {
@@ -134,6 +137,9 @@ impl Connection<'_> {
         }
         let typed = self.typed_records(target, records).await?;
         let total = typed.len() as u64;
+        if options.staged && matches!(op, Operation::Insert) {
+            return self.insert_staged(target, typed, options, progress).await;
+        }
         let (mut sent, mut affected) = (0u64, 0u64);
         for group in group_by_columns(typed) {
             for slice in group.chunks(options.slice()) {
@@ -145,6 +151,30 @@ impl Connection<'_> {
                 sent += slice.len() as u64;
                 progress(Progress { sent, total, affected });
             }
+        }
+        Ok(affected)
+    }
+
+    /// Insert `typed` rows through one bulk insert per column set: slices appended with
+    /// progress (`affected` stays 0 until the load), then one `COPY INTO` each.
+    async fn insert_staged(
+        &mut self,
+        target: &str,
+        typed: Vec<Row>,
+        options: IngestOptions,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<u64, Error> {
+        let total = typed.len() as u64;
+        let (mut sent, mut affected) = (0u64, 0u64);
+        for group in group_by_columns(typed) {
+            let mut bulk = self.begin_bulk_insert(target).await.map_err(|e| add_committed(e, affected))?;
+            for slice in group.chunks(options.slice()) {
+                bulk.append(slice).await.map_err(|e| add_committed(e, affected))?;
+                sent += slice.len() as u64;
+                progress(Progress { sent, total, affected });
+            }
+            affected += bulk.commit().await.map_err(|e| add_committed(e, affected))?;
+            progress(Progress { sent, total, affected });
         }
         Ok(affected)
     }
@@ -239,6 +269,6 @@ mod tests {
         let e = typed_keys(&["x".to_string()], Some(&col("id", "LONG", "BIGINT"))).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         assert_eq!(IngestOptions::default().slice(), DEFAULT_SLICE_ROWS);
-        assert_eq!(IngestOptions { slice_rows: Some(0) }.slice(), 1);
+        assert_eq!(IngestOptions { slice_rows: Some(0), staged: false }.slice(), 1);
     }
 }

@@ -51,8 +51,8 @@ mod value;
 
 pub use columns::ColumnBatch;
 pub use connection::{
-    ConnectConfig, Connection, Credential, Execution, HistoryEntry, ResultFormat, RowStream, Secret,
-    quote_name,
+    BulkInsert, ConnectConfig, Connection, Credential, Execution, HistoryEntry, ResultFormat, RowStream,
+    Secret, quote_name,
 };
 pub use error::{Error, ErrorInfo, ErrorKind};
 #[cfg(feature = "embed-component")]

@@ -228,6 +228,9 @@ pub struct FaultRule {
     /// Upper bound on how many requests are hit (`None` = unbounded).
     #[serde(default)]
     pub times: Option<u64>,
+    /// How many matching requests pass untouched before the rule starts hitting.
+    #[serde(default)]
+    pub skip: u64,
 }
 
 fn one() -> f64 {
@@ -242,6 +245,7 @@ impl FaultRule {
             kind,
             rate: 1.0,
             times: None,
+            skip: 0,
         }
     }
 
@@ -257,13 +261,20 @@ impl FaultRule {
         self
     }
 
-    /// Parses the CLI form `endpoint=statements,kind=429,retry_after=2,rate=0.5,times=3`
+    /// Lets the first `n` matching requests through (e.g. a write's table probe).
+    pub fn skip(mut self, n: u64) -> Self {
+        self.skip = n;
+        self
+    }
+
+    /// Parses the CLI form `endpoint=statements,kind=429,retry_after=2,rate=0.5,times=3,skip=1`
     /// (`kind` one of `429`, `503`, `drop`, `delay` (with `millis=`), `expired-links`).
     pub fn parse(spec: &str) -> Result<FaultRule, String> {
         let mut endpoint = Endpoint::Any;
         let mut kind = None::<String>;
         let mut rate = 1.0;
         let mut times = None;
+        let mut skip = 0;
         let mut retry_after = 1;
         let mut millis = 1000;
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -278,6 +289,7 @@ impl FaultRule {
                 "kind" => kind = Some(v.to_string()),
                 "rate" => rate = v.parse().map_err(|_| format!("bad rate {v:?}"))?,
                 "times" => times = Some(v.parse().map_err(|_| format!("bad times {v:?}"))?),
+                "skip" => skip = v.parse().map_err(|_| format!("bad skip {v:?}"))?,
                 "retry_after" | "retry-after" => {
                     retry_after = v.parse().map_err(|_| format!("bad retry_after {v:?}"))?
                 }
@@ -300,6 +312,7 @@ impl FaultRule {
             kind,
             rate,
             times,
+            skip,
         })
     }
 }

@@ -104,6 +104,7 @@ fn connect() -> Result<Connection, Failure> {
             }
         },
         download_window: None,
+        staging_volume: None,
         debug_log: false,
     };
     Ok(Connection::open(&config)?)

@@ -51,6 +51,9 @@ impl Faults {
                 continue;
             }
             let n = hits.fetch_add(1, Ordering::SeqCst);
+            let Some(n) = n.checked_sub(rule.skip) else {
+                continue;
+            };
             if rule.times.is_some_and(|t| n >= t) {
                 continue;
             }

@@ -1,0 +1,121 @@
+//! Staged bulk inserts end to end: the component uploads files to a volume through the Files API
+//! and loads them with one `COPY INTO` of the local warehouse — one Delta commit, exact values,
+//! nothing left in the volume, and a refused value writes nothing.
+
+use connector_host::{Date, Decimal, ErrorKind, Row, Value};
+use openmatch_e2e::{ADMIN_TOKEN, Env};
+
+fn dec(digits: &str, p: u8, s: u8) -> Value {
+    Value::Decimal(Decimal { digits: digits.into(), precision: p, scale: s })
+}
+
+fn record(i: i64) -> Row {
+    Row::new()
+        .with("id", i)
+        .with("name", format!("customer \"{i}\"\n"))
+        .with("amount", dec(&format!("{i}.25"), 12, 2))
+        .with("blob", Value::Binary(vec![0, 255, i as u8]))
+        .with("day", Value::Date(Date { year: 2024, month: 2, day: 29 }))
+        .with("at", Value::Timestamp(1_700_000_000_123_456 + i))
+        .with("ok", i % 2 == 0)
+}
+
+/// Delta commits of table `t` (DESCRIBE HISTORY rows).
+async fn commits(conn: &mut connector_host::Connection<'_>, t: &str) -> usize {
+    conn.read_records(&format!("DESCRIBE HISTORY {t}"), &[]).await.expect("history").len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_insert_is_staged_and_loaded_with_one_commit() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut cfg = env.config(ADMIN_TOKEN);
+    cfg.batch_rows = Some(100);
+    cfg.staging_volume = Some("/Volumes/main/default/stage".into());
+    let mut conn = tenant.connect(&cfg).await.expect("connect");
+    conn.execute("CREATE VOLUME stage", &[]).await.expect("volume");
+    conn.execute(
+        "CREATE TABLE s (id BIGINT, name STRING, amount DECIMAL(12,2), blob BINARY, day DATE, at TIMESTAMP, ok BOOLEAN)",
+        &[],
+    )
+    .await
+    .expect("create");
+    let before = commits(&mut conn, "s").await;
+    let rows: Vec<Row> = (0..1000).map(record).collect();
+    assert_eq!(conn.write_records(&rows, "s").await.expect("staged write"), 1000);
+    assert_eq!(commits(&mut conn, "s").await, before + 1, "one commit for the whole write");
+    let exec = conn.last_execution().await.expect("execution").expect("some");
+    assert_eq!(exec.rows_affected, 1000);
+
+    let back = conn.read_records("SELECT * FROM s WHERE id IN (0, 7, 999) ORDER BY id", &[]).await.expect("read");
+    assert_eq!(back.len(), 3);
+    for (row, i) in back.iter().zip([0i64, 7, 999]) {
+        let want = record(i);
+        for col in ["id", "name", "amount", "blob", "day", "at", "ok"] {
+            assert_eq!(row.get(col), want.get(col), "{col} of {i}");
+        }
+    }
+    let sum = conn.read_records("SELECT sum(amount) AS s, count(*) AS n FROM s", &[]).await.expect("sum");
+    assert_eq!(sum[0].get("n"), Some(&Value::BigInt(1000)));
+    assert_eq!(sum[0].get("s"), Some(&dec("499750.00", 22, 2)));
+
+    // Nothing left in the volume: the staged files and their directory are gone.
+    let url = format!("{}/api/2.0/fs/directories/Volumes/main/default/stage/openmatch-staging", env.url);
+    let listed: serde_json::Value = tokio::task::spawn_blocking(move || {
+        reqwest::blocking::Client::new().get(url).bearer_auth(ADMIN_TOKEN).send().and_then(|r| r.json())
+    })
+    .await
+    .expect("join")
+    .expect("list the staging directory");
+    let left = listed["contents"].as_array().map_or(0, Vec::len);
+    assert_eq!(left, 0, "staged files left: {listed}");
+
+    // A value that does not fit is refused before anything is uploaded or loaded.
+    let mut bad: Vec<Row> = (2000..2200).map(record).collect();
+    bad[150] = record(2150).with("amount", dec("1.234", 4, 3));
+    let e = conn.write_records(&bad, "s").await.expect_err("refused");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("record 150, column \"amount\""), "{e}");
+    let n = conn.read_records("SELECT count(*) AS n FROM s", &[]).await.expect("count");
+    assert_eq!(n[0].get("n"), Some(&Value::BigInt(1000)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_insert_appends_across_calls_and_commits_once() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut cfg = env.config(ADMIN_TOKEN);
+    cfg.staging_volume = Some("/Volumes/main/default/stage".into());
+    let mut conn = tenant.connect(&cfg).await.expect("connect");
+    conn.execute("CREATE VOLUME stage", &[]).await.expect("volume");
+    conn.execute("CREATE TABLE b (id BIGINT, name STRING, amount DECIMAL(12,2))", &[]).await.expect("create");
+    let before = commits(&mut conn, "b").await;
+    let slice = |r: std::ops::Range<i64>| -> Vec<Row> {
+        r.map(|i| Row::new().with("id", i).with("name", format!("n{i}")).with("amount", dec("0.5", 2, 1))).collect()
+    };
+    {
+        let mut bulk = conn.begin_bulk_insert("b").await.expect("begin");
+        for k in 0..5 {
+            bulk.append(&slice(k * 100..(k + 1) * 100)).await.expect("append");
+        }
+        assert_eq!(bulk.commit().await.expect("commit"), 500);
+    }
+    assert_eq!(commits(&mut conn, "b").await, before + 1);
+    // Dropped without commit: nothing inserted.
+    {
+        let mut bulk = conn.begin_bulk_insert("b").await.expect("begin");
+        bulk.append(&slice(900..950)).await.expect("append");
+    }
+    let n = conn.read_records("SELECT count(*) AS n, sum(amount) AS s FROM b", &[]).await.expect("count");
+    assert_eq!(n[0].get("n"), Some(&Value::BigInt(500)));
+    assert_eq!(n[0].get("s"), Some(&dec("250.00", 22, 2)));
+    // Without a staging volume there is no bulk insert.
+    let mut plain = tenant_plain(&env).await;
+    let mut c = plain.connect(&env.config(ADMIN_TOKEN)).await.expect("connect");
+    let e = c.begin_bulk_insert("b").await.map(|_| ()).expect_err("needs a volume");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+}
+
+async fn tenant_plain(env: &Env) -> connector_host::Tenant {
+    env.tenant().await
+}
