@@ -58,7 +58,14 @@ pub fn cli_binary() -> Result<PathBuf> {
     {
         eprintln!("building the connector-host CLI");
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-q", "-p", "openmatch-cli", "--bin", "connector-host"]);
+        cmd.args([
+            "build",
+            "-q",
+            "-p",
+            "openmatch-cli",
+            "--bin",
+            "connector-host",
+        ]);
         if !cfg!(debug_assertions) {
             cmd.arg("--release");
         }
@@ -69,14 +76,29 @@ pub fn cli_binary() -> Result<PathBuf> {
         }
     }
     if !bin.exists() {
-        bail!("{} not found (cargo build{} -p openmatch-cli)", bin.display(), if cfg!(debug_assertions) { "" } else { " --release" });
+        bail!(
+            "{} not found (cargo build{} -p openmatch-cli)",
+            bin.display(),
+            if cfg!(debug_assertions) {
+                ""
+            } else {
+                " --release"
+            }
+        );
     }
     Ok(bin)
 }
 
 /// The CLI loads the same `.wasm` as the library path (its compiled form from the cache).
 fn cli_env() -> Vec<(String, String)> {
-    wasm_file().map(|(p, _)| vec![("OPENMATCH_CONNECTOR_WASM".to_string(), p.display().to_string())]).unwrap_or_default()
+    wasm_file()
+        .map(|(p, _)| {
+            vec![(
+                "OPENMATCH_CONNECTOR_WASM".to_string(),
+                p.display().to_string(),
+            )]
+        })
+        .unwrap_or_default()
 }
 
 /// `connector-host` arguments that point it at `base`.
@@ -99,12 +121,19 @@ pub fn cli_args(base: &str, token: &str, warehouse_id: &str, external: bool) -> 
 /// Whole-process `connector-host ... query <sql> --json` against `base`, stdout consumed through
 /// a pipe: median wall ms over `runs` (after one warm-up that also fills the compiled cache)
 /// and the peak RSS of the CLI process (KiB).
-pub fn cli_query_json(base: &str, token: &str, warehouse_id: &str, sql: &str, runs: usize) -> Result<(f64, Option<u64>)> {
+pub fn cli_query_json(
+    base: &str,
+    token: &str,
+    warehouse_id: &str,
+    sql: &str,
+    runs: usize,
+    external: bool,
+) -> Result<(f64, Option<u64>)> {
     if let Some(why) = unavailable() {
         bail!("{why}");
     }
     let bin = cli_binary()?;
-    let mut args = cli_args(base, token, warehouse_id, false);
+    let mut args = cli_args(base, token, warehouse_id, external);
     args.push("query".into());
     args.push(sql.into());
     let mut times = Vec::new();
@@ -124,7 +153,13 @@ pub fn cli_query_json(base: &str, token: &str, warehouse_id: &str, sql: &str, ru
 
 /// Cold start of the CLI: spawn to the first row of `sql` (median over `runs`, after a warm-up
 /// that fills the compiled cache), and the peak RSS (KiB).
-pub fn cold_start(base: &str, token: &str, warehouse_id: &str, sql: &str, runs: usize) -> Result<(f64, u64)> {
+pub fn cold_start(
+    base: &str,
+    token: &str,
+    warehouse_id: &str,
+    sql: &str,
+    runs: usize,
+) -> Result<(f64, u64)> {
     if let Some(why) = unavailable() {
         bail!("{why}");
     }
@@ -150,7 +185,9 @@ mod imp {
     use std::time::Instant;
 
     use anyhow::{Result, anyhow, bail};
-    use connector_host::{ConnectConfig, ConnectorHost, Credential, Decimal, Row, TenantPolicy, Value};
+    use connector_host::{
+        ConnectConfig, ConnectorHost, Credential, Decimal, ResultFormat, Row, TenantPolicy, Value,
+    };
 
     use crate::data;
     use crate::proto::{Report, Spec, median, vmhwm_kb};
@@ -169,6 +206,12 @@ mod imp {
             Credential::AccessToken(spec.token.as_str().into()),
         );
         c.external_links = spec.external;
+        c.result_format = match spec.result_format.as_str() {
+            "arrow" => Some(ResultFormat::Arrow),
+            "json" => Some(ResultFormat::Json),
+            "auto" => Some(ResultFormat::Auto),
+            _ => None,
+        };
         if spec.batch_bytes > 0 {
             c.batch_bytes = Some(spec.batch_bytes as u32);
         }
@@ -180,7 +223,10 @@ mod imp {
     }
 
     pub fn run(spec: &Spec) -> Result<Report> {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
         rt.block_on(run_async(spec))
     }
 
@@ -189,7 +235,14 @@ mod imp {
         let mut r = Row::new().with("id", i as i64);
         if full {
             r.push("name", name.map(|n| format!("{n}-v2")));
-            r.push("amount", Value::Decimal(Decimal { digits: amount, precision: 10, scale: 2 }));
+            r.push(
+                "amount",
+                Value::Decimal(Decimal {
+                    digits: amount,
+                    precision: 10,
+                    scale: 2,
+                }),
+            );
         }
         r
     }
@@ -207,7 +260,10 @@ mod imp {
                 let (mut inst, mut open) = (Vec::new(), Vec::new());
                 for run in 0..=spec.runs {
                     let t0 = Instant::now();
-                    let mut tenant = host.tenant(TenantPolicy::for_origin(origin.clone())).await.map_err(err)?;
+                    let mut tenant = host
+                        .tenant(TenantPolicy::for_origin(origin.clone()))
+                        .await
+                        .map_err(err)?;
                     let t1 = Instant::now();
                     let conn = tenant.connect(&cfg).await.map_err(err)?;
                     let t2 = Instant::now();
@@ -232,7 +288,7 @@ mod imp {
                 for run in 0..=spec.runs {
                     let t0 = Instant::now();
                     let mut tasks = Vec::new();
-                    for t in 0..spec.tenants {
+                    for _ in 0..spec.tenants {
                         let host = host.clone();
                         let cfg = cfg.clone();
                         let sql = spec.sql.clone();
@@ -243,10 +299,19 @@ mod imp {
                             let mut rows = 0u64;
                             for _ in 0..q {
                                 let t = Instant::now();
-                                rows += conn.conn().read_records(&sql, &[]).await.map_err(err)?.len() as u64;
+                                rows += conn
+                                    .conn()
+                                    .read_records(&sql, &[])
+                                    .await
+                                    .map_err(err)?
+                                    .len() as u64;
                                 lats.push(t.elapsed().as_secs_f64() * 1000.0);
                             }
-                            Ok::<_, anyhow::Error>((lats, rows, conn.tenant().memory_usage().peak as u64))
+                            Ok::<_, anyhow::Error>((
+                                lats,
+                                rows,
+                                conn.tenant().memory_usage().peak as u64,
+                            ))
                         }));
                     }
                     let mut rows = 0;
@@ -264,8 +329,13 @@ mod imp {
                     report.rows = rows;
                 }
                 lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
-                let pct = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
-                let qps = (spec.tenants * spec.queries_per_tenant) as f64 / (median(&report.times_ms) / 1000.0);
+                let pct = |p: f64| {
+                    lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                };
+                let qps = (spec.tenants * spec.queries_per_tenant) as f64
+                    / (median(&report.times_ms) / 1000.0);
                 report.guest_peak_bytes = Some(peak);
                 report.extra = serde_json::json!({
                     "query_ms_p50": pct(0.5), "query_ms_p99": pct(0.99), "queries_per_s": qps.round(),
@@ -298,12 +368,18 @@ mod imp {
                                     if batch.rows() == 0 {
                                         break;
                                     }
-                                    let ids = batch.bigint(0).ok_or_else(|| anyhow!("column 0 is not BIGINT"))?;
+                                    let ids = batch
+                                        .bigint(0)
+                                        .ok_or_else(|| anyhow!("column 0 is not BIGINT"))?;
                                     for (row, id) in ids.iter().enumerate() {
                                         tally.rows += 1;
                                         let mut x = id.map_or(0, |i| i as u64);
-                                        x = x.wrapping_add(batch.text(row, 1).map_or(0, |s| s.len() as u64));
-                                        x = x.wrapping_add(batch.text(row, 2).map_or(0, |d| data::cents(d) as u64));
+                                        x = x.wrapping_add(
+                                            batch.text(row, 1).map_or(0, |s| s.len() as u64),
+                                        );
+                                        x = x.wrapping_add(
+                                            batch.text(row, 2).map_or(0, |d| data::cents(d) as u64),
+                                        );
                                         tally.checksum = tally.checksum.wrapping_add(x);
                                     }
                                 }
@@ -331,11 +407,22 @@ mod imp {
                             report.rows = tally.rows;
                             report.checksum = Some(tally.checksum);
                         }
-                        "write" => report.rows = conn.write_records(&rows, &spec.target).await.map_err(err)?,
-                        "update" => {
-                            report.rows = conn.update_records(&rows, &spec.target, &["id".to_string()]).await.map_err(err)?
+                        "write" => {
+                            report.rows =
+                                conn.write_records(&rows, &spec.target).await.map_err(err)?
                         }
-                        "delete" => report.rows = conn.delete_records(&keys, &spec.target, Some("id")).await.map_err(err)?,
+                        "update" => {
+                            report.rows = conn
+                                .update_records(&rows, &spec.target, &["id".to_string()])
+                                .await
+                                .map_err(err)?
+                        }
+                        "delete" => {
+                            report.rows = conn
+                                .delete_records(&keys, &spec.target, Some("id"))
+                                .await
+                                .map_err(err)?
+                        }
                         _ => unreachable!(),
                     }
                     if run > 0 {

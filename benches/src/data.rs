@@ -22,14 +22,21 @@ pub fn select_sql(rows: u64) -> String {
 /// The row count named by a replay SELECT (`rows_<n>`), if the text is one.
 pub fn rows_in_sql(sql: &str) -> Option<u64> {
     let at = sql.find("rows_")? + 5;
-    let digits: String = sql[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let digits: String = sql[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
     digits.parse().ok()
 }
 
 /// The cells of row `i` exactly as JSON_ARRAY prints them.
 pub fn row_cells(i: u64) -> (String, Option<String>, String) {
     let id = i.to_string();
-    let name = if i % 1000 == 999 { None } else { Some(format!("user_{i:07}")) };
+    let name = if i % 1000 == 999 {
+        None
+    } else {
+        Some(format!("user_{i:07}"))
+    };
     let whole = (i.wrapping_mul(7919)) % 1_000_000;
     let sign = if i % 7 == 3 { "-" } else { "" };
     let amount = format!("{sign}{whole}.{:02}", i % 100);
@@ -90,7 +97,8 @@ pub fn ext_statement_id(rows: u64) -> String {
     format!("01f0bench-0000-extlnk-{rows:012}")
 }
 
-const COLUMNS: &str = r#"{"column_count":3,"columns":[{"name":"id","type_text":"BIGINT","type_name":"LONG","position":0},{"name":"name","type_text":"STRING","type_name":"STRING","position":1},{"name":"amount","type_text":"DECIMAL(10,2)","type_name":"DECIMAL","position":2,"type_precision":10,"type_scale":2}]}"#;
+/// The `manifest.schema` of the replayed result (both formats).
+pub const COLUMNS: &str = r#"{"column_count":3,"columns":[{"name":"id","type_text":"BIGINT","type_name":"LONG","position":0},{"name":"name","type_text":"STRING","type_name":"STRING","position":1},{"name":"amount","type_text":"DECIMAL(10,2)","type_name":"DECIMAL","position":2,"type_precision":10,"type_scale":2}]}"#;
 
 fn data_array(from: u64, to: u64) -> Vec<u8> {
     let mut out = String::with_capacity(((to - from) * 42) as usize + 2);
@@ -123,7 +131,22 @@ fn rfc3339(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The `expiration` of the replay's external links: six hours from now.
+pub fn link_expiration() -> String {
+    rfc3339(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            + 6 * 3600,
+    )
 }
 
 impl Dataset {
@@ -137,7 +160,13 @@ impl Dataset {
             .collect();
         let array_bytes: u64 = arrays.iter().map(|a| a.len() as u64).sum();
         let rows_of = |c: u64| ((c + 1) * chunk_rows).min(rows) - c * chunk_rows;
-        let expiration = rfc3339(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 6 * 3600);
+        let expiration = rfc3339(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 6 * 3600,
+        );
 
         // INLINE
         let sid = inline_statement_id(rows);
@@ -164,7 +193,13 @@ impl Dataset {
             out
         };
         let inline_chunk_list: String = (0..n_chunks)
-            .map(|c| format!(r#"{{"chunk_index":{c},"row_offset":{},"row_count":{}}}"#, c * chunk_rows, rows_of(c)))
+            .map(|c| {
+                format!(
+                    r#"{{"chunk_index":{c},"row_offset":{},"row_count":{}}}"#,
+                    c * chunk_rows,
+                    rows_of(c)
+                )
+            })
             .collect::<Vec<_>>()
             .join(",");
         let inline_manifest = format!(
@@ -175,7 +210,9 @@ impl Dataset {
                 .into_bytes();
         inline_first.extend_from_slice(&inline_result(0));
         inline_first.push(b'}');
-        let inline_chunks = (0..n_chunks).map(|c| Bytes::from(inline_result(c))).collect();
+        let inline_chunks = (0..n_chunks)
+            .map(|c| Bytes::from(inline_result(c)))
+            .collect();
 
         // EXTERNAL_LINKS
         let sid = ext_statement_id(rows);
@@ -220,7 +257,9 @@ impl Dataset {
             r#"{{"statement_id":"{sid}","status":{{"state":"SUCCEEDED"}},"manifest":{ext_manifest},"result":{{"external_links":[{}]}}}}"#,
             link(0)
         );
-        let ext_chunks = (0..n_chunks).map(|c| Bytes::from(format!(r#"{{"external_links":[{}]}}"#, link(c)))).collect();
+        let ext_chunks = (0..n_chunks)
+            .map(|c| Bytes::from(format!(r#"{{"external_links":[{}]}}"#, link(c))))
+            .collect();
         let ext_bodies = arrays.into_iter().map(Bytes::from).collect();
 
         Dataset {
@@ -239,7 +278,9 @@ impl Dataset {
     /// chunk pages), for the download floor.
     pub fn raw_paths(&self) -> Vec<String> {
         let sid = inline_statement_id(self.rows);
-        (1..self.inline_chunks.len()).map(|c| format!("/api/2.0/sql/statements/{sid}/result/chunks/{c}")).collect()
+        (1..self.inline_chunks.len())
+            .map(|c| format!("/api/2.0/sql/statements/{sid}/result/chunks/{c}"))
+            .collect()
     }
 }
 
@@ -252,12 +293,20 @@ mod tests {
         let d = Dataset::build(2500, 1000, "http://127.0.0.1:1");
         let first: serde_json::Value = serde_json::from_slice(&d.inline_first).unwrap();
         assert_eq!(first["manifest"]["total_chunk_count"], 3);
-        assert_eq!(first["result"]["data_array"].as_array().unwrap().len(), 1000);
+        assert_eq!(
+            first["result"]["data_array"].as_array().unwrap().len(),
+            1000
+        );
         let last: serde_json::Value = serde_json::from_slice(&d.inline_chunks[2]).unwrap();
         assert_eq!(last["row_count"], 500);
         assert!(last.get("next_chunk_internal_link").is_none());
         let ext: serde_json::Value = serde_json::from_slice(&d.ext_first).unwrap();
-        assert!(ext["result"]["external_links"][0]["external_link"].as_str().unwrap().contains("/external/2500/0"));
+        assert!(
+            ext["result"]["external_links"][0]["external_link"]
+                .as_str()
+                .unwrap()
+                .contains("/external/2500/0")
+        );
         let body: serde_json::Value = serde_json::from_slice(&d.ext_bodies[1]).unwrap();
         assert_eq!(body.as_array().unwrap().len(), 1000);
         assert_eq!(rows_in_sql(&select_sql(2500)), Some(2500));

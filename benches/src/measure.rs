@@ -18,17 +18,28 @@ pub struct Measured {
 
 fn is_row(line: &str) -> bool {
     let t = line.trim_start_matches([' ', ',', '[']).trim();
-    t.starts_with('{') || t.starts_with('"') || (line.trim_start().starts_with("[\"") && t.len() > 1)
+    t.starts_with('{')
+        || t.starts_with('"')
+        || (line.trim_start().starts_with("[\"") && t.len() > 1)
 }
 
-pub fn spawn_measured(bin: &Path, args: &[String], envs: Option<&[(String, String)]>) -> Result<Measured> {
+pub fn spawn_measured(
+    bin: &Path,
+    args: &[String],
+    envs: Option<&[(String, String)]>,
+) -> Result<Measured> {
     let mut cmd = Command::new(bin);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in envs.unwrap_or(&[]) {
         cmd.env(k, v);
     }
     let t0 = Instant::now();
-    let mut child = cmd.spawn().with_context(|| format!("spawning {}", bin.display()))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("spawning {}", bin.display()))?;
     let stderr = child.stderr.take().unwrap();
     let err_thread = std::thread::spawn(move || {
         let mut s = String::new();
@@ -44,7 +55,9 @@ pub fn spawn_measured(bin: &Path, args: &[String], envs: Option<&[(String, Strin
         std::thread::spawn(move || {
             let path = format!("/proc/{pid}/status");
             loop {
-                let Ok(s) = std::fs::read_to_string(&path) else { break };
+                let Ok(s) = std::fs::read_to_string(&path) else {
+                    break;
+                };
                 let Some(kb) = s
                     .lines()
                     .find(|l| l.starts_with("VmHWM:"))
@@ -84,8 +97,20 @@ pub fn spawn_measured(bin: &Path, args: &[String], envs: Option<&[(String, Strin
         bail!("wait4 failed");
     }
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        let tail: Vec<&str> = err.lines().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: Vec<&str> = err
+            .lines()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         bail!("{} failed: {}", bin.display(), tail.join(" | "));
     }
-    Ok(Measured { wall_ms, first_row_ms, lines, maxrss_kb: peak.load(std::sync::atomic::Ordering::Relaxed) })
+    Ok(Measured {
+        wall_ms,
+        first_row_ms,
+        lines,
+        maxrss_kb: peak.load(std::sync::atomic::Ordering::Relaxed),
+    })
 }

@@ -76,7 +76,11 @@ pub enum Value {
     Double(f64),
     Bool(bool),
     Text(String),
-    Decimal { digits: String, precision: u8, scale: u8 },
+    Decimal {
+        digits: String,
+        precision: u8,
+        scale: u8,
+    },
 }
 
 /// Rows and the check value (see `data::expected_checksum`).
@@ -103,18 +107,28 @@ impl Tally {
 }
 
 fn decode(col: &Column, cell: Option<String>) -> Result<Value> {
-    let Some(s) = cell else { return Ok(Value::Null) };
+    let Some(s) = cell else {
+        return Ok(Value::Null);
+    };
     Ok(match col.type_name.as_str() {
         "LONG" | "BIGINT" => Value::Long(s.parse().with_context(|| format!("bad LONG {s:?}"))?),
-        "INT" | "SHORT" | "BYTE" => Value::Int(s.parse().with_context(|| format!("bad INT {s:?}"))?),
-        "DOUBLE" | "FLOAT" => Value::Double(s.parse().with_context(|| format!("bad DOUBLE {s:?}"))?),
+        "INT" | "SHORT" | "BYTE" => {
+            Value::Int(s.parse().with_context(|| format!("bad INT {s:?}"))?)
+        }
+        "DOUBLE" | "FLOAT" => {
+            Value::Double(s.parse().with_context(|| format!("bad DOUBLE {s:?}"))?)
+        }
         "BOOLEAN" => Value::Bool(s == "true"),
         "DECIMAL" => {
             let body = s.strip_prefix('-').unwrap_or(&s);
             if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
                 bail!("bad DECIMAL {s:?}");
             }
-            Value::Decimal { digits: s, precision: col.type_precision.unwrap_or(38), scale: col.type_scale.unwrap_or(0) }
+            Value::Decimal {
+                digits: s,
+                precision: col.type_precision.unwrap_or(38),
+                scale: col.type_scale.unwrap_or(0),
+            }
         }
         _ => Value::Text(s),
     })
@@ -122,7 +136,10 @@ fn decode(col: &Column, cell: Option<String>) -> Result<Value> {
 
 /// `a.b.c` → `` `a`.`b`.`c` `` (bench table names are plain identifiers).
 pub fn quote(name: &str) -> String {
-    name.split('.').map(|p| format!("`{p}`")).collect::<Vec<_>>().join(".")
+    name.split('.')
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A connection-like client: base URL, token, warehouse id.
@@ -135,15 +152,25 @@ pub struct Native {
 
 impl Native {
     pub fn new(base: &str, token: &str, warehouse_id: &str) -> Result<Native> {
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(900)).build()?;
-        Ok(Native { http, base: base.trim_end_matches('/').to_string(), token: token.into(), warehouse_id: warehouse_id.into() })
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(900))
+            .build()?;
+        Ok(Native {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.into(),
+            warehouse_id: warehouse_id.into(),
+        })
     }
 
     /// `GET /api/2.0/sql/warehouses/{id}`, like the component's `open`.
     pub fn open(&self) -> Result<()> {
         let r = self
             .http
-            .get(format!("{}/api/2.0/sql/warehouses/{}", self.base, self.warehouse_id))
+            .get(format!(
+                "{}/api/2.0/sql/warehouses/{}",
+                self.base, self.warehouse_id
+            ))
             .bearer_auth(&self.token)
             .send()?;
         if !r.status().is_success() {
@@ -153,7 +180,11 @@ impl Native {
     }
 
     fn get_json<T: for<'de> Deserialize<'de>>(&self, path_or_url: &str, auth: bool) -> Result<T> {
-        let url = if path_or_url.starts_with("http") { path_or_url.to_string() } else { format!("{}{}", self.base, path_or_url) };
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{}", self.base, path_or_url)
+        };
         let mut req = self.http.get(url);
         if auth {
             req = req.bearer_auth(&self.token);
@@ -162,12 +193,20 @@ impl Native {
         let status = r.status();
         let bytes = r.bytes()?;
         if !status.is_success() {
-            bail!("GET {path_or_url}: {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)]));
+            bail!(
+                "GET {path_or_url}: {status}: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+            );
         }
         Ok(serde_json::from_slice(&bytes)?)
     }
 
-    fn submit(&self, sql: &str, params: serde_json::Value, external: bool) -> Result<StatementResponse> {
+    fn submit(
+        &self,
+        sql: &str,
+        params: serde_json::Value,
+        external: bool,
+    ) -> Result<StatementResponse> {
         let body = serde_json::json!({
             "statement": sql,
             "warehouse_id": self.warehouse_id,
@@ -186,17 +225,28 @@ impl Native {
         let status = r.status();
         let bytes = r.bytes()?;
         if !status.is_success() {
-            bail!("POST statement: {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)]));
+            bail!(
+                "POST statement: {status}: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+            );
         }
         let mut resp: StatementResponse = serde_json::from_slice(&bytes)?;
         let mut delay = Duration::from_millis(50);
         while resp.status.state == "PENDING" || resp.status.state == "RUNNING" {
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_secs(1));
-            resp = self.get_json(&format!("/api/2.0/sql/statements/{}", resp.statement_id), true)?;
+            resp = self.get_json(
+                &format!("/api/2.0/sql/statements/{}", resp.statement_id),
+                true,
+            )?;
         }
         if resp.status.state != "SUCCEEDED" {
-            bail!("statement {}: {} {:?}", resp.statement_id, resp.status.state, resp.status.error);
+            bail!(
+                "statement {}: {} {:?}",
+                resp.statement_id,
+                resp.status.state,
+                resp.status.error
+            );
         }
         Ok(resp)
     }
@@ -207,7 +257,12 @@ impl Native {
     }
 
     /// Runs `sql` and streams every row through `each` as typed values, chunk by chunk.
-    pub fn query(&self, sql: &str, external: bool, mut each: impl FnMut(&[Value])) -> Result<Vec<Column>> {
+    pub fn query(
+        &self,
+        sql: &str,
+        external: bool,
+        mut each: impl FnMut(&[Value]),
+    ) -> Result<Vec<Column>> {
         let resp = self.submit(sql, serde_json::json!([]), external)?;
         let cols = resp.manifest.map(|m| m.schema.columns).unwrap_or_default();
         let mut result = resp.result.unwrap_or_default();
@@ -258,14 +313,28 @@ impl Native {
         let row = resp
             .result
             .and_then(|r| r.data_array)
-            .and_then(|mut a| if a.is_empty() { None } else { Some(a.swap_remove(0)) })
+            .and_then(|mut a| {
+                if a.is_empty() {
+                    None
+                } else {
+                    Some(a.swap_remove(0))
+                }
+            })
             .unwrap_or_default();
-        Ok(row.into_iter().map(|c| c.and_then(|s| s.parse().ok()).unwrap_or(0)).collect())
+        Ok(row
+            .into_iter()
+            .map(|c| c.and_then(|s| s.parse().ok()).unwrap_or(0))
+            .collect())
     }
 
     /// Inserts rows `ids` (bench row shape) into `target` in wire.md batches; returns
     /// (rows inserted by the server's count, statements).
-    pub fn write(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
+    pub fn write(
+        &self,
+        target: &str,
+        ids: std::ops::Range<u64>,
+        batch_bytes: usize,
+    ) -> Result<(u64, u64)> {
         let target = quote(target);
         let sql = format!(
             "INSERT INTO {target} (`id`, `name`, `amount`) SELECT c0, c1, c2 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>', map('mode', 'FAILFAST')))) AS s"
@@ -274,7 +343,12 @@ impl Native {
     }
 
     /// MERGE-updates rows `ids` of `target` (new names); returns (rows updated, statements).
-    pub fn update(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
+    pub fn update(
+        &self,
+        target: &str,
+        ids: std::ops::Range<u64>,
+        batch_bytes: usize,
+    ) -> Result<(u64, u64)> {
         let target = quote(target);
         let sql = format!(
             "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2"
@@ -283,7 +357,12 @@ impl Native {
     }
 
     /// Deletes rows `ids` of `target`; returns (rows deleted, statements).
-    pub fn delete(&self, target: &str, ids: std::ops::Range<u64>, batch_bytes: usize) -> Result<(u64, u64)> {
+    pub fn delete(
+        &self,
+        target: &str,
+        ids: std::ops::Range<u64>,
+        batch_bytes: usize,
+    ) -> Result<(u64, u64)> {
         let target = quote(target);
         let sql = format!(
             "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
@@ -291,7 +370,14 @@ impl Native {
         self.batched(&sql, ids, batch_bytes, false, 2)
     }
 
-    fn batched(&self, sql: &str, ids: std::ops::Range<u64>, batch_bytes: usize, full: bool, count_col: usize) -> Result<(u64, u64)> {
+    fn batched(
+        &self,
+        sql: &str,
+        ids: std::ops::Range<u64>,
+        batch_bytes: usize,
+        full: bool,
+        count_col: usize,
+    ) -> Result<(u64, u64)> {
         let (mut total, mut statements) = (0u64, 0u64);
         let mut buf = String::from("[");
         let flush = |buf: &mut String, total: &mut u64, statements: &mut u64| -> Result<()> {
@@ -338,7 +424,13 @@ impl Native {
             .bytes()?
             .len() as u64;
         for p in paths {
-            n += self.http.get(format!("{}{}", self.base, p)).bearer_auth(&self.token).send()?.bytes()?.len() as u64;
+            n += self
+                .http
+                .get(format!("{}{}", self.base, p))
+                .bearer_auth(&self.token)
+                .send()?
+                .bytes()?
+                .len() as u64;
         }
         Ok(n)
     }

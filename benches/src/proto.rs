@@ -44,6 +44,9 @@ pub struct Spec {
     /// Component reads: take column batches (`next-columns`) instead of rows of values.
     #[serde(default)]
     pub columns: bool,
+    /// Component reads: the guest's `result-format` (`arrow`, `json`, `auto`; empty = default).
+    #[serde(default)]
+    pub result_format: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -87,5 +90,9 @@ pub fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }

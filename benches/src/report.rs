@@ -31,7 +31,14 @@ pub struct Line {
 }
 
 impl Line {
-    pub fn ok(mode: &str, workload: &str, client: &str, wall_ms: f64, rows: u64, bytes: u64) -> Line {
+    pub fn ok(
+        mode: &str,
+        workload: &str,
+        client: &str,
+        wall_ms: f64,
+        rows: u64,
+        bytes: u64,
+    ) -> Line {
         Line {
             mode: mode.into(),
             workload: workload.into(),
@@ -43,7 +50,11 @@ impl Line {
                 requests: None,
                 guest_peak: None,
                 rss_kb: None,
-                note: if bytes > 0 { format!("{:.1} MB", bytes as f64 / 1e6) } else { String::new() },
+                note: if bytes > 0 {
+                    format!("{:.1} MB", bytes as f64 / 1e6)
+                } else {
+                    String::new()
+                },
             },
             extra: serde_json::Value::Null,
         }
@@ -51,7 +62,13 @@ impl Line {
 
     pub fn na(mode: &str, workload: &str, client: &str, why: String) -> Line {
         eprintln!("  {client}: not run: {why}");
-        Line { mode: mode.into(), workload: workload.into(), client: client.into(), outcome: Outcome::NotRun(why), extra: serde_json::Value::Null }
+        Line {
+            mode: mode.into(),
+            workload: workload.into(),
+            client: client.into(),
+            outcome: Outcome::NotRun(why),
+            extra: serde_json::Value::Null,
+        }
     }
 
     /// `total_runs`: requests counted at the server are divided by it (warm-up included).
@@ -70,15 +87,26 @@ impl Line {
         {
             notes.push(format!("CHECKSUM MISMATCH ({got} ≠ {expect})"));
         }
-        if let Some(typed) = rep.extra.get("typed_ms").and_then(|v| v.as_array()).and_then(|a| a.first()).and_then(|v| v.as_f64()) {
-            notes.push(format!("strings only; +{typed:.0} ms to convert to int/Decimal"));
+        if let Some(typed) = rep
+            .extra
+            .get("typed_ms")
+            .and_then(|v| v.as_array())
+            .and_then(|a| a.first())
+            .and_then(|v| v.as_f64())
+        {
+            notes.push(format!(
+                "strings only; +{typed:.0} ms to convert to int/Decimal"
+            ));
         }
         if let Some(n) = rep.extra.get("note").and_then(|v| v.as_str()) {
             notes.push(n.to_string());
         }
         let per = |n: u64| n as f64 / total_runs.max(1) as f64;
         let (statements, requests) = match counts {
-            Some(c) => (Some(per(c.statements)), Some(per(c.requests() - c.warehouses - c.other))),
+            Some(c) => (
+                Some(per(c.statements)),
+                Some(per(c.requests() - c.warehouses - c.other)),
+            ),
             None if rep.statements > 0 => (Some(rep.statements as f64), None),
             None => (None, None),
         };
@@ -117,6 +145,8 @@ pub struct Results {
     pub notes: Vec<String>,
     pub profile: String,
     pub wasm: Option<(std::path::PathBuf, u64)>,
+    /// The WAN profile of the `replay WAN` rows.
+    pub wan: Option<crate::wan::Wan>,
 }
 
 impl Results {
@@ -125,10 +155,13 @@ impl Results {
     }
 
     pub fn find(&self, mode: &str, workload: &str, client: &str) -> Option<&Line> {
-        self.lines.iter().find(|l| l.mode == mode && l.workload == workload && l.client == client)
+        self.lines
+            .iter()
+            .find(|l| l.mode == mode && l.workload == workload && l.client == client)
     }
 
-    fn wall(&self, mode: &str, workload: &str, client: &str) -> Option<f64> {
+    /// The wall ms of a line that ran.
+    pub fn wall(&self, mode: &str, workload: &str, client: &str) -> Option<f64> {
         self.find(mode, workload, client).and_then(Line::wall)
     }
 }
@@ -148,22 +181,34 @@ fn sh(cmd: &str, args: &[&str]) -> String {
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     let mut s = String::new();
     writeln!(s, "- CPU: {cpu}; `nproc` = {}", sh("nproc", &[])).unwrap();
-    writeln!(s, "- Kernel: {}; {}", sh("uname", &["-sr"]), sh("rustc", &["-V"])).unwrap();
+    writeln!(
+        s,
+        "- Kernel: {}; {}",
+        sh("uname", &["-sr"]),
+        sh("rustc", &["-V"])
+    )
+    .unwrap();
     writeln!(s, "- `free -g`:\n\n```\n{}\n```", sh("free", &["-g"])).unwrap();
     s
 }
 
-enum Verdict {
+/// A target's outcome and what was measured.
+pub enum Verdict {
     Pass(String),
     Miss(String),
     NotRun(String),
 }
 
-fn verdict(ok: Option<bool>, detail: String) -> Verdict {
+/// Pass/miss by `ok`; not run when nothing was measured.
+pub fn verdict(ok: Option<bool>, detail: String) -> Verdict {
     match ok {
         Some(true) => Verdict::Pass(detail),
         Some(false) => Verdict::Miss(detail),
@@ -185,63 +230,98 @@ fn targets(opts: &Opts, r: &Results) -> Vec<(String, Verdict)> {
             let n = r.wall("replay", w, "native");
             let p = r.wall("replay", w, "databricks-sdk-py");
             let f = r.wall("replay", w, "floor (curl raw bytes)");
-            let typed = r
-                .find("replay", w, client)
-                .is_some_and(|l| matches!(&l.outcome, Outcome::Ok { note, .. } if !note.contains("MISMATCH")));
+            let typed = r.find("replay", w, client).is_some_and(
+                |l| matches!(&l.outcome, Outcome::Ok { note, .. } if !note.contains("MISMATCH")),
+            );
             let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
             let vs_py = ratio(p, c);
             out.push((
                 format!("replay {w}: {client} ≥ 5× databricks-sdk-py client time, typed values"),
-                verdict(vs_py.map(|x| x >= 5.0 && typed), vs_py.map_or("component or python missing".into(), |x| format!("{x:.2}×"))),
+                verdict(
+                    vs_py.map(|x| x >= 5.0 && typed),
+                    vs_py.map_or("component or python missing".into(), |x| format!("{x:.2}×")),
+                ),
             ));
             let vs_native = ratio(n, c);
             out.push((
                 format!("replay {w}: {client} ≥ 0.9× native Rust client"),
-                verdict(vs_native.map(|x| x >= 0.9), vs_native.map_or("component or native missing".into(), |x| format!("{x:.2}×"))),
+                verdict(
+                    vs_native.map(|x| x >= 0.9),
+                    vs_native.map_or("component or native missing".into(), |x| format!("{x:.2}×")),
+                ),
             ));
             let vs_floor = ratio(c, f);
             out.push((
                 format!("replay {w}: {client} within 4× of the raw-download floor"),
-                verdict(vs_floor.map(|x| x <= 4.0), vs_floor.map_or("component or floor missing".into(), |x| format!("{x:.2}× the floor"))),
+                verdict(
+                    vs_floor.map(|x| x <= 4.0),
+                    vs_floor.map_or("component or floor missing".into(), |x| {
+                        format!("{x:.2}× the floor")
+                    }),
+                ),
             ));
         }
     }
     let w = format!("whole process: {} rows → JSON", fmt_rows(s.large));
-    let x = r.wall("replay", &w, "databricks-sdk-py").zip(r.wall("replay", &w, "connector-host CLI")).map(|(p, c)| p / c);
+    let x = r
+        .wall("replay", &w, "databricks-sdk-py")
+        .zip(r.wall("replay", &w, crate::reads::CLI_JSON))
+        .map(|(p, c)| p / c);
     out.push((
         format!("{w}: connector-host query ≥ 3× faster than Python"),
-        verdict(x.map(|x| x >= 3.0), x.map_or("CLI or python missing".into(), |x| format!("{x:.2}×"))),
+        verdict(
+            x.map(|x| x >= 3.0),
+            x.map_or("CLI or python missing".into(), |x| format!("{x:.2}×")),
+        ),
     ));
     let w = format!("write {}", fmt_rows(s.write));
-    let st = r.find("replay", &w, "component").and_then(|l| match &l.outcome {
-        Outcome::Ok { statements, .. } => *statements,
-        _ => None,
-    });
+    let st = r
+        .find("replay", &w, "component")
+        .and_then(|l| match &l.outcome {
+            Outcome::Ok { statements, .. } => *statements,
+            _ => None,
+        });
     out.push((
         format!("{w}: ≤ 10 statements (component, counted at the server)"),
-        verdict(st.map(|n| n <= 10.0), st.map_or("component missing".into(), |n| format!("{n:.0} statements"))),
+        verdict(
+            st.map(|n| n <= 10.0),
+            st.map_or("component missing".into(), |n| format!("{n:.0} statements")),
+        ),
     ));
     let inst = r.wall("replay", "instantiate + connect", "component");
     out.push((
         "InstancePre instantiate + connect < 1 ms".into(),
-        verdict(inst.map(|ms| ms < 1.0), inst.map_or("component missing".into(), |ms| format!("{:.0} µs (median)", ms * 1000.0))),
+        verdict(
+            inst.map(|ms| ms < 1.0),
+            inst.map_or("component missing".into(), |ms| {
+                format!("{:.0} µs (median)", ms * 1000.0)
+            }),
+        ),
     ));
     out.push((
         ".wasm < 500 KiB".into(),
         match &r.wasm {
-            Some((p, n)) => verdict(Some(*n < 500 * 1024), format!("{:.0} KiB ({})", *n as f64 / 1024.0, p.display())),
+            Some((p, n)) => verdict(
+                Some(*n < 500 * 1024),
+                format!("{:.0} KiB ({})", *n as f64 / 1024.0, p.display()),
+            ),
             None => Verdict::NotRun("component .wasm not found".into()),
         },
     ));
     let gp = |w: &str| {
-        r.find("replay", w, "component").and_then(|l| match &l.outcome {
-            Outcome::Ok { guest_peak, .. } => *guest_peak,
-            _ => None,
-        })
+        r.find("replay", w, "component")
+            .and_then(|l| match &l.outcome {
+                Outcome::Ok { guest_peak, .. } => *guest_peak,
+                _ => None,
+            })
     };
     let (small, large) = (gp(&reads[0]), gp(&reads[1]));
     out.push((
-        format!("guest memory of a {}-row streamed read < 64 MiB, flat from {} (≤ +10%)", fmt_rows(s.large), fmt_rows(s.small)),
+        format!(
+            "guest memory of a {}-row streamed read < 64 MiB, flat from {} (≤ +10%)",
+            fmt_rows(s.large),
+            fmt_rows(s.small)
+        ),
         match (small, large) {
             (Some(a), Some(b)) => verdict(
                 Some(b < 64 * 1024 * 1024 && (b as f64) <= a as f64 * 1.10),
@@ -255,13 +335,25 @@ fn targets(opts: &Opts, r: &Results) -> Vec<(String, Verdict)> {
         .iter()
         .filter_map(|c| r.find("warehouse", &w, c))
         .filter_map(|l| match &l.outcome {
-            Outcome::Ok { wall_ms, rows, .. } if *rows > 0 => Some(*rows as f64 / (wall_ms / 1000.0)),
+            Outcome::Ok { wall_ms, rows, .. } if *rows > 0 => {
+                Some(*rows as f64 / (wall_ms / 1000.0))
+            }
             _ => None,
         })
-        .fold(None, |acc: Option<f64>, x| Some(acc.map_or(x, |a| a.max(x))));
+        .fold(None, |acc: Option<f64>, x| {
+            Some(acc.map_or(x, |a| a.max(x)))
+        });
     out.push((
-        format!("local warehouse serves a {}-row SELECT at ≥ 1M rows/s (fastest client)", fmt_rows(s.large)),
-        verdict(best.map(|x| x >= 1e6), best.map_or("warehouse read not run".into(), |x| format!("{:.2}M rows/s", x / 1e6))),
+        format!(
+            "local warehouse serves a {}-row SELECT at ≥ 1M rows/s (fastest client)",
+            fmt_rows(s.large)
+        ),
+        verdict(
+            best.map(|x| x >= 1e6),
+            best.map_or("warehouse read not run".into(), |x| {
+                format!("{:.2}M rows/s", x / 1e6)
+            }),
+        ),
     ));
     out
 }
@@ -274,7 +366,11 @@ pub fn render(opts: &Opts, r: &Results) -> String {
         "Measured by `{}` ({} profile{}), {}.\n",
         opts.command,
         r.profile,
-        if opts.smoke { ", smoke sizes: not representative" } else { "" },
+        if opts.smoke {
+            ", smoke sizes: not representative"
+        } else {
+            ""
+        },
         sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
     )
     .unwrap();
@@ -285,26 +381,47 @@ pub fn render(opts: &Opts, r: &Results) -> String {
         "Wall = client time (median of the timed runs; the client's own clock, process start-up and \
          the one warm-up run excluded) except the whole-process rows. Statements and requests are counted at \
          the replay server per run (requests exclude the per-process warehouse check and config probes). `× native` / \
-         `× python` = that client's wall ÷ this row's wall (> 1 means this row is faster). Peak RSS is the \
+         `× python` / `× kernel` = that client's wall ÷ this row's wall in the same mode and workload (> 1 means this row is faster). Peak RSS is the \
          client process's VmHWM (python: ru_maxrss).\n"
     )
     .unwrap();
-    writeln!(s, "| mode | workload | client | wall ms | rows/s | statements | requests | × native | × python | guest peak | peak RSS | notes |").unwrap();
-    writeln!(s, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|").unwrap();
+    writeln!(s, "| mode | workload | client | wall ms | rows/s | statements | requests | × native | × python | × kernel | guest peak | peak RSS | notes |").unwrap();
+    writeln!(s, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|").unwrap();
     for l in &r.lines {
         match &l.outcome {
-            Outcome::Ok { wall_ms, rows, statements, requests, guest_peak, rss_kb, note } => {
-                let rate = if *rows > 0 && *wall_ms > 0.0 { format!("{:.0}", *rows as f64 / (wall_ms / 1000.0)) } else { String::new() };
+            Outcome::Ok {
+                wall_ms,
+                rows,
+                statements,
+                requests,
+                guest_peak,
+                rss_kb,
+                note,
+            } => {
+                let rate = if *rows > 0 && *wall_ms > 0.0 {
+                    format!("{:.0}", *rows as f64 / (wall_ms / 1000.0))
+                } else {
+                    String::new()
+                };
                 let rel = |other: &str| {
                     if l.client == other || l.client.starts_with("floor") {
                         return String::new();
                     }
-                    r.wall(&l.mode, &l.workload, other).map_or(String::new(), |o| format!("{:.2}", o / wall_ms))
+                    r.wall(&l.mode, &l.workload, other)
+                        .map_or(String::new(), |o| format!("{:.2}", o / wall_ms))
                 };
-                let fmt_opt = |x: &Option<f64>| x.map_or(String::new(), |v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") });
+                let fmt_opt = |x: &Option<f64>| {
+                    x.map_or(String::new(), |v| {
+                        if v.fract() == 0.0 {
+                            format!("{v:.0}")
+                        } else {
+                            format!("{v:.1}")
+                        }
+                    })
+                };
                 writeln!(
                     s,
-                    "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     l.mode,
                     l.workload,
                     l.client,
@@ -314,6 +431,7 @@ pub fn render(opts: &Opts, r: &Results) -> String {
                     fmt_opt(requests),
                     rel("native"),
                     rel("databricks-sdk-py"),
+                    rel(crate::kernel::KERNEL),
                     guest_peak.map_or(String::new(), mib),
                     rss_kb.map_or(String::new(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
                     note
@@ -321,7 +439,15 @@ pub fn render(opts: &Opts, r: &Results) -> String {
                 .unwrap();
             }
             Outcome::NotRun(why) => {
-                writeln!(s, "| {} | {} | {} | not run | | | | | | | | {} |", l.mode, l.workload, l.client, why.replace('|', "/")).unwrap();
+                writeln!(
+                    s,
+                    "| {} | {} | {} | not run | | | | | | | | | {} |",
+                    l.mode,
+                    l.workload,
+                    l.client,
+                    why.replace('|', "/")
+                )
+                .unwrap();
             }
         }
     }
@@ -334,11 +460,25 @@ pub fn render(opts: &Opts, r: &Results) -> String {
         };
         writeln!(s, "- **{tag}** {name}: {detail}").unwrap();
     }
-    let extras: Vec<&Line> = r.lines.iter().filter(|l| l.extra.is_object() && l.client != "databricks-sdk-py").collect();
+    crate::report15::render(opts, r, &mut s);
+    let extras: Vec<&Line> = r
+        .lines
+        .iter()
+        .filter(|l| {
+            l.extra.is_object()
+                && l.client != "databricks-sdk-py"
+                && l.client != crate::kernel::KERNEL
+        })
+        .collect();
     if !extras.is_empty() || !r.notes.is_empty() {
         writeln!(s, "\n### Details\n").unwrap();
         for l in extras {
-            writeln!(s, "- {} / {} / {}: `{}`", l.mode, l.workload, l.client, l.extra).unwrap();
+            writeln!(
+                s,
+                "- {} / {} / {}: `{}`",
+                l.mode, l.workload, l.client, l.extra
+            )
+            .unwrap();
         }
         for n in &r.notes {
             writeln!(s, "- {n}").unwrap();

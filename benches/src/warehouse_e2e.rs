@@ -9,7 +9,12 @@ use crate::report::{Line, Results};
 
 #[cfg(not(feature = "local-warehouse"))]
 pub fn run(_opts: &Opts, results: &mut Results) -> Result<()> {
-    results.push(Line::na("warehouse", "all", "-", "bench built without the `local-warehouse` feature".into()));
+    results.push(Line::na(
+        "warehouse",
+        "all",
+        "-",
+        "bench built without the `local-warehouse` feature".into(),
+    ));
     Ok(())
 }
 
@@ -23,7 +28,9 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
     use crate::{PyRun, component, fmt_rows, run_child, run_python};
 
     let s = &opts.sizes;
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     let dir = home.join(".cache/openmatch/bench-warehouse");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -47,7 +54,9 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
         ),
         "CREATE TABLE bench.e2e.w (id BIGINT, name STRING, amount DECIMAL(10,2))".to_string(),
     ] {
-        admin.exec(&sql).map_err(|e| anyhow::anyhow!("setup `{sql}`: {e:#}"))?;
+        admin
+            .exec(&sql)
+            .map_err(|e| anyhow::anyhow!("setup `{sql}`: {e:#}"))?;
     }
     results.notes.push(format!(
         "local warehouse setup (CREATE TABLE … AS SELECT … FROM range({})): {:.0} ms",
@@ -98,7 +107,11 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
             stride: s.write,
         },
         W {
-            name: format!("MERGE {} into {}", fmt_rows(s.merge), fmt_rows(s.merge_table)),
+            name: format!(
+                "MERGE {} into {}",
+                fmt_rows(s.merge),
+                fmt_rows(s.merge_table)
+            ),
             op: "update",
             sql: String::new(),
             target: "bench.e2e.big".into(),
@@ -112,7 +125,11 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
             sql: String::new(),
             target: "bench.e2e.big".into(),
             count: s.delete,
-            starts: [s.merge_table / 2, s.merge_table / 2 + s.merge_table / 8, s.merge_table / 2 + s.merge_table / 4],
+            starts: [
+                s.merge_table / 2,
+                s.merge_table / 2 + s.merge_table / 8,
+                s.merge_table / 2 + s.merge_table / 4,
+            ],
             stride: s.delete,
         },
     ];
@@ -142,7 +159,12 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
                     Ok(py) => {
                         let mut args = vec!["--op".to_string(), w.op.to_string()];
                         if w.op == "read" {
-                            args.extend(["--sql".to_string(), w.sql.clone(), "--disposition".to_string(), "EXTERNAL_LINKS".to_string()]);
+                            args.extend([
+                                "--sql".to_string(),
+                                w.sql.clone(),
+                                "--disposition".to_string(),
+                                "EXTERNAL_LINKS".to_string(),
+                            ]);
                         } else {
                             args.extend([
                                 "--target".to_string(),
@@ -155,7 +177,14 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
                                 w.stride.to_string(),
                             ]);
                         }
-                        let run = PyRun { host: base.clone(), token: token.clone(), warehouse_id: wid.clone(), args, runs: py_runs, emit_json: false };
+                        let run = PyRun {
+                            host: base.clone(),
+                            token: token.clone(),
+                            warehouse_id: wid.clone(),
+                            args,
+                            runs: py_runs,
+                            emit_json: false,
+                        };
                         run_python(py, &run)
                     }
                     Err(e) => Err(anyhow::anyhow!("{e}")),
@@ -168,13 +197,24 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
                     if let Some(c) = rep.checksum {
                         checks.push((client.to_string(), c));
                     }
-                    results.push(Line::from_report("warehouse", &w.name, client, &rep, None, 1, None));
+                    results.push(Line::from_report(
+                        "warehouse",
+                        &w.name,
+                        client,
+                        &rep,
+                        None,
+                        1,
+                        None,
+                    ));
                 }
                 Err(e) => results.push(Line::na("warehouse", &w.name, client, format!("{e:#}"))),
             }
         }
         if checks.windows(2).any(|p| p[0].1 != p[1].1) {
-            results.notes.push(format!("warehouse {}: clients disagree on the typed-value checksum: {checks:?}", w.name));
+            results.notes.push(format!(
+                "warehouse {}: clients disagree on the typed-value checksum: {checks:?}",
+                w.name
+            ));
         }
     }
 
@@ -191,7 +231,12 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
             }
             results.push(l);
         }
-        Err(e) => results.push(Line::na("warehouse", &name, "connector-host CLI", format!("{e:#}"))),
+        Err(e) => results.push(Line::na(
+            "warehouse",
+            &name,
+            "connector-host CLI",
+            format!("{e:#}"),
+        )),
     }
     match &opts.python {
         Ok(py) => match crate::python_whole(py, &base, &token, &wid, sql, 3) {
@@ -202,7 +247,12 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
                 }
                 results.push(l);
             }
-            Err(e) => results.push(Line::na("warehouse", &name, "databricks-sdk-py", format!("{e:#}"))),
+            Err(e) => results.push(Line::na(
+                "warehouse",
+                &name,
+                "databricks-sdk-py",
+                format!("{e:#}"),
+            )),
         },
         Err(e) => results.push(Line::na("warehouse", &name, "databricks-sdk-py", e.clone())),
     }
@@ -225,7 +275,15 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
                 ..spec0.clone()
             };
             match run_child(&spec) {
-                Ok((rep, _)) => results.push(Line::from_report("warehouse", &name, "component", &rep, None, 1, None)),
+                Ok((rep, _)) => results.push(Line::from_report(
+                    "warehouse",
+                    &name,
+                    "component",
+                    &rep,
+                    None,
+                    1,
+                    None,
+                )),
                 Err(e) => results.push(Line::na("warehouse", &name, "component", format!("{e:#}"))),
             }
         }

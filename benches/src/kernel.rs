@@ -1,0 +1,145 @@
+//! databricks-sql-kernel (Databricks' Rust SQL client, through its Python bindings) as a
+//! client: `py/kernel_client.py` in the venv of `warehouse/scripts/clients-venv.sh`.
+//! Absent venv: the kernel rows say why and are skipped, unless `OPENMATCH_REQUIRE_CLIENTS=1`
+//! (then the bench fails).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::measure;
+use crate::proto::{Report, median};
+
+/// The client name in the report.
+pub const KERNEL: &str = "databricks-sql-kernel";
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/kernel_client.py")
+}
+
+/// The venv interpreter with databricks-sql-kernel: `OPENMATCH_CLIENTS_PYTHON`, else
+/// `$HOME/.cache/openmatch/clients-venv/bin/python`. `Err(why)` when it is not usable;
+/// `Err` of the outer result when `OPENMATCH_REQUIRE_CLIENTS=1` asks that it be.
+pub fn find_python() -> Result<Result<PathBuf, String>> {
+    let py = std::env::var_os("OPENMATCH_CLIENTS_PYTHON")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache/openmatch/clients-venv/bin/python")
+        });
+    let ok = Command::new(&py)
+        .args(["-c", "import databricks_sql_kernel, pyarrow"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Ok(Ok(py));
+    }
+    let why = format!(
+        "no usable venv at {} (databricks_sql_kernel not importable; make it with `bash warehouse/scripts/clients-venv.sh`)",
+        py.display()
+    );
+    if std::env::var("OPENMATCH_REQUIRE_CLIENTS").is_ok_and(|v| v == "1") {
+        bail!("{why}, and OPENMATCH_REQUIRE_CLIENTS=1");
+    }
+    Ok(Err(why))
+}
+
+fn base_args(base: &str, token: &str, warehouse_id: &str, sql: &str, report: &Path) -> Vec<String> {
+    vec![
+        script().display().to_string(),
+        "--host".into(),
+        base.into(),
+        "--token".into(),
+        token.into(),
+        "--warehouse-id".into(),
+        warehouse_id.into(),
+        "--sql".into(),
+        sql.into(),
+        "--report".into(),
+        report.display().to_string(),
+    ]
+}
+
+fn read_report(path: &Path) -> Result<Report> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("kernel report {}", path.display()))?;
+    let _ = std::fs::remove_file(path);
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    Ok(Report {
+        times_ms: serde_json::from_value(v["times_ms"].clone())?,
+        rows: v["rows"].as_u64().unwrap_or(0),
+        checksum: v["checksum"].as_u64(),
+        statements: v["statements"].as_u64().unwrap_or(0),
+        vmhwm_kb: v["vmhwm_kb"].as_u64().unwrap_or(0),
+        guest_peak_bytes: None,
+        extra: serde_json::json!({ "kernel_version": v["kernel_version"], "import_ms": v["import_ms"] }),
+    })
+}
+
+/// Client time: one process, one session, a warm-up and `runs` timed reads of `sql`.
+pub fn run(
+    py: &Path,
+    base: &str,
+    token: &str,
+    warehouse_id: &str,
+    sql: &str,
+    runs: usize,
+) -> Result<Report> {
+    let report = std::env::temp_dir().join(format!("bench-kernel-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&report);
+    let out = Command::new(py)
+        .args(base_args(base, token, warehouse_id, sql, &report))
+        .args(["--runs", &runs.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .context("running the kernel client")?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr
+            .lines()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        bail!("kernel client: {}", tail.join(" | "));
+    }
+    read_report(&report)
+}
+
+/// Whole process (`--emit-json`, stdout through a pipe): median wall ms and peak RSS KiB over
+/// `runs` processes after one warm-up process.
+pub fn whole(
+    py: &Path,
+    base: &str,
+    token: &str,
+    warehouse_id: &str,
+    sql: &str,
+    runs: usize,
+) -> Result<(f64, u64)> {
+    let report = std::env::temp_dir().join(format!("bench-kernelw-{}.json", std::process::id()));
+    let mut args = base_args(base, token, warehouse_id, sql, &report);
+    args.push("--emit-json".into());
+    let (mut walls, mut rss) = (Vec::new(), 0);
+    for run in 0..=runs {
+        let m = measure::spawn_measured(py, &args, None)?;
+        if m.lines < 2 {
+            bail!("the kernel client printed {} lines", m.lines);
+        }
+        if run > 0 {
+            walls.push(m.wall_ms);
+            rss = rss.max(m.maxrss_kb);
+        }
+    }
+    let _ = std::fs::remove_file(&report);
+    Ok((median(&walls), rss))
+}
