@@ -21,6 +21,55 @@ impl VolumeRef {
     pub fn full(&self) -> String {
         format!("{}.{}.{}", self.catalog, self.schema, self.volume)
     }
+
+    /// `/Volumes/catalog/schema/volume`.
+    pub fn path(&self) -> String {
+        format!("/Volumes/{}/{}/{}", self.catalog, self.schema, self.volume)
+    }
+
+    /// The volume's directory, `<root>/.volumes/<catalog>/<schema>/<volume>` (names checked).
+    pub fn dir(&self, root: &Path) -> Result<PathBuf, NameError> {
+        names::join(
+            &root.join(VOLUMES_DIR),
+            &[
+                (Kind::Catalog, &self.catalog),
+                (Kind::Schema, &self.schema),
+                (Kind::Volume, &self.volume),
+            ],
+        )
+    }
+
+    /// Whether the volume exists: `CREATE VOLUME` made its directory (a directory already on
+    /// disk from an earlier version of the warehouse counts too).
+    pub fn exists(&self, root: &Path) -> bool {
+        self.dir(root).map(|d| d.is_dir()).unwrap_or(false)
+    }
+}
+
+/// The directory under the data directory that holds every volume.
+pub const VOLUMES_DIR: &str = ".volumes";
+
+/// The directory of a schema's volumes, `<root>/.volumes/<catalog>/<schema>` (names checked).
+pub fn schema_dir(root: &Path, catalog: &str, schema: &str) -> Result<PathBuf, NameError> {
+    names::join(
+        &root.join(VOLUMES_DIR),
+        &[(Kind::Catalog, catalog), (Kind::Schema, schema)],
+    )
+}
+
+/// Name prefix of an upload in progress: the Files API writes `.upload-<id>` next to the file
+/// and renames it into place when complete.
+pub const UPLOAD_PREFIX: &str = ".upload-";
+
+/// Whether a directory entry is an upload in progress (not listed, not loaded).
+pub fn in_progress(name: &str) -> bool {
+    name.starts_with(UPLOAD_PREFIX)
+}
+
+/// Whether `COPY INTO` of a directory loads a file of this name: as Spark's file sources,
+/// names starting with `.` or `_` are hidden.
+pub fn loadable(name: &str) -> bool {
+    !name.starts_with('.') && !name.starts_with('_')
 }
 
 /// Why a volume path was refused.
@@ -73,15 +122,7 @@ pub fn resolve(root: &Path, path: &str) -> Result<(VolumeRef, PathBuf), PathErro
         schema: parts[1].to_ascii_lowercase(),
         volume: parts[2].to_ascii_lowercase(),
     };
-    let mut local = names::join(
-        &root.join(".volumes"),
-        &[
-            (Kind::Catalog, &v.catalog),
-            (Kind::Schema, &v.schema),
-            (Kind::Volume, &v.volume),
-        ],
-    )
-    .map_err(|reason| PathError::Name {
+    let mut local = v.dir(root).map_err(|reason| PathError::Name {
         path: path.to_string(),
         reason,
     })?;

@@ -694,6 +694,9 @@ fn external_links_json_and_arrow() {
 #[test]
 fn files_api_and_copy_into() {
     let w = start();
+    // a volume must exist before files go into it
+    let r = w.run("CREATE VOLUME main.default.landing");
+    assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let put = |path: &str, body: Vec<u8>| {
         w.http
             .put(w.url(&format!("/api/2.0/fs/files{path}?overwrite=true")))
@@ -728,7 +731,9 @@ fn files_api_and_copy_into() {
     assert_eq!(got.text().unwrap(), "id,name\n3,z\n");
     let no = w
         .http
-        .put(w.url("/api/2.0/fs/files/Volumes/main/default/landing/b.csv"))
+        .put(w.url(
+            "/api/2.0/fs/files/Volumes/main/default/landing/b.csv?overwrite=false",
+        ))
         .bearer_auth(DEFAULT_TOKEN)
         .body("x")
         .send()
@@ -792,6 +797,7 @@ fn files_api_and_copy_into() {
         .unwrap();
     assert_eq!(gone.status().as_u16(), 404);
     assert_eq!(put("/Volumes/nocat/default/v/x", b"1".to_vec()), 404);
+    assert_eq!(put("/Volumes/main/default/nosuchvolume/x", b"1".to_vec()), 404);
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! Files API on volumes: `PUT/GET/HEAD/DELETE /api/2.0/fs/files/Volumes/<c>/<s>/<v>/<path>`.
+//! Files API on volumes: `PUT/GET/HEAD/DELETE /api/2.0/fs/files/Volumes/<c>/<s>/<v>/<path>`
+//! (directories: [`super::dirs`]). The volume must exist (`CREATE VOLUME`); parent
+//! directories of an uploaded file are created.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +16,9 @@ use super::{ApiError, AppState};
 use crate::config::{Principal, Privilege};
 use crate::volumes::{VolumeRef, resolve};
 
-fn locate(
+/// Resolves a Files API path and checks that its volume exists and that the caller holds
+/// `privilege` on it (a grant on its catalog, schema or the volume itself).
+pub(super) fn locate(
     st: &AppState,
     p: &Arc<Principal>,
     path: &str,
@@ -27,14 +31,14 @@ fn locate(
     // directory (no symlink out of it) before anything is read, written or removed
     crate::names::contained(st.engine.root(), &local)
         .map_err(|e| ApiError::invalid(format!("Invalid path {full}: {e}")))?;
-    if !st.engine.root().join(&v.catalog).join(&v.schema).is_dir() {
+    if !st.engine.root().join(&v.catalog).join(&v.schema).is_dir() || !v.exists(st.engine.root()) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
             format!("Volume '{}' does not exist.", v.full()),
         ));
     }
-    if !p.allows(privilege, &v.catalog, &v.schema, None) {
+    if !p.allows(privilege, &v.catalog, &v.schema, Some(&v.volume)) {
         let what = if privilege == Privilege::Select {
             "READ VOLUME"
         } else {
@@ -48,7 +52,7 @@ fn locate(
     Ok((v, local))
 }
 
-fn missing() -> ApiError {
+pub(super) fn missing() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "NOT_FOUND",
@@ -56,7 +60,36 @@ fn missing() -> ApiError {
     )
 }
 
-/// Uploads a file.
+/// `Last-Modified` (RFC 7231) of a file's metadata.
+pub(super) fn http_date(meta: &std::fs::Metadata) -> Option<String> {
+    let t: chrono::DateTime<chrono::Utc> = meta.modified().ok()?.into();
+    Some(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+}
+
+pub(super) fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL_ERROR",
+        e.to_string(),
+    )
+}
+
+fn file_response(meta: &std::fs::Metadata, body: Body) -> Response {
+    let mut b = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, meta.len());
+    if let Some(d) = http_date(meta) {
+        b = b.header(header::LAST_MODIFIED, d);
+    }
+    b.body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// Uploads a file (`overwrite` absent or `true` replaces an existing file, as in the
+/// reference; `false` answers 409 `ALREADY_EXISTS`). The bytes go to a hidden
+/// `.upload-<id>` first and are renamed into place, so a reader (or `COPY INTO`) never
+/// sees half a file.
 pub async fn put_file(
     State(st): State<AppState>,
     Extension(p): Extension<Arc<Principal>>,
@@ -65,7 +98,10 @@ pub async fn put_file(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (_v, local) = locate(&st, &p, &path, Privilege::Modify)?;
-    let overwrite = q.get("overwrite").map(|v| v == "true").unwrap_or(false);
+    let overwrite = q
+        .get("overwrite")
+        .map(|v| !v.eq_ignore_ascii_case("false"))
+        .unwrap_or(true);
     if local.is_dir() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -80,30 +116,33 @@ pub async fn put_file(
             "The file being created already exists.",
         ));
     }
-    if let Some(parent) = local.parent() {
-        tokio::fs::create_dir_all(parent).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
-                e.to_string(),
-            )
-        })?;
+    let (Some(parent), Some(_)) = (local.parent(), local.file_name()) else {
+        return Err(ApiError::invalid(
+            "The path of the file is not a file path.",
+        ));
+    };
+    if tokio::fs::create_dir_all(parent).await.is_err() {
+        // a file where a parent directory should be
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "ALREADY_EXISTS",
+            "A file exists at a parent path of the file being created.",
+        ));
     }
-    let tmp = local.with_extension(format!("upload-{}", uuid::Uuid::new_v4().simple()));
-    tokio::fs::write(&tmp, &body).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            e.to_string(),
-        )
-    })?;
-    tokio::fs::rename(&tmp, &local).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            e.to_string(),
-        )
-    })?;
+    // the name is the id alone: `<prefix><id>-<name>` could pass the file system's name limit
+    let tmp = parent.join(format!(
+        "{}{}",
+        crate::volumes::UPLOAD_PREFIX,
+        uuid::Uuid::new_v4().simple()
+    ));
+    if let Err(e) = tokio::fs::write(&tmp, &body).await {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(internal(e));
+    }
+    if let Err(e) = tokio::fs::rename(&tmp, &local).await {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(internal(e));
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -117,16 +156,12 @@ pub async fn get_file(
     if !local.is_file() {
         return Err(missing());
     }
+    let meta = tokio::fs::metadata(&local).await.map_err(|_| missing())?;
     let data = tokio::fs::read(&local).await.map_err(|_| missing())?;
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/octet-stream")
-        .header(header::CONTENT_LENGTH, data.len())
-        .body(Body::from(data))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
+    Ok(file_response(&meta, Body::from(data)))
 }
 
-/// File metadata.
+/// File metadata: `Content-Length`, `Last-Modified`, no body; 404 for a directory.
 pub async fn head_file(
     State(st): State<AppState>,
     Extension(p): Extension<Arc<Principal>>,
@@ -137,15 +172,10 @@ pub async fn head_file(
     if !meta.is_file() {
         return Err(missing());
     }
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/octet-stream")
-        .header(header::CONTENT_LENGTH, meta.len())
-        .body(Body::empty())
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
+    Ok(file_response(&meta, Body::empty()))
 }
 
-/// Deletes a file.
+/// Deletes a file (404 `NOT_FOUND` when there is none).
 pub async fn delete_file(
     State(st): State<AppState>,
     Extension(p): Extension<Arc<Principal>>,

@@ -2,6 +2,7 @@
 //! authentication and fault injection as middleware.
 
 mod auth;
+mod dirs;
 mod error;
 mod faults;
 mod files;
@@ -108,6 +109,13 @@ pub fn app(state: AppState) -> Router {
             .head(files::head_file)
             .put(files::put_file)
             .delete(files::delete_file),
+    );
+    r = r.route(
+        "/api/2.0/fs/directories/{*path}",
+        get(dirs::list)
+            .head(dirs::head)
+            .put(dirs::create)
+            .delete(dirs::delete),
     );
     r = both(
         r,

@@ -310,7 +310,8 @@ impl Engine {
             };
         }
         self.require_admin(x, "MANAGE", "Schema", &format!("{cat}.{sch}"))?;
-        if !cascade && !list_dirs(&dir).is_empty() {
+        let volumes = crate::volumes::schema_dir(self.root(), &cat, &sch)?;
+        if !cascade && (!list_dirs(&dir).is_empty() || !list_dirs(&volumes).is_empty()) {
             return Err(SqlError::analysis(
                 "SCHEMA_NOT_EMPTY",
                 format!(
@@ -322,6 +323,11 @@ impl Engine {
         }
         self.contained(&dir)?;
         std::fs::remove_dir_all(dir).map_err(|e| SqlError::Internal(e.to_string()))?;
+        // CASCADE drops the schema's volumes too
+        if volumes.is_dir() {
+            self.contained(&volumes)?;
+            std::fs::remove_dir_all(volumes).map_err(|e| SqlError::Internal(e.to_string()))?;
+        }
         Ok(Outcome::Empty)
     }
 

@@ -1,4 +1,5 @@
-//! INSERT, MERGE, UPDATE, DELETE and COPY INTO, each one Delta commit through delta-rs.
+//! INSERT, MERGE, UPDATE and DELETE, each one Delta commit through delta-rs (COPY INTO:
+//! [`super::copy`]).
 
 use std::sync::Arc;
 
@@ -6,9 +7,7 @@ use deltalake::arrow::datatypes::{Schema, SchemaRef};
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::{Column, DFSchema, ScalarValue};
 use deltalake::datafusion::logical_expr::{Expr, ExprSchemable, cast, lit};
-use deltalake::datafusion::prelude::{
-    CsvReadOptions, DataFrame, JsonReadOptions, ParquetReadOptions,
-};
+use deltalake::datafusion::prelude::DataFrame;
 use deltalake::kernel::EagerSnapshot;
 use deltalake::protocol::SaveMode;
 
@@ -18,7 +17,7 @@ use super::sql::{MatchKind, Merge, MergeAction, MergeSource, Name};
 use super::{Engine, Outcome, Stmtx, commit_props, counts};
 use crate::config::Privilege;
 
-fn arrow_schema(table: &deltalake::DeltaTable) -> Result<SchemaRef, SqlError> {
+pub(crate) fn arrow_schema(table: &deltalake::DeltaTable) -> Result<SchemaRef, SqlError> {
     let snap: &EagerSnapshot = table.snapshot()?.snapshot();
     Ok(snap.arrow_schema())
 }
@@ -120,7 +119,7 @@ fn target_column(target: &Schema, name: &str) -> Result<String, SqlError> {
 }
 
 /// Refuses NULLs in NOT NULL columns before anything is written.
-fn check_not_null(
+pub(crate) fn check_not_null(
     target: &Schema,
     batches: &[deltalake::arrow::array::RecordBatch],
 ) -> Result<(), SqlError> {
@@ -413,146 +412,6 @@ impl Engine {
             "num_affected_rows",
             m.num_deleted_rows.unwrap_or(0) as i64,
         )]))
-    }
-
-    pub(crate) async fn copy_into(
-        &self,
-        x: &mut Stmtx,
-        name: &Name,
-        path: &str,
-        format: &str,
-        options: &[(String, String)],
-    ) -> Result<Outcome, SqlError> {
-        let t = self.resolve(x, name)?;
-        let dir = self.existing(&t)?;
-        self.check(x, &t, Privilege::Modify)?;
-        let (vol, local) = crate::volumes::resolve(self.root(), path)
-            .map_err(|e| SqlError::analysis("INVALID_PATH", e.to_string(), "22KD1"))?;
-        self.contained(&local)?;
-        if !x
-            .principal
-            .allows(Privilege::Select, &vol.catalog, &vol.schema, None)
-        {
-            return Err(SqlError::Permission {
-                privilege: "READ VOLUME".into(),
-                kind: "Volume".into(),
-                securable: vol.full(),
-            });
-        }
-        if !local.exists() {
-            return Err(SqlError::analysis(
-                "PATH_NOT_FOUND",
-                format!("Path does not exist: {path}."),
-                "42K03",
-            ));
-        }
-        let local_str = local.to_string_lossy().to_string();
-        let ext_owned = if local.is_dir() {
-            String::new()
-        } else {
-            local
-                .extension()
-                .map(|e| format!(".{}", e.to_string_lossy()))
-                .unwrap_or_default()
-        };
-        let ext = ext_owned.as_str();
-        let opt = |k: &str| {
-            options
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-        };
-        let by_name;
-        let df = match format {
-            "JSON" => {
-                by_name = true;
-                x.ctx
-                    .read_json(
-                        local_str.clone(),
-                        JsonReadOptions {
-                            file_extension: ext,
-                            ..Default::default()
-                        },
-                    )
-                    .await?
-            }
-            "CSV" => {
-                let header = opt("header")
-                    .map(|v| v.eq_ignore_ascii_case("true"))
-                    .unwrap_or(false);
-                by_name = header;
-                let mut o = CsvReadOptions::new().has_header(header).file_extension(ext);
-                if let Some(d) = opt("sep")
-                    .or(opt("delimiter"))
-                    .and_then(|d| d.bytes().next())
-                {
-                    o = o.delimiter(d);
-                }
-                x.ctx.read_csv(local_str.clone(), o).await?
-            }
-            "PARQUET" => {
-                by_name = true;
-                x.ctx
-                    .read_parquet(
-                        local_str.clone(),
-                        ParquetReadOptions {
-                            file_extension: ext,
-                            ..Default::default()
-                        },
-                    )
-                    .await?
-            }
-            other => {
-                return Err(SqlError::Unsupported(format!(
-                    "COPY INTO with FILEFORMAT = {other}"
-                )));
-            }
-        };
-        let _guard = self.lock(&dir).await;
-        let table = open_table(&dir).await?;
-        let target = arrow_schema(&table)?;
-        let df = if by_name {
-            let present: Vec<String> = df
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect();
-            let cols: Vec<String> = target
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .filter(|n| present.iter().any(|p| p.eq_ignore_ascii_case(n)))
-                .collect();
-            let df = df.select(
-                cols.iter()
-                    .map(|c| {
-                        let src = present
-                            .iter()
-                            .find(|p| p.eq_ignore_ascii_case(c))
-                            .cloned()
-                            .unwrap_or_default();
-                        Expr::Column(Column::new_unqualified(src))
-                    })
-                    .collect::<Vec<_>>(),
-            )?;
-            conform(df, &target, Some(&cols), &t.quoted())?
-        } else {
-            conform(df, &target, None, &t.quoted())?
-        };
-        let batches = self.collect(df).await?.batches;
-        check_not_null(&target, &batches)?;
-        let n: usize = batches.iter().map(|b| b.num_rows()).sum();
-        table
-            .write(batches)
-            .with_save_mode(SaveMode::Append)
-            .with_commit_properties(commit_props(x))
-            .await?;
-        Ok(counts(&[
-            ("num_affected_rows", n as i64),
-            ("num_inserted_rows", n as i64),
-            ("num_skipped_corrupt_files", 0),
-        ]))
     }
 }
 

@@ -82,6 +82,22 @@ pub enum SqlError {
         /// Backquoted name.
         name: String,
     },
+    /// `VOLUME_ALREADY_EXISTS` (42000).
+    #[error(
+        "[VOLUME_ALREADY_EXISTS] Cannot create volume {name} because it already exists.\nChoose a different name, drop the existing volume, or add the IF NOT EXISTS clause to tolerate a pre-existing volume. SQLSTATE: 42000"
+    )]
+    VolumeExists {
+        /// Backquoted name.
+        name: String,
+    },
+    /// `VOLUME_NOT_FOUND` (42704): the volume of a statement or path does not exist.
+    #[error(
+        "[VOLUME_NOT_FOUND] The volume {name} cannot be found. Verify the spelling and correctness of the schema and catalog, or create it with CREATE VOLUME.\nTo tolerate the error on drop use DROP VOLUME IF EXISTS. SQLSTATE: 42704"
+    )]
+    VolumeNotFound {
+        /// Backquoted name.
+        name: String,
+    },
     /// `UNBOUND_SQL_PARAMETER` (42P02).
     #[error(
         "[UNBOUND_SQL_PARAMETER] Found the unbound parameter: {name}. Please, fix `args` and provide a mapping of the parameter to either a SQL literal or collection constructor functions such as `map()`, `array()`, `struct()`. SQLSTATE: 42P02"
@@ -202,6 +218,8 @@ impl SqlError {
             SqlError::TableExists { .. } => "42P07",
             SqlError::SchemaExists { .. } => "42P06",
             SqlError::CatalogExists { .. } => "42P04",
+            SqlError::VolumeExists { .. } => "42000",
+            SqlError::VolumeNotFound { .. } => "42704",
             SqlError::UnboundParameter { .. } => "42P02",
             SqlError::CastInvalidInput { .. } => "22018",
             SqlError::RetentionTooShort => "22023",
@@ -371,6 +389,9 @@ impl SqlError {
 }
 
 fn arrow_error(text: &str) -> SqlError {
+    if let Some(e) = out_of_range(text) {
+        return e;
+    }
     if text.contains("Divide by zero") {
         SqlError::analysis(
             "DIVIDE_BY_ZERO",
@@ -397,8 +418,32 @@ fn parser_error(text: &str) -> SqlError {
     SqlError::syntax("")
 }
 
+/// Arrow's refusals of a value too large for its type (decimal precision, integer overflow
+/// in a cast) as Databricks' `NUMERIC_VALUE_OUT_OF_RANGE` (22003).
+fn out_of_range(text: &str) -> Option<SqlError> {
+    let decimal = text.contains("too large to store in a Decimal")
+        || text.contains("is out of range") && text.contains("Decimal");
+    let integer = text.contains("Cast error") && text.contains("overflow");
+    (decimal || integer).then(|| {
+        let detail = text
+            .split(" error: ")
+            .last()
+            .unwrap_or(text)
+            .trim()
+            .to_string();
+        SqlError::analysis(
+            "NUMERIC_VALUE_OUT_OF_RANGE",
+            format!("{detail}. If necessary set spark.sql.ansi.enabled to \"false\" to bypass this error."),
+            "22003",
+        )
+    })
+}
+
 /// Recognises DataFusion / delta-rs messages for missing tables, schemas and columns.
 fn classify_text(text: &str) -> Option<SqlError> {
+    if let Some(e) = out_of_range(text) {
+        return Some(e);
+    }
     if text.contains("non-nullable")
         || text.contains("Invariant violations")
         || text.contains("NOT NULL constraint")

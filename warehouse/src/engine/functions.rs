@@ -1,5 +1,6 @@
 //! Databricks functions DataFusion lacks: `unhex(string) -> binary` (NULL on invalid input,
-//! like Spark), used by the connector for binary parameters (`unhex(:p)`), and the
+//! like Spark), used by the connector for binary parameters (`unhex(:p)`), `unbase64(string)
+//! -> binary`, and the
 //! statement's context as constants: `current_catalog()`, `current_schema()`,
 //! `current_database()`, `current_user()`.
 
@@ -52,6 +53,57 @@ pub fn unhex() -> ScalarUDF {
                 match v.and_then(decode_hex) {
                     Some(bytes) => b.append_value(bytes),
                     None => b.append_null(),
+                }
+            }
+            let out: ArrayRef = Arc::new(b.finish());
+            if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) && out.len() == 1 {
+                Ok(ColumnarValue::Scalar(
+                    deltalake::datafusion::common::ScalarValue::try_from_array(&out, 0)?,
+                ))
+            } else {
+                Ok(ColumnarValue::Array(out))
+            }
+        }),
+    )
+}
+
+/// The `unbase64` UDF: standard base64 (padded or not) to BINARY; invalid input fails the
+/// statement (`CAST_INVALID_INPUT`).
+pub fn unbase64() -> ScalarUDF {
+    use base64::Engine as _;
+    create_udf(
+        "unbase64",
+        vec![DataType::Utf8],
+        DataType::Binary,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let input = arrays
+                .first()
+                .ok_or_else(|| DataFusionError::Plan("unbase64() takes one argument".into()))?;
+            let input: ArrayRef = cast(input.as_ref(), &DataType::Utf8)?;
+            let s = input
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| DataFusionError::Internal("unbase64 input".into()))?;
+            let mut b = BinaryBuilder::new();
+            for v in s.iter() {
+                match v.map(str::trim) {
+                    None => b.append_null(),
+                    Some(t) => match base64::engine::general_purpose::STANDARD
+                        .decode(t)
+                        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
+                    {
+                        Ok(bytes) => b.append_value(bytes),
+                        Err(_) => {
+                            return Err(DataFusionError::External(Box::new(
+                                super::error::SqlError::CastInvalidInput {
+                                    value: t.to_string(),
+                                    target: "BINARY".into(),
+                                },
+                            )));
+                        }
+                    },
                 }
             }
             let out: ArrayRef = Arc::new(b.finish());

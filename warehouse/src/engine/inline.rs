@@ -285,7 +285,7 @@ fn drop_misfits(row: &str, schema: &Schema) -> String {
 
 /// A JSON number (or a string holding one) rounded HALF_UP to `scale` digits, as decimal
 /// text; None when it is not a number or needs more than `precision` digits.
-fn round_half_up(raw: &str, precision: u8, scale: i8) -> Option<String> {
+pub(crate) fn round_half_up(raw: &str, precision: u8, scale: i8) -> Option<String> {
     let owned: String;
     let text = if raw.starts_with('"') {
         owned = serde_json::from_str::<String>(raw).ok()?;

@@ -3,6 +3,7 @@
 //! [`SqlError`] comes out.
 
 pub mod catalog;
+mod copy;
 mod ddl;
 mod dml;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod sql;
 pub mod timetravel;
 pub mod types;
 pub mod values;
+mod volumes;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -295,15 +297,12 @@ impl Engine {
                 alias,
                 predicate,
             } => self.delete(&mut x, &table, alias, predicate).await,
-            Stmt::CopyInto {
-                table,
-                path,
-                format,
-                format_options,
-            } => {
-                self.copy_into(&mut x, &table, &path, &format, &format_options)
-                    .await
-            }
+            Stmt::CopyInto(c) => self.copy_into(&mut x, c).await,
+            Stmt::CreateVolume {
+                name,
+                if_not_exists,
+            } => self.create_volume(&x, &name, if_not_exists),
+            Stmt::DropVolume { name, if_exists } => self.drop_volume(&x, &name, if_exists),
             Stmt::CreateTable {
                 name,
                 if_not_exists,
@@ -381,6 +380,7 @@ impl Engine {
         ctx.register_catalog_list(Arc::new(DirCatalogList(tree)));
         ctx.register_udtf("range", Arc::new(range::RangeFunc));
         ctx.register_udf(functions::unhex());
+        ctx.register_udf(functions::unbase64());
         ctx.register_udf(functions::constant("current_catalog", catalog));
         ctx.register_udf(functions::constant("current_schema", schema));
         ctx.register_udf(functions::constant("current_database", schema));
@@ -605,7 +605,15 @@ pub(crate) fn counts(cols: &[(&str, i64)]) -> Outcome {
 
 /// Commit properties naming the principal (shows as `userName` in DESCRIBE HISTORY).
 pub(crate) fn commit_props(x: &Stmtx) -> deltalake::kernel::transaction::CommitProperties {
-    deltalake::kernel::transaction::CommitProperties::default().with_metadata(vec![
+    commit_props_with(x, Vec::new())
+}
+
+/// [`commit_props`] plus `extra` commit metadata (kept in the commit's `commitInfo`).
+pub(crate) fn commit_props_with(
+    x: &Stmtx,
+    extra: Vec<(String, serde_json::Value)>,
+) -> deltalake::kernel::transaction::CommitProperties {
+    let mut meta = vec![
         (
             "userName".to_string(),
             serde_json::Value::String(x.principal.name.clone()),
@@ -614,5 +622,7 @@ pub(crate) fn commit_props(x: &Stmtx) -> deltalake::kernel::transaction::CommitP
             "engineInfo".to_string(),
             serde_json::Value::String(format!("openmatch-warehouse/{}", env!("CARGO_PKG_VERSION"))),
         ),
-    ])
+    ];
+    meta.extend(extra);
+    deltalake::kernel::transaction::CommitProperties::default().with_metadata(meta)
 }

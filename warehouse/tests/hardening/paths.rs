@@ -238,6 +238,12 @@ fn pct(s: &str) -> String {
 #[test]
 fn files_api_paths_stay_in_their_volume() {
     let (w, outside) = setup();
+    let r = w.run("CREATE VOLUME main.default.v");
+    assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
+    for bad in ["`..`", "`a/b`", "`.`", "`a b`"] {
+        refused(&w, &format!("CREATE VOLUME main.default.{bad}"));
+        refused(&w, &format!("CREATE VOLUME main.{bad}.v"));
+    }
     let ok = raw(
         &w,
         "PUT",

@@ -216,15 +216,62 @@ pub enum Stmt {
     },
     /// SHOW CATALOGS.
     ShowCatalogs,
-    /// COPY INTO t FROM 'path' FILEFORMAT = X [FORMAT_OPTIONS (...)] [COPY_OPTIONS (...)].
-    CopyInto {
-        /// Target.
-        table: Name,
-        /// Source path (`/Volumes/...`).
-        path: String,
-        /// JSON, CSV, PARQUET.
-        format: String,
-        /// FORMAT_OPTIONS.
-        format_options: Vec<(String, String)>,
+    /// COPY INTO (see [`CopyInto`]).
+    CopyInto(CopyInto),
+    /// CREATE VOLUME.
+    CreateVolume {
+        /// Name (1 to 3 parts).
+        name: Name,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
     },
+    /// DROP VOLUME.
+    DropVolume {
+        /// Name (1 to 3 parts).
+        name: Name,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+}
+
+/// One expression of `COPY INTO ... FROM (SELECT <expr> [AS alias], ... FROM 'path')`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CopyExpr {
+    /// A field of the file as it is: `c0`.
+    Field(String),
+    /// `CAST(c0 AS <type>)`: the field (text) converted to the type, exactly.
+    Cast(String, String),
+    /// `unbase64(c0)`: the field's base64 text decoded.
+    Unbase64(String),
+    /// Any other expression (text), evaluated by DataFusion over the fields.
+    Other(String),
+}
+
+/// One select-list item of a `COPY INTO` source query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CopyItem {
+    /// The expression.
+    pub expr: CopyExpr,
+    /// Its text as written.
+    pub text: String,
+    /// `AS alias`.
+    pub alias: Option<String>,
+}
+
+/// `COPY INTO t FROM { 'path' | (SELECT items FROM 'path') } FILEFORMAT = X
+/// [FORMAT_OPTIONS (...)] [COPY_OPTIONS (...)]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CopyInto {
+    /// Target.
+    pub table: Name,
+    /// Source path (`/Volumes/...`, a file or a directory).
+    pub path: String,
+    /// The select list of `FROM (SELECT ... FROM 'path')`.
+    pub select: Option<Vec<CopyItem>>,
+    /// JSON, CSV, PARQUET.
+    pub format: String,
+    /// FORMAT_OPTIONS, keys lowercase.
+    pub format_options: Vec<(String, String)>,
+    /// COPY_OPTIONS, keys lowercase.
+    pub copy_options: Vec<(String, String)>,
 }

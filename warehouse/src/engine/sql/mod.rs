@@ -10,6 +10,7 @@ use deltalake::datafusion::sql::sqlparser::tokenizer::Token;
 use super::error::SqlError;
 
 mod ast;
+mod copy;
 mod tokens;
 
 pub use ast::*;
@@ -423,47 +424,7 @@ pub fn parse(sql: &str) -> Result<Stmt, SqlError> {
                 Err(near(c.peek()))
             }
         }
-        "COPY" => {
-            c.next();
-            c.expect_kw("INTO")?;
-            let table = c.name()?;
-            c.expect_kw("FROM")?;
-            let path = c.string()?;
-            c.expect_kw("FILEFORMAT")?;
-            c.expect(&Token::Eq)?;
-            let format = c.ident()?.to_ascii_uppercase();
-            let mut format_options = Vec::new();
-            loop {
-                if c.eat_kw("FORMAT_OPTIONS") || c.eat_kw("COPY_OPTIONS") {
-                    c.expect(&Token::LParen)?;
-                    while !c.eat(&Token::RParen) {
-                        let k = c.string()?;
-                        c.expect(&Token::Eq)?;
-                        let v = match c.peek().cloned() {
-                            Some(Token::Word(w)) => {
-                                c.next();
-                                w.value
-                            }
-                            _ => c.string()?,
-                        };
-                        format_options.push((k.to_ascii_lowercase(), v));
-                        c.eat(&Token::Comma);
-                        if c.at_end() {
-                            return Err(SqlError::syntax(""));
-                        }
-                    }
-                } else {
-                    break;
-                }
-            }
-            c.done()?;
-            Ok(Stmt::CopyInto {
-                table,
-                path,
-                format,
-                format_options,
-            })
-        }
+        "COPY" => copy::parse_copy(&mut c),
         _ => Err(near(c.peek())),
     }
 }
@@ -667,6 +628,26 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
             if_not_exists,
         });
     }
+    if c.eat_kw("VOLUME") {
+        let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
+        let name = c.name()?;
+        if c.peek_kw("LOCATION") {
+            return Err(SqlError::Unsupported(
+                "CREATE VOLUME ... LOCATION (external volumes)".into(),
+            ));
+        }
+        skip_comment(c)?;
+        c.done()?;
+        return Ok(Stmt::CreateVolume {
+            name,
+            if_not_exists,
+        });
+    }
+    if c.eat_kws(&["EXTERNAL", "VOLUME"]) {
+        return Err(SqlError::Unsupported(
+            "CREATE EXTERNAL VOLUME (external volumes)".into(),
+        ));
+    }
     c.eat_kw("EXTERNAL");
     c.expect_kw("TABLE")?;
     let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]);
@@ -757,6 +738,12 @@ fn parse_drop(c: &mut Cursor) -> Result<Stmt, SqlError> {
         let name = c.name()?;
         c.done()?;
         return Ok(Stmt::DropTable { name, if_exists });
+    }
+    if c.eat_kw("VOLUME") {
+        let if_exists = c.eat_kws(&["IF", "EXISTS"]);
+        let name = c.name()?;
+        c.done()?;
+        return Ok(Stmt::DropVolume { name, if_exists });
     }
     if c.eat_kw("SCHEMA") || c.eat_kw("DATABASE") {
         let if_exists = c.eat_kws(&["IF", "EXISTS"]);
