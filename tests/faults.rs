@@ -30,6 +30,8 @@ enum Op {
     WriteNoKey,
     Merge,
     Delete,
+    /// INSERT staged through a volume: files (Files API) and one COPY INTO.
+    Staged,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +92,9 @@ fn config(url: &str, http_path: &str, s: &Scenario) -> ConnectConfig {
     c.batch_rows = Some(10);
     c.max_attempts = Some(s.max_attempts);
     c.external_links = s.fault == Fault::Expired;
+    if s.op == Op::Staged {
+        c.staging_volume = Some("/Volumes/main/default/stage".into());
+    }
     c
 }
 
@@ -207,6 +212,7 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
         {
             let mut c = owned.conn();
             c.execute("CREATE TABLE t (id BIGINT, name STRING)", &[]).await.expect("create");
+            c.execute("CREATE VOLUME stage", &[]).await.expect("volume");
             assert_eq!(c.write_records(&rows(1..=SEED, "n"), "t").await.expect("seed"), SEED as u64);
         }
         drop(owned);
@@ -232,7 +238,7 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
                 read_back = Some(r);
                 Ok(0)
             }
-            Op::Write => c.write_records(&rows(101..=130, "w"), "t").await,
+            Op::Write | Op::Staged => c.write_records(&rows(101..=130, "w"), "t").await,
             Op::WriteNoKey => {
                 let recs: Vec<Row> = (101..=130).map(|i: i64| Row::new().with("name", format!("w{i}"))).collect();
                 c.write_records(&recs, "t").await
@@ -260,7 +266,7 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
     // Apply the reported effect to the expectation (batches of 10 in order).
     match s.op {
         Op::Read => {}
-        Op::Write => {
+        Op::Write | Op::Staged => {
             for i in (101..=130).take(committed as usize) {
                 expected.insert(i, format!("w{i}"));
             }
@@ -280,7 +286,7 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
     if out.ok {
         let n = match s.op {
             Op::Read => 0,
-            Op::Write | Op::WriteNoKey => 30,
+            Op::Write | Op::WriteNoKey | Op::Staged => 30,
             Op::Merge => 20,
             Op::Delete => 10,
         };
@@ -336,7 +342,7 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
 
 fn scenarios() -> Vec<Scenario> {
     let mut v = Vec::new();
-    let ops = [Op::Read, Op::Write, Op::Merge, Op::Delete];
+    let ops = [Op::Read, Op::Write, Op::Merge, Op::Delete, Op::Staged];
     for fault in [Fault::TooMany, Fault::Unavailable, Fault::Drop, Fault::Delay, Fault::Expired] {
         for op in ops {
             // Bounded: must be retried to success.
@@ -523,8 +529,13 @@ async fn answers_lost_after_commit_are_counted_once() {
     println!();
     println!("| answer lost after commit | answers lost | outcome | count | rows lost | rows duplicated |");
     println!("|---|---:|---|---:|---:|---:|");
-    let cases: [(Op, &'static str); 4] =
-        [(Op::Write, "INSERT INTO"), (Op::Merge, "UPDATE SET"), (Op::Delete, "THEN DELETE"), (Op::WriteNoKey, "INSERT INTO")];
+    let cases: [(Op, &'static str); 5] = [
+        (Op::Write, "INSERT INTO"),
+        (Op::Merge, "UPDATE SET"),
+        (Op::Delete, "THEN DELETE"),
+        (Op::WriteNoKey, "INSERT INTO"),
+        (Op::Staged, "COPY INTO"),
+    ];
     let mut bad = Vec::new();
     for (op, needle) in cases {
         let s = Scenario { fault: Fault::Drop, op, endpoint: Endpoint::Any, times: 0, expect_ok: op != Op::WriteNoKey, max_attempts: 5 };
@@ -536,6 +547,7 @@ async fn answers_lost_after_commit_are_counted_once() {
             let mut owned = host().connect(&config(&w.url, &http_path, &s)).await.expect("seed connect");
             let mut c = owned.conn();
             c.execute("CREATE TABLE t (id BIGINT, name STRING)", &[]).await.expect("create");
+            c.execute("CREATE VOLUME stage", &[]).await.expect("volume");
             c.write_records(&rows(1..=SEED, "n"), "t").await.expect("seed");
         }
         let (proxy, dropped) = lossy_proxy(w.addr, needle).await;
@@ -543,7 +555,7 @@ async fn answers_lost_after_commit_are_counted_once() {
         let mut expected = seed_rows();
         let mut c = owned.conn();
         let result = match op {
-            Op::Write => {
+            Op::Write | Op::Staged => {
                 (101..=130).for_each(|i| drop(expected.insert(i, format!("w{i}"))));
                 c.write_records(&rows(101..=130, "w"), "t").await
             }
@@ -602,7 +614,7 @@ async fn answers_lost_after_commit_are_counted_once() {
             dup += keyless.saturating_sub(10);
         }
         let want = match op {
-            Op::Write => Some(30),
+            Op::Write | Op::Staged => Some(30),
             Op::Merge => Some(20),
             Op::Delete | Op::Read => Some(10),
             Op::WriteNoKey => None,
