@@ -18,8 +18,8 @@ use crate::core::url::Url;
 /// Largest response body accepted, bytes: a guard that answers `connection` well before the
 /// default 256 MiB guest memory limit would trap (an INLINE chunk is at most 25 MiB).
 const MAX_BODY: usize = 64 * 1024 * 1024;
-/// Most bytes per `blocking-write-and-flush` (the WASI limit is 4096).
-const WRITE_CHUNK: usize = 4096;
+/// Most bytes per `write` of a request body (the host's `check-write` may permit fewer).
+const WRITE_CHUNK: usize = 1 << 20;
 /// Per-request connect timeout, ns.
 const CONNECT_TIMEOUT_NS: u64 = 30_000_000_000;
 
@@ -176,7 +176,7 @@ fn start(req: &HttpRequest) -> Result<Flight, TransportError> {
         let _ = options.set_between_bytes_timeout(Some(ns));
     }
     let fut = outgoing_handler::handle(out, Some(options)).map_err(|c| code_error(&c))?;
-    let write_error = write_body(body, &req.body).err();
+    let write_error = write_body(body, &req.body, end).err();
     let mut flight = Flight {
         end,
         stage: Stage::Headers {
@@ -195,16 +195,45 @@ fn start(req: &HttpRequest) -> Result<Flight, TransportError> {
     Ok(flight)
 }
 
-fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
+/// Write the request body as fast as the host takes it: as many bytes per `write` as
+/// `check-write` permits (at most [`WRITE_CHUNK`]), waiting on the stream's pollable — and never
+/// past `end` — when it permits none.
+fn write_body(body: OutgoingBody, bytes: &[u8], end: Option<u64>) -> Result<(), String> {
     {
         let stream = body
             .write()
             .map_err(|()| "request body stream unavailable".to_string())?;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|e| format!("writing the request body failed: {e:?}"))?;
+        let ready = stream.subscribe();
+        let failed = |e: StreamError| format!("writing the request body failed: {e:?}");
+        let wait = |ready: &Pollable| {
+            let timer = end.map(monotonic_clock::subscribe_instant);
+            let fired = match &timer {
+                Some(t) => poll::poll(&[ready, t]),
+                None => poll::poll(&[ready]),
+            };
+            if fired.contains(&0) {
+                Ok(())
+            } else {
+                Err("the request's time ran out while sending its body".to_string())
+            }
+        };
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let permit = stream.check_write().map_err(failed)?;
+            if permit == 0 {
+                wait(&ready)?;
+                continue;
+            }
+            let n = rest.len().min(WRITE_CHUNK).min(permit as usize);
+            stream.write(&rest[..n]).map_err(failed)?;
+            rest = &rest[n..];
         }
+        stream.flush().map_err(failed)?;
+        // Flushed once `check-write` permits again.
+        while stream.check_write().map_err(failed)? == 0 {
+            wait(&ready)?;
+        }
+        drop(ready);
     }
     OutgoingBody::finish(body, None)
         .map_err(|e| format!("finishing the request body failed: {e:?}"))
