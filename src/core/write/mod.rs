@@ -54,7 +54,7 @@ pub fn write<T: Transport>(
         && let Some(volume) = s.config.staging_volume.clone()
     {
         let mut bulk = stage::Bulk::new(s, target, columns, &volume)?;
-        if let Err(e) = bulk.append(s, records, deadline) {
+        if let Err(e) = bulk.append_checked(s, records, deadline) {
             bulk.abort(s, deadline);
             return Err(e);
         }

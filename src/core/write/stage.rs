@@ -71,6 +71,21 @@ impl Field {
         }
     }
 
+    /// Why `value` does not fit this field, if it does not (what [`Field::push`] would refuse).
+    fn check(self, value: &Value) -> std::result::Result<(), String> {
+        match (self, value) {
+            (_, Value::Null) => Ok(()),
+            (Field::Checked(t), v) => fit(v, t).map(|_| ()),
+            (Field::Text, Value::Interval(_)) => {
+                Err("an INTERVAL value for a STRING column".into())
+            }
+            (Field::Text, _) | (Field::Boolean, Value::Boolean(_)) => Ok(()),
+            (Field::Binary, Value::Binary(_) | Value::Text(_)) => Ok(()),
+            (Field::Boolean, _) => Err("not a BOOLEAN value for a BOOLEAN column".into()),
+            (Field::Binary, _) => Err("not a BINARY value for a BINARY column".into()),
+        }
+    }
+
     /// Append `value` as this field's JSON string (or `null`), or say why it does not fit.
     fn push(self, out: &mut String, value: &Value) -> std::result::Result<(), String> {
         let done = |r: Result<()>| r.map_err(|e| e.message);
@@ -94,6 +109,35 @@ impl Field {
         }
         Ok(())
     }
+}
+
+/// The value of field `name` in `rec` (null when absent).
+fn field_value<'r>(rec: &'r Record, name: &str) -> &'r Value {
+    rec.iter()
+        .find(|(n, _)| n == name)
+        .map_or(&Value::Null, |(_, v)| v)
+}
+
+/// Append `rec` to `out` as one JSON line; on a misfit, the field's name and why.
+fn line_of(
+    out: &mut String,
+    rec: &Record,
+    names: &[String],
+    fields: &[Field],
+    keys: &[String],
+) -> std::result::Result<(), (String, String)> {
+    out.push('{');
+    for (i, ((name, field), key)) in names.iter().zip(fields).zip(keys).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(key);
+        field
+            .push(out, field_value(rec, name))
+            .map_err(|why| (name.clone(), why))?;
+    }
+    out.push_str("}\n");
+    Ok(())
 }
 
 /// `value` as a JSON string of its text (the batch JSON form, quoted where it is not already).
@@ -230,15 +274,48 @@ impl Bulk {
             return Ok(());
         }
         let (names, fields) = self.fields_for(records)?;
-        let mut scratch = String::new();
         for (ri, rec) in records.iter().enumerate() {
-            scratch.clear();
-            self.line(&mut scratch, self.rows as usize + ri, rec, &names, &fields)?;
+            for (name, field) in names.iter().zip(&fields) {
+                field
+                    .check(field_value(rec, name))
+                    .map_err(|why| misfit(self.rows as usize + ri, name, &why))?;
+            }
         }
+        self.stage(s, records, &names, &fields, deadline)
+    }
+
+    /// Like [`Bulk::append`] for records a write's plan has checked already.
+    pub fn append_checked<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        records: &[Record],
+        deadline: u64,
+    ) -> Result<()> {
+        self.usable()?;
+        let (names, fields) = self.fields_for(records)?;
+        self.stage(s, records, &names, &fields, deadline)
+    }
+
+    /// Stage `records`, already checked ([`Bulk::append`], or a write's plan), uploading every
+    /// part that fills up.
+    fn stage<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        records: &[Record],
+        names: &[String],
+        fields: &[Field],
+        deadline: u64,
+    ) -> Result<()> {
+        let keys: Vec<String> = (0..names.len()).map(|i| format!("\"c{i}\":")).collect();
         for (ri, rec) in records.iter().enumerate() {
             let mut line = std::mem::take(&mut self.part);
-            self.line(&mut line, self.rows as usize + ri, rec, &names, &fields)?;
+            let pushed = line_of(&mut line, rec, names, fields, &keys);
             self.part = line;
+            if let Err((name, why)) = pushed {
+                // Checked before, so never expected; the part now ends in a cut line.
+                self.broken = true;
+                return Err(misfit(self.rows as usize + ri, &name, &why));
+            }
             if self.part.len() >= PART_BYTES
                 && let Err(e) = self.flush(s, deadline)
             {
@@ -247,33 +324,6 @@ impl Bulk {
             }
         }
         self.rows += records.len() as u64;
-        Ok(())
-    }
-
-    /// Append record `rec` (number `index` of the insert) to `out` as a JSON line.
-    fn line(
-        &self,
-        out: &mut String,
-        index: usize,
-        rec: &Record,
-        names: &[String],
-        fields: &[Field],
-    ) -> Result<()> {
-        out.push('{');
-        for (i, (name, field)) in names.iter().zip(fields).enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&format!("\"c{i}\":"));
-            let v = rec
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or(&Value::Null, |(_, v)| v);
-            field
-                .push(out, v)
-                .map_err(|why| misfit(index, name, &why))?;
-        }
-        out.push_str("}\n");
         Ok(())
     }
 
