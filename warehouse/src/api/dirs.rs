@@ -144,11 +144,9 @@ pub async fn list(
         .filter_map(|n| entry(&dir_path, n, &local.join(n)))
         .collect();
     let mut body = json!({ "contents": contents });
-    if more {
-        if let Some(last) = names.last() {
-            body["next_page_token"] =
-                Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last));
-        }
+    if let Some(last) = names.last().filter(|_| more) {
+        body["next_page_token"] =
+            Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last));
     }
     Ok(Json(body).into_response())
 }

@@ -39,10 +39,11 @@ fn malformed(file: &str, detail: impl std::fmt::Display) -> SqlError {
     )
 }
 
-/// The fields of every line of `files`, as text columns in first-seen key order.
-fn read_fields(
-    files: &[SourceFile],
-) -> Result<(Vec<String>, Vec<Vec<Option<String>>>, usize), SqlError> {
+/// The keys of the records in first-seen order, one text column per key, and the row count.
+type Fields = (Vec<String>, Vec<Vec<Option<String>>>, usize);
+
+/// The fields of every line of `files` as text (see [`Fields`]).
+fn read_fields(files: &[SourceFile]) -> Result<Fields, SqlError> {
     let mut keys: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut cols: Vec<Vec<Option<String>>> = Vec::new();
