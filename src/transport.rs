@@ -228,10 +228,20 @@ fn write_body(body: OutgoingBody, bytes: &[u8], end: Option<u64>) -> Result<(), 
             stream.write(&rest[..n]).map_err(failed)?;
             rest = &rest[n..];
         }
-        stream.flush().map_err(failed)?;
-        // Flushed once `check-write` permits again.
-        while stream.check_write().map_err(failed)? == 0 {
-            wait(&ready)?;
+        if !bytes.is_empty() {
+            match stream.flush() {
+                Ok(()) | Err(StreamError::Closed) => {}
+                Err(e) => return Err(failed(e)),
+            }
+            // Flushed once `check-write` permits again; a host that has taken the whole body
+            // (its content-length) may close the stream instead.
+            loop {
+                match stream.check_write() {
+                    Ok(0) => wait(&ready)?,
+                    Ok(_) | Err(StreamError::Closed) => break,
+                    Err(e) => return Err(failed(e)),
+                }
+            }
         }
         drop(ready);
     }
