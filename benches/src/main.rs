@@ -250,6 +250,7 @@ fn run(args: &[String]) -> Result<()> {
         results.notes.push(format!("{}: {e}", kernel::KERNEL));
     }
     results.wan = opts.wan;
+    results.load_start = report::loadavg();
     if !opts.skip_replay {
         replay_runs::replay_workloads(&opts, &mut results, &opts.kernel_python)?;
         if let Some(w) = opts.wan {

@@ -147,6 +147,15 @@ pub struct Results {
     pub wasm: Option<(std::path::PathBuf, u64)>,
     /// The WAN profile of the `replay WAN` rows.
     pub wan: Option<crate::wan::Wan>,
+    /// `/proc/loadavg` when the run started (the machine may be shared).
+    pub load_start: String,
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 impl Results {
@@ -375,6 +384,14 @@ pub fn render(opts: &Opts, r: &Results) -> String {
     )
     .unwrap();
     s.push_str(&machine());
+    writeln!(
+        s,
+        "- load average (1/5/15 min) when the run started: {}; when it ended: {} (other work on the \
+         machine slows every client)",
+        r.load_start,
+        loadavg()
+    )
+    .unwrap();
     writeln!(s).unwrap();
     writeln!(
         s,
