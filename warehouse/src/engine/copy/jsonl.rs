@@ -31,6 +31,9 @@ use crate::engine::{Engine, Stmtx};
 /// The name the source rows are registered under when DataFusion evaluates the select list.
 const SOURCE_TABLE: &str = "__copy_source";
 
+/// Rows per batch of the files' text.
+const BATCH_ROWS: usize = 65_536;
+
 fn malformed(file: &str, detail: impl std::fmt::Display) -> SqlError {
     SqlError::analysis(
         "MALFORMED_RECORD_IN_PARSING",
@@ -223,10 +226,18 @@ impl Engine {
         if rows == 0 {
             return Ok(None);
         }
-        let text: Vec<StringArray> = cols
-            .into_iter()
-            .map(|c| c.iter().map(|v| v.as_deref()).collect())
+        // Batches of their own buffers (not slices of one array, whose every slice would count
+        // the whole buffer against the statement's memory limit).
+        let chunks: Vec<Vec<StringArray>> = (0..rows)
+            .step_by(BATCH_ROWS)
+            .map(|start| {
+                let end = (start + BATCH_ROWS).min(rows);
+                cols.iter()
+                    .map(|c| c[start..end].iter().map(|v| v.as_deref()).collect())
+                    .collect()
+            })
             .collect();
+        drop(cols);
         // `SELECT *`: every field of the files, as text
         let star = |it: &CopyItem| it.alias.is_none() && it.text.trim() == "*";
         let expanded: Vec<CopyItem>;
@@ -266,10 +277,16 @@ impl Engine {
                     .map(|k| Field::new(k, DataType::Utf8, true))
                     .collect::<Vec<_>>(),
             ));
-            let arrays: Vec<ArrayRef> = text.into_iter().map(|a| Arc::new(a) as ArrayRef).collect();
-            let batch = RecordBatch::try_new(schema.clone(), arrays)
-                .map_err(|e| SqlError::Internal(e.to_string()))?;
-            let mem = MemTable::try_new(schema, vec![vec![batch]])?;
+            let batches = chunks
+                .into_iter()
+                .map(|text| {
+                    let arrays: Vec<ArrayRef> =
+                        text.into_iter().map(|a| Arc::new(a) as ArrayRef).collect();
+                    RecordBatch::try_new(schema.clone(), arrays)
+                        .map_err(|e| SqlError::Internal(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mem = MemTable::try_new(schema, vec![batches])?;
             x.tree.add_temp(SOURCE_TABLE, Arc::new(mem));
             let list = items
                 .iter()
@@ -282,11 +299,10 @@ impl Engine {
                 .await?;
             return Ok(Some((df, names)));
         }
-        let field = |name: &str| -> Result<&StringArray, SqlError> {
+        let position = |name: &str| -> Result<usize, SqlError> {
             keys.iter()
                 .position(|k| k == name)
                 .or_else(|| keys.iter().position(|k| k.eq_ignore_ascii_case(name)))
-                .map(|i| &text[i])
                 .ok_or_else(|| SqlError::UnresolvedColumn {
                     name: backquote(name),
                     suggestions: keys
@@ -296,21 +312,25 @@ impl Engine {
                         .join(", "),
                 })
         };
-        let mut fields = Vec::with_capacity(items.len());
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(items.len());
-        for (it, name) in items.iter().zip(&names) {
-            let a: ArrayRef = match &it.expr {
-                CopyExpr::Field(f) => Arc::new(field(f)?.clone()),
-                CopyExpr::Cast(f, ty) => cast_text(field(f)?, &parse_cast_type(ty)?)?,
-                CopyExpr::Unbase64(f) => unbase64(field(f)?)?,
-                CopyExpr::Other(_) => return Err(SqlError::Internal("copy expression".into())),
-            };
-            fields.push(Field::new(name, a.data_type().clone(), true));
-            arrays.push(a);
+        let mut batches = Vec::with_capacity(chunks.len());
+        for text in &chunks {
+            let mut fields = Vec::with_capacity(items.len());
+            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(items.len());
+            for (it, name) in items.iter().zip(&names) {
+                let a: ArrayRef = match &it.expr {
+                    CopyExpr::Field(f) => Arc::new(text[position(f)?].clone()),
+                    CopyExpr::Cast(f, ty) => cast_text(&text[position(f)?], &parse_cast_type(ty)?)?,
+                    CopyExpr::Unbase64(f) => unbase64(&text[position(f)?])?,
+                    CopyExpr::Other(_) => return Err(SqlError::Internal("copy expression".into())),
+                };
+                fields.push(Field::new(name, a.data_type().clone(), true));
+                arrays.push(a);
+            }
+            let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+                .map_err(|e| SqlError::Internal(e.to_string()))?;
+            batches.push(batch);
         }
-        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-            .map_err(|e| SqlError::Internal(e.to_string()))?;
-        Ok(Some((x.ctx.read_batch(batch)?, names)))
+        Ok(Some((x.ctx.read_batches(batches)?, names)))
     }
 }
 
