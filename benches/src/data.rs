@@ -73,8 +73,6 @@ pub fn cents(digits: &str) -> i64 {
 
 /// One result set's response bytes, both dispositions.
 pub struct Dataset {
-    pub rows: u64,
-    pub chunk_rows: u64,
     /// Bytes of all data arrays together (what a raw download of the rows costs).
     pub array_bytes: u64,
     /// `POST /statements` answer, INLINE (carries chunk 0).
@@ -263,8 +261,6 @@ impl Dataset {
         let ext_bodies = arrays.into_iter().map(Bytes::from).collect();
 
         Dataset {
-            rows,
-            chunk_rows,
             array_bytes,
             inline_first: Bytes::from(inline_first),
             inline_chunks,
@@ -272,15 +268,6 @@ impl Dataset {
             ext_chunks,
             ext_bodies,
         }
-    }
-
-    /// Every URL path a raw download of the rows needs (INLINE: the first answer and the
-    /// chunk pages), for the download floor.
-    pub fn raw_paths(&self) -> Vec<String> {
-        let sid = inline_statement_id(self.rows);
-        (1..self.inline_chunks.len())
-            .map(|c| format!("/api/2.0/sql/statements/{sid}/result/chunks/{c}"))
-            .collect()
     }
 }
 

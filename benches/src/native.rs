@@ -40,7 +40,6 @@ struct Schema {
 
 #[derive(Deserialize, Clone)]
 pub struct Column {
-    pub name: String,
     pub type_name: String,
     #[serde(default)]
     pub type_precision: Option<u8>,

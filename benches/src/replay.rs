@@ -12,7 +12,6 @@
 //! its body paced.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -142,7 +141,6 @@ impl Inner {
 /// A running replay server (it lives until the process ends).
 pub struct ReplayServer {
     inner: Shared,
-    pub addr: SocketAddr,
 }
 
 impl ReplayServer {
@@ -175,7 +173,7 @@ impl ReplayServer {
                     axum::serve(listener, app).await.expect("replay server");
                 })
             })?;
-        Ok(ReplayServer { inner, addr })
+        Ok(ReplayServer { inner })
     }
 
     /// `http://127.0.0.1:<port>`.
