@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use deltalake::arrow::array::{Array, ArrayRef, BinaryBuilder, StringArray};
+use deltalake::arrow::array::{Array, ArrayRef, BinaryArray, BinaryBuilder, StringArray};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::DataType;
 use deltalake::datafusion::error::DataFusionError;
@@ -31,31 +31,50 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The `unhex` UDF.
-pub fn unhex() -> ScalarUDF {
+/// Base64 text (standard, padded or not; surrounding blanks ignored) to BINARY; text that is not
+/// base64 is `CAST_INVALID_INPUT`. What `unbase64` does, in SQL and in `COPY INTO`.
+pub(crate) fn unbase64_array(s: &StringArray) -> Result<BinaryArray, super::error::SqlError> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    let mut b = BinaryBuilder::new();
+    for v in s.iter() {
+        match v.map(str::trim) {
+            None => b.append_null(),
+            Some(t) => match STANDARD.decode(t).or_else(|_| STANDARD_NO_PAD.decode(t)) {
+                Ok(bytes) => b.append_value(bytes),
+                Err(_) => {
+                    return Err(super::error::SqlError::CastInvalidInput {
+                        value: t.to_string(),
+                        target: "BINARY".into(),
+                    });
+                }
+            },
+        }
+    }
+    Ok(b.finish())
+}
+
+/// A one-argument STRING → BINARY function computing its result column with `f`.
+fn text_to_binary(
+    name: &'static str,
+    f: fn(&StringArray) -> Result<BinaryArray, DataFusionError>,
+) -> ScalarUDF {
     create_udf(
-        "unhex",
+        name,
         vec![DataType::Utf8],
         DataType::Binary,
         Volatility::Immutable,
-        Arc::new(|args: &[ColumnarValue]| {
+        Arc::new(move |args: &[ColumnarValue]| {
             let arrays = ColumnarValue::values_to_arrays(args)?;
             let input = arrays
                 .first()
-                .ok_or_else(|| DataFusionError::Plan("unhex() takes one argument".into()))?;
+                .ok_or_else(|| DataFusionError::Plan(format!("{name}() takes one argument")))?;
             let input: ArrayRef = cast(input.as_ref(), &DataType::Utf8)?;
             let s = input
                 .as_any()
                 .downcast_ref::<StringArray>()
-                .ok_or_else(|| DataFusionError::Internal("unhex input".into()))?;
-            let mut b = BinaryBuilder::new();
-            for v in s.iter() {
-                match v.and_then(decode_hex) {
-                    Some(bytes) => b.append_value(bytes),
-                    None => b.append_null(),
-                }
-            }
-            let out: ArrayRef = Arc::new(b.finish());
+                .ok_or_else(|| DataFusionError::Internal(format!("{name} input")))?;
+            let out: ArrayRef = Arc::new(f(s)?);
             if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) && out.len() == 1 {
                 Ok(ColumnarValue::Scalar(
                     deltalake::datafusion::common::ScalarValue::try_from_array(&out, 0)?,
@@ -67,55 +86,26 @@ pub fn unhex() -> ScalarUDF {
     )
 }
 
+/// The `unhex` UDF (text that is not hex gives NULL).
+pub fn unhex() -> ScalarUDF {
+    text_to_binary("unhex", |s| {
+        let mut b = BinaryBuilder::new();
+        for v in s.iter() {
+            match v.and_then(decode_hex) {
+                Some(bytes) => b.append_value(bytes),
+                None => b.append_null(),
+            }
+        }
+        Ok(b.finish())
+    })
+}
+
 /// The `unbase64` UDF: standard base64 (padded or not) to BINARY; invalid input fails the
 /// statement (`CAST_INVALID_INPUT`).
 pub fn unbase64() -> ScalarUDF {
-    use base64::Engine as _;
-    create_udf(
-        "unbase64",
-        vec![DataType::Utf8],
-        DataType::Binary,
-        Volatility::Immutable,
-        Arc::new(|args: &[ColumnarValue]| {
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            let input = arrays
-                .first()
-                .ok_or_else(|| DataFusionError::Plan("unbase64() takes one argument".into()))?;
-            let input: ArrayRef = cast(input.as_ref(), &DataType::Utf8)?;
-            let s = input
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| DataFusionError::Internal("unbase64 input".into()))?;
-            let mut b = BinaryBuilder::new();
-            for v in s.iter() {
-                match v.map(str::trim) {
-                    None => b.append_null(),
-                    Some(t) => match base64::engine::general_purpose::STANDARD
-                        .decode(t)
-                        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
-                    {
-                        Ok(bytes) => b.append_value(bytes),
-                        Err(_) => {
-                            return Err(DataFusionError::External(Box::new(
-                                super::error::SqlError::CastInvalidInput {
-                                    value: t.to_string(),
-                                    target: "BINARY".into(),
-                                },
-                            )));
-                        }
-                    },
-                }
-            }
-            let out: ArrayRef = Arc::new(b.finish());
-            if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) && out.len() == 1 {
-                Ok(ColumnarValue::Scalar(
-                    deltalake::datafusion::common::ScalarValue::try_from_array(&out, 0)?,
-                ))
-            } else {
-                Ok(ColumnarValue::Array(out))
-            }
-        }),
-    )
+    text_to_binary("unbase64", |s| {
+        unbase64_array(s).map_err(|e| DataFusionError::External(Box::new(e)))
+    })
 }
 
 /// A zero-argument function answering `value` (a STRING) for the whole statement.

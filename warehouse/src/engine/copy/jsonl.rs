@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use base64::Engine as _;
 use deltalake::arrow::array::{
     Array, ArrayRef, BinaryArray, Float32Array, Float64Array, RecordBatch, StringArray,
 };
@@ -23,6 +22,7 @@ use serde_json::value::RawValue;
 
 use super::SourceFile;
 use crate::engine::error::SqlError;
+use crate::engine::functions::unbase64_array;
 use crate::engine::inline::round_half_up;
 use crate::engine::sql::{CopyExpr, CopyItem};
 use crate::engine::types::{TypeError, parse_type, type_names};
@@ -181,23 +181,6 @@ fn strict(col: &StringArray, dt: &DataType) -> Result<ArrayRef, SqlError> {
     }
 }
 
-/// `unbase64(text)`: standard base64, padded or not.
-fn unbase64(col: &StringArray) -> Result<ArrayRef, SqlError> {
-    let mut out: Vec<Option<Vec<u8>>> = Vec::with_capacity(col.len());
-    for v in col.iter() {
-        out.push(match v.map(str::trim) {
-            None => None,
-            Some(t) => Some(
-                base64::engine::general_purpose::STANDARD
-                    .decode(t)
-                    .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
-                    .map_err(|_| cast_invalid(t, &DataType::Binary))?,
-            ),
-        });
-    }
-    Ok(Arc::new(BinaryArray::from_iter(out)))
-}
-
 fn parse_cast_type(text: &str) -> Result<DataType, SqlError> {
     parse_type(text).map_err(|e| match e {
         TypeError::TooDeep => SqlError::TooComplex,
@@ -320,7 +303,7 @@ impl Engine {
                 let a: ArrayRef = match &it.expr {
                     CopyExpr::Field(f) => Arc::new(text[position(f)?].clone()),
                     CopyExpr::Cast(f, ty) => cast_text(&text[position(f)?], &parse_cast_type(ty)?)?,
-                    CopyExpr::Unbase64(f) => unbase64(&text[position(f)?])?,
+                    CopyExpr::Unbase64(f) => Arc::new(unbase64_array(&text[position(f)?])?),
                     CopyExpr::Other(_) => return Err(SqlError::Internal("copy expression".into())),
                 };
                 fields.push(Field::new(name, a.data_type().clone(), true));
