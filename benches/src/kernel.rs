@@ -103,15 +103,7 @@ pub fn run(
         .context("running the kernel client")?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr
-            .lines()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        bail!("kernel client: {}", tail.join(" | "));
+        bail!("kernel client: {}", measure::stderr_tail(&stderr));
     }
     read_report(&report)
 }

@@ -400,15 +400,7 @@ pub fn run_python(py: &PathBuf, run: &PyRun) -> Result<(Report, f64)> {
     let whole = t0.elapsed().as_secs_f64() * 1000.0;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr
-            .lines()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        bail!("python client: {}", tail.join(" | "));
+        bail!("python client: {}", measure::stderr_tail(&stderr));
     }
     let text = std::fs::read_to_string(&report_path)?;
     let _ = std::fs::remove_file(&report_path);

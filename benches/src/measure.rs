@@ -23,6 +23,12 @@ fn is_row(line: &str) -> bool {
         || (line.trim_start().starts_with("[\"") && t.len() > 1)
 }
 
+/// The last four lines of a child's stderr, joined with ` | ` (for a failure message).
+pub fn stderr_tail(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    lines[lines.len().saturating_sub(4)..].join(" | ")
+}
+
 pub fn spawn_measured(
     bin: &Path,
     args: &[String],
@@ -97,15 +103,7 @@ pub fn spawn_measured(
         bail!("wait4 failed");
     }
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        let tail: Vec<&str> = err
-            .lines()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        bail!("{} failed: {}", bin.display(), tail.join(" | "));
+        bail!("{} failed: {}", bin.display(), stderr_tail(&err));
     }
     Ok(Measured {
         wall_ms,
