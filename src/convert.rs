@@ -1,29 +1,27 @@
-//! Every conversion between the WIT types and the core's types.
+//! Every conversion between the WIT types and the shared vocabulary (`openmatch-types`) and
+//! core types the guest works with.
 
 use crate::bindings::exports::openmatch::databricks::connector as wit;
 use crate::bindings::exports::openmatch::databricks::delta::HistoryEntry;
 use crate::bindings::exports::openmatch::databricks::types as wt;
 use crate::core::columns::{ColumnBatch, ColumnData, PackedText};
-use crate::core::config::{ConfigInput, Credential, ResultFormat};
+use crate::core::config::{ConnectConfig, Credential, ResultFormat};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::ops::{self, Execution};
 use crate::core::secret::Secret;
 use crate::core::value::{Column, Date, Decimal, Interval, Value};
 
 /// WIT config → core config input.
-pub fn config(c: wit::Config) -> ConfigInput {
+pub fn config(c: wit::Config) -> ConnectConfig {
     let credential = match c.credential {
         wit::Credential::AccessToken(t) => Credential::AccessToken(Secret::new(t)),
-        wit::Credential::OauthM2m(cc) => Credential::OAuth {
+        wit::Credential::OauthM2m(cc) => Credential::OAuthM2m {
             client_id: cc.client_id,
             client_secret: Secret::new(cc.client_secret),
-            scope: cc
-                .scope
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| "all-apis".into()),
+            scope: cc.scope,
         },
     };
-    ConfigInput {
+    ConnectConfig {
         server_hostname: c.server_hostname,
         http_path: c.http_path,
         credential,
@@ -34,11 +32,11 @@ pub fn config(c: wit::Config) -> ConfigInput {
         batch_bytes: c.batch_bytes,
         max_attempts: c.max_attempts,
         external_links: c.external_links,
-        result_format: match c.result_format {
-            None | Some(wit::ResultFormat::Auto) => ResultFormat::Auto,
-            Some(wit::ResultFormat::Arrow) => ResultFormat::Arrow,
-            Some(wit::ResultFormat::Json) => ResultFormat::Json,
-        },
+        result_format: c.result_format.map(|f| match f {
+            wit::ResultFormat::Auto => ResultFormat::Auto,
+            wit::ResultFormat::Arrow => ResultFormat::Arrow,
+            wit::ResultFormat::Json => ResultFormat::Json,
+        }),
         download_window: c.download_window,
         staging_volume: c.staging_volume,
         debug_log: c.debug_log,
@@ -237,16 +235,25 @@ pub fn error(e: Error, secrets: &[String]) -> wt::Error {
         ErrorKind::Timeout => wt::ErrorKind::Timeout,
         ErrorKind::Canceled => wt::ErrorKind::Canceled,
         ErrorKind::InvalidInput => wt::ErrorKind::InvalidInput,
-        ErrorKind::Server => wt::ErrorKind::Server,
+        // The sandbox's kinds are raised by hosts, never by the guest.
+        ErrorKind::Server
+        | ErrorKind::Trap
+        | ErrorKind::MemoryLimit
+        | ErrorKind::CpuLimit
+        | ErrorKind::CallTimeout
+        | ErrorKind::Unusable
+        | ErrorKind::Load
+        | ErrorKind::Host => wt::ErrorKind::Server,
     };
+    let info = e.info;
     wt::Error {
         kind,
-        message: e.message,
-        sql_state: e.sql_state,
-        error_code: e.error_code,
-        statement_id: e.statement_id,
-        http_status: e.http_status,
-        retry_after_ms: e.retry_after_ms,
-        committed_rows: e.committed_rows,
+        message: info.message,
+        sql_state: info.sql_state,
+        error_code: info.error_code,
+        statement_id: info.statement_id,
+        http_status: info.http_status,
+        retry_after_ms: info.retry_after_ms,
+        committed_rows: info.committed_rows,
     }
 }

@@ -111,7 +111,7 @@ fn out_of_time(what: &str) -> TransportError {
 /// Send `req`: the request line, headers and body go out now; the answer is read by [`run`].
 fn start(req: &HttpRequest) -> Result<Flight, TransportError> {
     let url = Url::parse(&req.url).map_err(|e| TransportError {
-        message: e.message,
+        message: e.info.message,
         maybe_sent: false,
         retryable: false,
         timed_out: false,

@@ -447,14 +447,14 @@ async fn error_kinds_are_typed() {
     let mut cfg = env.config(ADMIN_TOKEN);
     cfg.server_hostname = "http://127.0.0.1:9".into();
     cfg.max_attempts = Some(1);
-    let mut t = env.host.tenant(TenantPolicy::for_origin(cfg.origin().unwrap())).await.expect("tenant");
+    let mut t = env.host.tenant(TenantPolicy::for_origin(Origin::of(&cfg).unwrap())).await.expect("tenant");
     let e = t.connect(&cfg).await.map(|_| ()).expect_err("refused");
     assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
 
     // Plain http to a non-loopback host → invalid-input (https enforced).
     let mut cfg = env.config(ADMIN_TOKEN);
     cfg.server_hostname = "http://example.com".into();
-    let mut t = env.host.tenant(TenantPolicy::for_origin(cfg.origin().unwrap())).await.expect("tenant");
+    let mut t = env.host.tenant(TenantPolicy::for_origin(Origin::of(&cfg).unwrap())).await.expect("tenant");
     let e = t.connect(&cfg).await.map(|_| ()).expect_err("http");
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
 

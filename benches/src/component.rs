@@ -256,7 +256,7 @@ mod imp {
         let mut report = Report::default();
         match spec.op.as_str() {
             "instantiate" => {
-                let origin = cfg.origin().map_err(err)?;
+                let origin = Origin::of(&cfg).map_err(err)?;
                 let (mut inst, mut open) = (Vec::new(), Vec::new());
                 for run in 0..=spec.runs {
                     let t0 = Instant::now();

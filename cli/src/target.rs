@@ -62,7 +62,7 @@ pub async fn resolve(conn: &ConnArgs, tuning: &TuningArgs, is_demo: bool, env: &
     config.staging_volume = tuning.staging_volume.clone();
     // Guest events always flow; the log filter decides what shows (retries at info).
     config.debug_log = true;
-    allow.push(config.origin()?);
+    allow.push(Origin::of(&config)?);
     #[cfg(not(feature = "embedded-warehouse"))]
     let _: Option<()> = embedded;
     Ok(Target {

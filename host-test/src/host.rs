@@ -12,7 +12,7 @@ use crate::bindings::{ConnectorComponent, ConnectorComponentPre};
 use crate::connection::{ConnectConfig, Connection};
 use crate::convert;
 use crate::error::{Error, ErrorKind};
-use crate::policy::{Limits, TenantPolicy};
+use crate::policy::{Limits, Origin, TenantPolicy};
 use crate::state::{CpuLimitExceeded, EPOCH_TICK, HostState, MemoryLimitExceeded};
 
 /// The wasmtime version compiled artifacts are made with (part of the cache key).
@@ -241,7 +241,7 @@ impl ConnectorHost {
     /// Like [`ConnectorHost::connect`], with `policy`'s limits, TLS trust and extra origins;
     /// the config's server is added to its allow-list.
     pub async fn connect_with(&self, config: &ConnectConfig, mut policy: TenantPolicy) -> Result<OwnedConnection, Error> {
-        let origin = config.origin()?;
+        let origin = Origin::of(config)?;
         policy.allow = std::mem::take(&mut policy.allow).allow(origin);
         let mut tenant = self.tenant(policy).await?;
         let handle = tenant.open(config).await?;

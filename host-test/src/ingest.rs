@@ -4,7 +4,7 @@
 
 use crate::connection::Connection;
 use crate::error::{Error, ErrorInfo};
-use crate::value::{Column, Row, Value};
+use crate::value::{Coerce, Column, Row, Value};
 
 /// Rows per connector call when [`IngestOptions::slice_rows`] is not set.
 pub const DEFAULT_SLICE_ROWS: usize = 50_000;

@@ -8,12 +8,12 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), connector_host::Error> {
-//! use connector_host::{ConnectConfig, ConnectorHost, Credential, Param, TenantPolicy};
+//! use connector_host::{ConnectConfig, ConnectorHost, Credential, Origin, Param, TenantPolicy};
 //!
 //! let host = ConnectorHost::load_default()?;
 //! let config = ConnectConfig::new("adb-123.4.azuredatabricks.net", "/sql/1.0/warehouses/abc",
 //!     Credential::AccessToken("dapi…".into())).with_namespace("main", "default");
-//! let mut tenant = host.tenant(TenantPolicy::for_origin(config.origin()?)).await?;
+//! let mut tenant = host.tenant(TenantPolicy::for_origin(Origin::of(&config)?)).await?;
 //! let mut conn = tenant.connect(&config).await?;
 //! let rows = conn.read_records("SELECT * FROM customers WHERE region = %(region)s",
 //!     &[Param::new("region", "WEST")]).await?;
@@ -67,6 +67,6 @@ pub use param::Param;
 pub use outbound::TlsTrust;
 pub use policy::{AllowList, Limits, Origin, Scheme, TenantPolicy};
 pub use value::{
-    Column, Date, Decimal, Interval, Row, Value, format_timestamp, format_timestamp_ntz, parse_timestamp,
+    Coerce, Column, Date, Decimal, Interval, Row, Value, format_timestamp, format_timestamp_ntz, parse_timestamp,
     parse_timestamp_ntz,
 };

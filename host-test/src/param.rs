@@ -1,7 +1,7 @@
 //! Named query parameters and their command-line form.
 
 use crate::error::Error;
-use crate::value::Value;
+use crate::value::{Coerce, Value};
 
 /// A named query parameter (`%(name)s` in the SQL).
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ impl Param {
     ///
     /// - `name=value` is a STRING, always (`01234` stays `"01234"`, `null` stays `"null"`);
     /// - `name:TYPE=value` is that type (`n:INT=5`, `since:DATE=2024-01-01`,
-    ///   `amt:DECIMAL(12,2)=9.5`; see [`Value::parse_typed`]);
+    ///   `amt:DECIMAL(12,2)=9.5`; see [`Coerce::parse_typed`](crate::Coerce::parse_typed));
     /// - `name:NULL` (or `name:NULL=`) is SQL NULL.
     pub fn parse(spec: &str) -> Result<Param, Error> {
         let (lhs, text) = match spec.split_once('=') {

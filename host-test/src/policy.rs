@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::connection::ConnectConfig;
 use crate::error::Error;
 use crate::outbound::TlsTrust;
 
@@ -56,6 +57,11 @@ impl Origin {
     /// `https` on 443; a URL gives scheme and (optional) port.
     pub fn from_server_hostname(text: &str) -> Result<Origin, Error> {
         text.parse()
+    }
+
+    /// The origin `config.server_hostname` points at (what the allow-list must contain).
+    pub fn of(config: &ConnectConfig) -> Result<Origin, Error> {
+        Origin::from_server_hostname(&config.server_hostname)
     }
 
     /// Whether the origin's host is a loopback name or address.

@@ -7,7 +7,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
-use crate::value::{Column, Value};
+use crate::value::{Coerce, Column, Value};
 
 /// One row: `(column, value)` pairs in column order. Serializes as a JSON object with the keys in
 /// that order.

@@ -94,13 +94,3 @@ fn case_variant_duplicate_keys_are_refused() {
     assert!(err.contains("twice"), "{err}");
     assert!(Row::parse_records("{\"a\": 1, \"a\": 2}\n").is_err());
 }
-
-#[test]
-fn plain_decimal_text_shifts_exponents() {
-    assert_eq!(plain_decimal_text("1.25e3").as_deref(), Some("1250"));
-    assert_eq!(plain_decimal_text("-5E-3").as_deref(), Some("-0.005"));
-    assert_eq!(plain_decimal_text("12.5").as_deref(), Some("12.5"));
-    assert_eq!(plain_decimal_text("0.5e1").as_deref(), Some("5"));
-    assert_eq!(plain_decimal_text("1e999"), None);
-    assert_eq!(plain_decimal_text("abc"), None);
-}

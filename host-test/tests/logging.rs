@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use connector_host::{ConnectConfig, ConnectorHost, Credential, Secret, TenantPolicy};
+use connector_host::{ConnectConfig, ConnectorHost, Credential, Origin, Secret, TenantPolicy};
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -54,14 +54,14 @@ async fn debug_log_goes_to_tracing_without_secrets() {
     );
 
     // Off by default: no guest events.
-    let mut quiet = host.tenant(TenantPolicy::for_origin(config.origin().unwrap())).await.expect("tenant");
+    let mut quiet = host.tenant(TenantPolicy::for_origin(Origin::of(&config).unwrap())).await.expect("tenant");
     let mut conn = quiet.connect(&config).await.expect("connect");
     conn.read_records("SELECT 1 AS one", &[]).await.expect("read");
     drop(conn);
     assert!(!capture.text().contains("openmatch::guest"), "guest events while debug-log is off:\n{}", capture.text());
 
     config.debug_log = true;
-    let mut t = host.tenant(TenantPolicy::for_origin(config.origin().unwrap()).label("tenant-a")).await.expect("tenant");
+    let mut t = host.tenant(TenantPolicy::for_origin(Origin::of(&config).unwrap()).label("tenant-a")).await.expect("tenant");
     let mut conn = t.connect(&config).await.expect("connect");
     conn.read_records("SELECT 1 AS one", &[]).await.expect("read");
     let statement = conn.last_execution().await.expect("last").expect("some").statement_id;

@@ -90,7 +90,7 @@ fn arrow_session(
 ) -> super::session::Session<super::fake::Fake> {
     let mut cfg = input();
     cfg.external_links = external;
-    cfg.result_format = format;
+    cfg.result_format = Some(format);
     session_with(cfg)
 }
 

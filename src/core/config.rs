@@ -1,7 +1,6 @@
 //! Validation of the connection config and its defaults.
 
 use super::error::{Error, Result};
-use super::secret::Secret;
 use super::url::{Url, is_loopback};
 
 /// Default wall-clock deadline of one call, ms.
@@ -19,67 +18,10 @@ const MAX_DOWNLOAD_WINDOW: u32 = 16;
 /// The service's documented limit on parameter values per statement.
 const MAX_BATCH_BYTES: u32 = 1_000_000;
 
-/// Which result format reads ask for (docs/wire.md, "Result formats").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ResultFormat {
-    /// ARROW_STREAM (INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME) when `external-links` is set, else
-    /// JSON_ARRAY INLINE; falls back to JSON_ARRAY when the server refuses the Arrow request.
-    #[default]
-    Auto,
-    /// Always ARROW_STREAM, INLINE_OR_EXTERNAL_LINKS, LZ4_FRAME.
-    Arrow,
-    /// Always JSON_ARRAY (INLINE, or EXTERNAL_LINKS when `external-links` is set).
-    Json,
-}
+pub use openmatch_types::config::{ConnectConfig, Credential, ResultFormat};
 
-/// How the connector authenticates.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Credential {
-    /// A bearer token used as is.
-    AccessToken(Secret),
-    /// OAuth M2M client credentials.
-    OAuth {
-        /// The service principal's client id.
-        client_id: String,
-        /// The OAuth secret.
-        client_secret: Secret,
-        /// Token scope.
-        scope: String,
-    },
-}
-
-/// The caller's config as given (the WIT `config` record).
-#[derive(Debug, Clone)]
-pub struct ConfigInput {
-    /// Bare hostname or URL.
-    pub server_hostname: String,
-    /// `/sql/1.0/warehouses/<id>`.
-    pub http_path: String,
-    /// The credential.
-    pub credential: Credential,
-    /// Default catalog.
-    pub catalog: Option<String>,
-    /// Default schema.
-    pub schema: Option<String>,
-    /// Deadline per call, ms.
-    pub timeout_ms: Option<u64>,
-    /// Rows per write statement.
-    pub batch_rows: Option<u32>,
-    /// JSON bytes per write statement.
-    pub batch_bytes: Option<u32>,
-    /// Attempts per retryable request.
-    pub max_attempts: Option<u32>,
-    /// Use EXTERNAL_LINKS.
-    pub external_links: bool,
-    /// Result format of reads.
-    pub result_format: ResultFormat,
-    /// Result downloads in flight at once.
-    pub download_window: Option<u32>,
-    /// `/Volumes/<catalog>/<schema>/<volume>` for staged bulk writes.
-    pub staging_volume: Option<String>,
-    /// Emit debug log events.
-    pub debug_log: bool,
-}
+/// OAuth scope asked for when the config names none.
+pub const DEFAULT_OAUTH_SCOPE: &str = "all-apis";
 
 /// A validated config with defaults applied.
 #[derive(Debug, Clone)]
@@ -116,14 +58,14 @@ pub struct Config {
 
 impl Config {
     /// Validate `input` and apply defaults; errors are `invalid-input`.
-    pub fn validate(input: ConfigInput) -> Result<Config> {
+    pub fn validate(input: ConnectConfig) -> Result<Config> {
         let base_url = base_url(&input.server_hostname)?;
         let warehouse_id = warehouse_id(&input.http_path)?;
         match &input.credential {
             Credential::AccessToken(t) if t.is_empty() => {
                 return Err(Error::invalid("config: access token is empty"));
             }
-            Credential::OAuth {
+            Credential::OAuthM2m {
                 client_id,
                 client_secret,
                 ..
@@ -151,7 +93,7 @@ impl Config {
         Ok(Config {
             base_url,
             warehouse_id,
-            credential: input.credential,
+            credential: with_default_scope(input.credential),
             catalog: non_empty(input.catalog),
             schema: non_empty(input.schema),
             timeout_ms,
@@ -159,7 +101,7 @@ impl Config {
             batch_bytes,
             max_attempts,
             external_links: input.external_links,
-            result_format: input.result_format,
+            result_format: input.result_format.unwrap_or_default(),
             download_window,
             staging_volume: input
                 .staging_volume
@@ -168,6 +110,26 @@ impl Config {
                 .transpose()?,
             debug_log: input.debug_log,
         })
+    }
+}
+
+/// The credential with a blank or missing OAuth scope replaced by [`DEFAULT_OAUTH_SCOPE`].
+fn with_default_scope(credential: Credential) -> Credential {
+    match credential {
+        Credential::OAuthM2m {
+            client_id,
+            client_secret,
+            scope,
+        } => Credential::OAuthM2m {
+            client_id,
+            client_secret,
+            scope: Some(
+                scope
+                    .filter(|s| !s.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_OAUTH_SCOPE.into()),
+            ),
+        },
+        other => other,
     }
 }
 
@@ -262,9 +224,10 @@ fn warehouse_id(http_path: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::secret::Secret;
 
-    fn input(host: &str, path: &str) -> ConfigInput {
-        ConfigInput {
+    fn input(host: &str, path: &str) -> ConnectConfig {
+        ConnectConfig {
             server_hostname: host.into(),
             http_path: path.into(),
             credential: Credential::AccessToken(Secret::new("dapi-token")),
@@ -275,7 +238,7 @@ mod tests {
             batch_bytes: None,
             max_attempts: None,
             external_links: false,
-            result_format: ResultFormat::Auto,
+            result_format: None,
             download_window: None,
             staging_volume: None,
             debug_log: false,

@@ -433,7 +433,7 @@ fn external_links_without_authorization_and_refresh_on_expiry() {
     let mut cfg = input();
     cfg.external_links = true;
     // JSON_ARRAY links (with `auto`, external links read Arrow: arrow_driver_tests.rs).
-    cfg.result_format = ResultFormat::Json;
+    cfg.result_format = Some(ResultFormat::Json);
     let mut s = session_with(cfg);
     let first = r#"{"statement_id":"s-9","status":{"state":"SUCCEEDED"},
       "manifest":{"schema":{"columns":[{"name":"id","type_name":"INT","position":0}]},"total_row_count":3},
@@ -695,10 +695,10 @@ fn cancel_posts_to_the_statement() {
 
 fn oauth_session() -> Session<Fake> {
     let mut cfg = input();
-    cfg.credential = Credential::OAuth {
+    cfg.credential = Credential::OAuthM2m {
         client_id: "sp-id".into(),
         client_secret: Secret::new("sp-secret"),
-        scope: "all-apis".into(),
+        scope: Some("all-apis".into()),
     };
     session_with(cfg)
 }

@@ -1,54 +1,35 @@
 //! The connector's error: a kind (what the caller can do) plus structured details.
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 
-/// Why a call failed; mirrors the cases of the WIT `error` variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The server could not be reached, the host denied the request, or the connection broke.
-    Connection,
-    /// The credential is missing, malformed, expired or unknown.
-    Authentication,
-    /// The principal lacks a privilege.
-    Permission,
-    /// The SQL text does not parse or resolve.
-    Syntax,
-    /// An object does not exist.
-    NotFound,
-    /// Rate limit or quota hit.
-    ResourceExhausted,
-    /// The call's deadline passed.
-    Timeout,
-    /// The statement was canceled.
-    Canceled,
-    /// The caller's input was rejected before anything was sent.
-    InvalidInput,
-    /// Any other server-side failure, including malformed responses.
-    Server,
-}
+pub use openmatch_types::error::{ErrorInfo, ErrorKind};
 
-/// An error with its kind and every detail the server gave.
+/// An error with its kind and every detail the server gave. It reads as its [`ErrorInfo`]
+/// (`e.message`, `e.sql_state`, …) through `Deref`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error {
-    /// What kind of failure this is.
+    /// What kind of failure this is (only the connector's kinds are raised here).
     pub kind: ErrorKind,
-    /// Human-readable message (never contains credentials).
-    pub message: String,
-    /// SQLSTATE, when the server gave one.
-    pub sql_state: Option<String>,
-    /// Databricks error code or error class.
-    pub error_code: Option<String>,
-    /// Statement id, when a statement had been accepted.
-    pub statement_id: Option<String>,
-    /// HTTP status of the failing response.
-    pub http_status: Option<u16>,
-    /// How long the server asked the client to wait, ms.
-    pub retry_after_ms: Option<u64>,
-    /// For writes: rows committed before the failure.
-    pub committed_rows: Option<u64>,
+    /// Message, SQLSTATE, error code, statement id and the rest.
+    pub info: ErrorInfo,
     /// A request that may write reached the server but its answer was lost (connection broken
     /// after sending, or a gateway 500/502/504): whether it took effect is unknown.
     pub outcome_unknown: bool,
+}
+
+impl Deref for Error {
+    type Target = ErrorInfo;
+
+    fn deref(&self) -> &ErrorInfo {
+        &self.info
+    }
+}
+
+impl DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorInfo {
+        &mut self.info
+    }
 }
 
 /// Result alias of the core.
@@ -59,13 +40,7 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
-            sql_state: None,
-            error_code: None,
-            statement_id: None,
-            http_status: None,
-            retry_after_ms: None,
-            committed_rows: None,
+            info: ErrorInfo::message(message),
             outcome_unknown: false,
         }
     }
@@ -91,11 +66,12 @@ impl Error {
     /// Remove every occurrence of `secret` from every text field (defence in depth: a server
     /// may echo a credential in `error_code` or `sql_state` as well as in the message).
     pub fn redact(&mut self, secret: &str) {
+        let info = &mut self.info;
         let fields = [
-            Some(&mut self.message),
-            self.sql_state.as_mut(),
-            self.error_code.as_mut(),
-            self.statement_id.as_mut(),
+            Some(&mut info.message),
+            info.sql_state.as_mut(),
+            info.error_code.as_mut(),
+            info.statement_id.as_mut(),
         ];
         for field in fields.into_iter().flatten() {
             redact_text(field, secret);
@@ -109,11 +85,12 @@ impl Error {
         for s in secrets {
             self.redact(s);
         }
-        self.message = printable(&self.message, MAX_MESSAGE, true);
+        let info = &mut self.info;
+        info.message = printable(&info.message, MAX_MESSAGE, true);
         for field in [
-            self.sql_state.as_mut(),
-            self.error_code.as_mut(),
-            self.statement_id.as_mut(),
+            info.sql_state.as_mut(),
+            info.error_code.as_mut(),
+            info.statement_id.as_mut(),
         ]
         .into_iter()
         .flatten()
@@ -195,7 +172,7 @@ mod tests {
         assert!(e.message.contains("\n"), "newlines are kept in messages");
         assert!(e.message.len() < MAX_MESSAGE + 64, "{}", e.message.len());
         assert!(e.message.ends_with("more bytes cut]"));
-        assert!(!e.sql_state.unwrap().contains('\u{1b}'));
+        assert!(!e.info.sql_state.unwrap().contains('\u{1b}'));
     }
 
     #[test]

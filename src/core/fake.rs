@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::config::{Config, ConfigInput, Credential, ResultFormat};
+use super::config::{Config, ConnectConfig, Credential};
 use super::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use super::secret::Secret;
 use super::session::Session;
@@ -251,8 +251,8 @@ impl Transport for Fake {
 }
 
 /// The config used by the driver tests (loopback http, token `dapi-secret`).
-pub fn input() -> ConfigInput {
-    ConfigInput {
+pub fn input() -> ConnectConfig {
+    ConnectConfig {
         server_hostname: "http://127.0.0.1:9".into(),
         http_path: "/sql/1.0/warehouses/wh1".into(),
         credential: Credential::AccessToken(Secret::new("dapi-secret")),
@@ -263,7 +263,7 @@ pub fn input() -> ConfigInput {
         batch_bytes: None,
         max_attempts: None,
         external_links: false,
-        result_format: ResultFormat::Auto,
+        result_format: None,
         // Scripted exchanges step one download at a time; window tests raise it.
         download_window: Some(1),
         staging_volume: None,
@@ -283,7 +283,7 @@ pub const TEST_TABLE: [(&str, &str); 5] = [
 
 /// A session over a fresh fake with `input`, whose table probes are answered with
 /// [`TEST_TABLE`] ([`Fake::columns`]).
-pub fn session_with(input: ConfigInput) -> Session<Fake> {
+pub fn session_with(input: ConnectConfig) -> Session<Fake> {
     let config = Config::validate(input).unwrap_or_else(|e| panic!("bad test config: {e}"));
     let mut fake = Fake {
         latency_ms: 1,

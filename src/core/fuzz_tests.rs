@@ -291,10 +291,10 @@ fn batch_json_is_always_valid_json_under_the_byte_limit() {
 #[test]
 fn secrets_never_leak_through_debug() {
     let mut cfg = input();
-    cfg.credential = Credential::OAuth {
+    cfg.credential = Credential::OAuthM2m {
         client_id: "id".into(),
         client_secret: Secret::new("oauth-secret-xyz"),
-        scope: "all-apis".into(),
+        scope: Some("all-apis".into()),
     };
     let c = Config::validate(cfg).unwrap();
     assert!(!format!("{c:?}").contains("oauth-secret-xyz"));

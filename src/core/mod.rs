@@ -5,7 +5,6 @@
 #![allow(clippy::result_large_err)]
 
 pub mod arrow;
-pub mod base64;
 pub mod columns;
 pub mod config;
 pub mod driver;
@@ -17,14 +16,15 @@ pub mod ops;
 pub mod request;
 pub mod response;
 pub mod retry;
-pub mod secret;
 pub mod session;
 pub mod sink;
 pub mod sql;
-pub mod time;
 pub mod url;
 pub mod value;
 pub mod write;
+
+// The shared vocabulary's text codecs and secret, under the names the core has always used.
+pub use openmatch_types::{base64, secret, time};
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod arrow_driver_tests;
@@ -32,8 +32,6 @@ mod arrow_driver_tests;
 mod deadline_tests;
 #[cfg(test)]
 mod driver_tests;
-#[cfg(test)]
-mod window_tests;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
@@ -44,3 +42,5 @@ mod hostile_tests;
 mod prop_tests;
 #[cfg(test)]
 mod redaction_tests;
+#[cfg(test)]
+mod window_tests;

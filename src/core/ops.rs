@@ -9,20 +9,7 @@ use super::session::{Session, Stats};
 use super::sql::{is_read_only, quote_ident, quote_table, translate};
 use super::value::{Column, Value};
 
-/// Timing and counts of one executed statement.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Execution {
-    /// The statement id.
-    pub statement_id: String,
-    /// Submission to last byte, ms.
-    pub elapsed_ms: u64,
-    /// `num_affected_rows`, 0 when absent.
-    pub rows_affected: u64,
-    /// Rows in the result set.
-    pub row_count: u64,
-    /// Retried requests.
-    pub retries: u32,
-}
+pub use openmatch_types::execution::{Execution, HistoryEntry};
 
 /// A fully read result set (every row in memory; a stream is a [`Cursor`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -163,23 +150,6 @@ pub fn history_sql(table: &str, limit: Option<u32>) -> Result<String> {
         sql.push_str(&format!(" LIMIT {n}"));
     }
     Ok(sql)
-}
-
-/// One `DESCRIBE HISTORY` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryEntry {
-    /// Table version.
-    pub version: i64,
-    /// Commit time, micros since the epoch UTC.
-    pub timestamp: i64,
-    /// Operation name.
-    pub operation: String,
-    /// Parameters as a JSON object text.
-    pub operation_parameters: String,
-    /// Metrics as a JSON object text.
-    pub operation_metrics: String,
-    /// Committing principal.
-    pub user_name: Option<String>,
 }
 
 /// Decode `DESCRIBE HISTORY` rows (columns as Delta's `DeltaHistory`).

@@ -30,10 +30,10 @@ fn a_token_echoed_in_error_code_and_sql_state_is_redacted() {
 #[test]
 fn an_oauth_endpoint_echoing_the_basic_header_is_redacted() {
     let mut cfg = input();
-    cfg.credential = Credential::OAuth {
+    cfg.credential = Credential::OAuthM2m {
         client_id: "sp-id".into(),
         client_secret: Secret::new("sp-secret"),
-        scope: "all-apis".into(),
+        scope: Some("all-apis".into()),
     };
     let mut s = session_with(cfg);
     // base64("sp-id:sp-secret") as sent in `Authorization: Basic …`.

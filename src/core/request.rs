@@ -158,11 +158,11 @@ pub fn basic_auth(client_id: &str, client_secret: &Secret) -> Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::{Config, ConfigInput, Credential, ResultFormat};
+    use crate::core::config::{Config, ConnectConfig, Credential, ResultFormat};
     use serde_json::{Value as Json, json};
 
     fn config(external: bool) -> Config {
-        Config::validate(ConfigInput {
+        Config::validate(ConnectConfig {
             server_hostname: "h".into(),
             http_path: "/sql/1.0/warehouses/w1".into(),
             credential: Credential::AccessToken(Secret::new("t")),
@@ -173,7 +173,7 @@ mod tests {
             batch_bytes: None,
             max_attempts: None,
             external_links: external,
-            result_format: ResultFormat::Auto,
+            result_format: None,
             download_window: None,
             staging_volume: None,
             debug_log: false,

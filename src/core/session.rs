@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::config::{Config, Credential};
+use super::config::{self, Config, Credential};
 use super::error::{Error, ErrorKind, Result, redact_text};
 use super::http::{HttpRequest, HttpResponse, Method, Transport};
 use super::request;
@@ -306,18 +306,24 @@ impl<T: Transport> Session<T> {
     }
 
     fn is_oauth(&self) -> bool {
-        matches!(self.config.credential, Credential::OAuth { .. })
+        matches!(self.config.credential, Credential::OAuthM2m { .. })
     }
 
     /// The `Authorization` value: the access token, or a cached OAuth token refreshed before expiry.
     fn bearer(&mut self, deadline: u64, stats: &mut Stats) -> Result<Secret> {
         let (client_id, client_secret, scope) = match &self.config.credential {
             Credential::AccessToken(t) => return Ok(Secret::new(format!("Bearer {}", t.expose()))),
-            Credential::OAuth {
+            Credential::OAuthM2m {
                 client_id,
                 client_secret,
                 scope,
-            } => (client_id.clone(), client_secret.clone(), scope.clone()),
+            } => (
+                client_id.clone(),
+                client_secret.clone(),
+                scope
+                    .clone()
+                    .unwrap_or_else(|| config::DEFAULT_OAUTH_SCOPE.into()),
+            ),
         };
         let now = self.transport.now_ms();
         if let Some(t) = &self.token
@@ -382,7 +388,7 @@ impl<T: Transport> Session<T> {
         let mut s = match &self.config.credential {
             Credential::AccessToken(t) => vec![t.expose().to_owned()],
             // The secret as sent: inside `Basic base64(id:secret)` it shows in no plain form.
-            Credential::OAuth {
+            Credential::OAuthM2m {
                 client_id,
                 client_secret,
                 ..

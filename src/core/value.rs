@@ -20,73 +20,8 @@ use super::base64;
 use super::error::{Error, ErrorKind, Result};
 use super::time;
 
-/// An exact decimal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decimal {
-    /// Plain decimal text, e.g. `-12.50`.
-    pub digits: String,
-    /// Total digits the column allows.
-    pub precision: u8,
-    /// Digits after the point.
-    pub scale: u8,
-}
-
-/// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Date {
-    /// Year.
-    pub year: i32,
-    /// Month 1..=12.
-    pub month: u8,
-    /// Day 1..=31.
-    pub day: u8,
-}
-
-/// An interval: year-month (`months`) or day-time (`micros`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Interval {
-    /// Whole months.
-    pub months: i32,
-    /// Microseconds.
-    pub micros: i64,
-}
-
-/// A typed SQL value (the WIT `value`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// SQL NULL.
-    Null,
-    /// BOOLEAN.
-    Boolean(bool),
-    /// TINYINT.
-    TinyInt(i8),
-    /// SMALLINT.
-    SmallInt(i16),
-    /// INT.
-    Int(i32),
-    /// BIGINT.
-    BigInt(i64),
-    /// FLOAT.
-    Float(f32),
-    /// DOUBLE.
-    Double(f64),
-    /// DECIMAL(p,s).
-    Decimal(Decimal),
-    /// STRING and unknown types.
-    Text(String),
-    /// BINARY.
-    Binary(Vec<u8>),
-    /// DATE.
-    Date(Date),
-    /// TIMESTAMP, micros since the epoch UTC.
-    Timestamp(i64),
-    /// TIMESTAMP_NTZ, micros since the epoch of a zone-less wall-clock time.
-    TimestampNtz(i64),
-    /// INTERVAL.
-    Interval(Interval),
-    /// ARRAY/MAP/STRUCT/VARIANT as JSON text.
-    Json(String),
-}
+pub use openmatch_types::json::push_json_string;
+pub use openmatch_types::value::{Date, Decimal, Interval, Value};
 
 /// Metadata of one result column.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -542,40 +477,12 @@ pub fn param_spec(name: &str, value: &Value) -> Result<ParamSpec> {
 
 /// The struct-field SQL type of a value in batch JSON; `None` for null; intervals are rejected.
 pub fn batch_type(value: &Value) -> Result<Option<String>> {
-    Ok(Some(match value {
-        Value::Null => return Ok(None),
-        Value::Boolean(_) => "BOOLEAN".into(),
-        Value::TinyInt(_) => "TINYINT".into(),
-        Value::SmallInt(_) => "SMALLINT".into(),
-        Value::Int(_) => "INT".into(),
-        Value::BigInt(_) => "BIGINT".into(),
-        Value::Float(_) => "FLOAT".into(),
-        Value::Double(_) => "DOUBLE".into(),
-        Value::Decimal(d) => format!("DECIMAL({},{})", d.precision, d.scale),
-        Value::Text(_) | Value::Json(_) => "STRING".into(),
-        Value::Binary(_) => "BINARY".into(),
-        Value::Date(_) => "DATE".into(),
-        Value::Timestamp(_) => "TIMESTAMP".into(),
-        Value::TimestampNtz(_) => "TIMESTAMP_NTZ".into(),
-        Value::Interval(_) => return Err(Error::invalid("interval values cannot be written")),
-    }))
-}
-
-/// Append `s` as a JSON string literal to `out`.
-pub fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
+    match value {
+        Value::Null => Ok(None),
+        Value::Text(_) | Value::Json(_) => Ok(Some("STRING".into())),
+        Value::Interval(_) => Err(Error::invalid("interval values cannot be written")),
+        other => Ok(Some(other.sql_type())),
     }
-    out.push('"');
 }
 
 /// Append `value` as a batch-JSON value to `out` (docs/wire.md, Batched writes).

@@ -116,7 +116,7 @@ fn decimals_in_exponent_form_are_normalised_to_the_column_scale() {
     let dec = |t: &str, cell: &str| match decode_cell(&col("DECIMAL", t), Some(cell)) {
         Ok(Value::Decimal(d)) => Ok(d.digits),
         Ok(other) => panic!("{other:?}"),
-        Err(e) => Err(e.message),
+        Err(e) => Err(e.info.message),
     };
     assert_eq!(
         dec("DECIMAL(38,18)", "0E-18"),

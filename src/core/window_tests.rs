@@ -99,7 +99,7 @@ fn external_links_download_together_and_an_expired_one_is_refreshed() {
     let mut cfg = input();
     cfg.download_window = Some(4);
     cfg.external_links = true;
-    cfg.result_format = ResultFormat::Json;
+    cfg.result_format = Some(ResultFormat::Json);
     let mut s = session_with(cfg);
     let link = |i: u64, sig: &str| {
         format!(

@@ -88,7 +88,7 @@ impl Field {
 
     /// Append `value` as this field's JSON string (or `null`), or say why it does not fit.
     fn push(self, out: &mut String, value: &Value) -> std::result::Result<(), String> {
-        let done = |r: Result<()>| r.map_err(|e| e.message);
+        let done = |r: Result<()>| r.map_err(|e| e.info.message);
         match (self, value) {
             (_, Value::Null) => out.push_str("null"),
             (Field::Checked(t), v) => {

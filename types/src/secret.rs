@@ -36,6 +36,18 @@ impl fmt::Display for Secret {
     }
 }
 
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret::new(s)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Secret {
+        Secret::new(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

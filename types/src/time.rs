@@ -1,4 +1,4 @@
-//! Dates, timestamps and intervals: parsing the server's text and printing parameter text.
+//! Dates, timestamps and intervals: parsing the server's text, printing parameter and display text.
 
 /// Microseconds per second.
 const MICROS_PER_SEC: i64 = 1_000_000;
@@ -172,19 +172,39 @@ pub fn format_date(year: i64, month: u8, day: u8) -> String {
     }
 }
 
+/// How many fraction digits a printed timestamp has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fraction {
+    /// Always six (`.000000`): the wire form of parameters and batches.
+    Micros,
+    /// As few as keep it exact: none, three or six (`:05`, `:05.123`, `:05.123456`), for display.
+    Shortest,
+}
+
 /// `YYYY-MM-DD{sep}HH:MM:SS.ffffff` of microseconds since the epoch.
 pub fn format_timestamp(micros: i64, sep: char) -> String {
+    format_timestamp_with(micros, sep, Fraction::Micros)
+}
+
+/// `YYYY-MM-DD{sep}HH:MM:SS[.fff[fff]]` of microseconds since the epoch: the one timestamp
+/// printer of the guest and the host.
+pub fn format_timestamp_with(micros: i64, sep: char, fraction: Fraction) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let rem = micros.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
     let secs = rem / MICROS_PER_SEC;
+    let sub = rem % MICROS_PER_SEC;
+    let frac = match fraction {
+        Fraction::Shortest if sub == 0 => String::new(),
+        Fraction::Shortest if sub % 1000 == 0 => format!(".{:03}", sub / 1000),
+        _ => format!(".{sub:06}"),
+    };
     format!(
-        "{}{sep}{:02}:{:02}:{:02}.{:06}",
+        "{}{sep}{:02}:{:02}:{:02}{frac}",
         format_date(y, m, d),
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
-        rem % MICROS_PER_SEC
     )
 }
 
