@@ -186,7 +186,7 @@ mod imp {
 
     use anyhow::{Result, anyhow, bail};
     use connector_host::{
-        ConnectConfig, ConnectorHost, Credential, Decimal, ResultFormat, Row, TenantPolicy, Value,
+        ConnectConfig, ConnectorHost, Credential, Decimal, Origin, ResultFormat, Row, TenantPolicy, Value,
     };
 
     use crate::data;
