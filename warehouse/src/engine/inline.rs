@@ -24,7 +24,8 @@ pub enum ParseMode {
     /// rounded HALF_UP to the field's scale (NULL when the precision is exceeded).
     #[default]
     Permissive,
-    /// `map('mode', 'FAILFAST')`: any record that does not fit fails the statement.
+    /// `map('mode', 'FAILFAST')`: any record that does not fit fails the statement; decimals are
+    /// rounded HALF_UP to the field's scale too, and fail only past the precision.
     FailFast,
 }
 
@@ -116,24 +117,22 @@ pub fn decode(
             Err(e) => return Err(malformed(e)),
         },
     };
+    let rounded = rows
+        .iter()
+        .map(|r| round_decimals(r, &staged, mode))
+        .collect::<Result<Vec<_>, _>>()?;
     let staged_batch = match mode {
-        ParseMode::FailFast => decode_rows(&staged, rows.iter().map(|r| r.get()))?,
-        ParseMode::Permissive => {
-            let rounded = rows
-                .iter()
-                .map(|r| round_decimals(r, &staged))
-                .collect::<Vec<_>>();
-            match decode_rows(&staged, rounded.iter().map(|r| r.as_ref())) {
-                Ok(b) => b,
-                Err(_) => {
-                    let fitting = rounded
-                        .iter()
-                        .map(|r| drop_misfits(r, &staged))
-                        .collect::<Vec<_>>();
-                    decode_rows(&staged, fitting.iter().map(|r| r.as_str()))?
-                }
+        ParseMode::FailFast => decode_rows(&staged, rounded.iter().map(|r| r.as_ref()))?,
+        ParseMode::Permissive => match decode_rows(&staged, rounded.iter().map(|r| r.as_ref())) {
+            Ok(b) => b,
+            Err(_) => {
+                let fitting = rounded
+                    .iter()
+                    .map(|r| drop_misfits(r, &staged))
+                    .collect::<Vec<_>>();
+                decode_rows(&staged, fitting.iter().map(|r| r.as_str()))?
             }
-        }
+        },
     };
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
     for (i, f) in target.fields().iter().enumerate() {
@@ -240,32 +239,50 @@ fn object_text<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     out
 }
 
-/// PERMISSIVE: an element that is not an object becomes `{}` (a row of NULLs) and decimal
-/// values are rounded HALF_UP to their field's scale (dropped, i.e. NULL, when they do not fit).
-fn round_decimals<'a>(row: &'a RawValue, schema: &Schema) -> Cow<'a, str> {
+/// Decimal values rounded HALF_UP to their field's scale, as Spark's `Decimal.set` does in both
+/// modes. A decimal that does not fit its precision (or is no number) is dropped, i.e. NULL, in
+/// PERMISSIVE and fails the statement in FAILFAST. PERMISSIVE also makes an element that is not
+/// an object `{}` (a row of NULLs); FAILFAST leaves it to the decoder to refuse.
+fn round_decimals<'a>(
+    row: &'a RawValue,
+    schema: &Schema,
+    mode: ParseMode,
+) -> Result<Cow<'a, str>, SqlError> {
     let text = row.get();
     let has_decimal = schema
         .fields()
         .iter()
         .any(|f| matches!(f.data_type(), DataType::Decimal128(..)));
-    if !has_decimal && text.starts_with('{') {
-        return Cow::Borrowed(text);
+    if !has_decimal && (text.starts_with('{') || mode == ParseMode::FailFast) {
+        return Ok(Cow::Borrowed(text));
     }
     let Some(fields) = object_fields(text) else {
-        return Cow::Borrowed("{}");
+        return Ok(Cow::Borrowed(match mode {
+            ParseMode::Permissive => "{}",
+            ParseMode::FailFast => text,
+        }));
     };
     let mut kept: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(fields.len());
     for (k, v) in &fields {
         match schema.field_with_name(k).map(|f| f.data_type()) {
             Ok(DataType::Decimal128(p, s)) if v.get() != "null" => {
-                if let Some(r) = round_half_up(v.get(), *p, *s) {
-                    kept.push((k, Cow::Owned(r)));
+                match (round_half_up(v.get(), *p, *s), mode) {
+                    (Some(r), _) => kept.push((k, Cow::Owned(r))),
+                    (None, ParseMode::Permissive) => {}
+                    (None, ParseMode::FailFast) => {
+                        return Err(malformed(format_args!(
+                            "{} does not fit DECIMAL({p},{s})",
+                            v.get()
+                        )));
+                    }
                 }
             }
             _ => kept.push((k, Cow::Borrowed(v.get()))),
         }
     }
-    Cow::Owned(object_text(kept.iter().map(|(k, v)| (*k, v.as_ref()))))
+    Ok(Cow::Owned(object_text(
+        kept.iter().map(|(k, v)| (*k, v.as_ref())),
+    )))
 }
 
 /// PERMISSIVE: keeps only the fields whose value decodes as its declared type.
@@ -449,6 +466,36 @@ mod tests {
                 "{row}"
             );
         }
+    }
+
+    #[test]
+    fn failfast_rounds_decimals_half_up_and_fails_past_the_precision() {
+        use deltalake::arrow::array::Decimal128Array;
+        let b = decode(
+            Some(r#"[{"c0": 1.235}, {"c0": -1.235}, {"c0": "1.235"}]"#),
+            "ARRAY<STRUCT<c0: DECIMAL(10,2)>>",
+            ParseMode::FailFast,
+        )
+        .unwrap();
+        let d = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<Decimal128Array>()
+            .unwrap();
+        assert_eq!(d.value_as_string(0), "1.24");
+        assert_eq!(d.value_as_string(1), "-1.24");
+        assert_eq!(d.value_as_string(2), "1.24");
+        let err = decode(
+            Some(r#"[{"c0": 12345.678}]"#),
+            "ARRAY<STRUCT<c0: DECIMAL(5,2)>>",
+            ParseMode::FailFast,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("[MALFORMED_RECORD_IN_PARSING]"),
+            "{err}"
+        );
+        assert_eq!(err.sql_state(), "22023");
     }
 
     #[test]
