@@ -139,55 +139,13 @@ pub fn decode(
         let col = staged_batch.column(i);
         let out: ArrayRef = match f.data_type() {
             DataType::Float64 | DataType::Float32 => {
-                let s = col
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| SqlError::Internal("staged float".into()))?;
-                let vals: Result<Vec<Option<f64>>, SqlError> = s
-                    .iter()
-                    .map(|v| {
-                        let Some(t) = v else { return Ok(None) };
-                        match (t.trim().parse::<f64>(), mode) {
-                            (Ok(x), _) => Ok(Some(x)),
-                            (Err(_), ParseMode::Permissive) => Ok(None),
-                            (Err(_), ParseMode::FailFast) => Err(SqlError::CastInvalidInput {
-                                value: t.into(),
-                                target: "DOUBLE".into(),
-                            }),
-                        }
-                    })
-                    .collect();
-                let vals = vals?;
-                if *f.data_type() == DataType::Float32 {
-                    Arc::new(
-                        vals.into_iter()
-                            .map(|v| v.map(|x| x as f32))
-                            .collect::<Float32Array>(),
-                    )
-                } else {
-                    Arc::new(Float64Array::from(vals))
-                }
+                let vals = parse_staged(col, mode, "DOUBLE", |t| t.trim().parse::<f64>().ok())?;
+                float_array(vals, f.data_type())
             }
             DataType::Binary => {
-                let s = col
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| SqlError::Internal("staged binary".into()))?;
-                let vals: Result<Vec<Option<Vec<u8>>>, SqlError> = s
-                    .iter()
-                    .map(|v| {
-                        let Some(t) = v else { return Ok(None) };
-                        match (base64::engine::general_purpose::STANDARD.decode(t), mode) {
-                            (Ok(b), _) => Ok(Some(b)),
-                            (Err(_), ParseMode::Permissive) => Ok(None),
-                            (Err(_), ParseMode::FailFast) => Err(SqlError::CastInvalidInput {
-                                value: t.into(),
-                                target: "BINARY".into(),
-                            }),
-                        }
-                    })
-                    .collect();
-                let vals = vals?;
+                let vals = parse_staged(col, mode, "BINARY", |t| {
+                    base64::engine::general_purpose::STANDARD.decode(t).ok()
+                })?;
                 Arc::new(BinaryArray::from_iter(vals))
             }
             _ => col.clone(),
@@ -195,6 +153,46 @@ pub fn decode(
         cols.push(out);
     }
     RecordBatch::try_new(target, cols).map_err(|e| SqlError::Internal(e.to_string()))
+}
+
+/// The values of a column staged as text, each parsed by `parse`: one that does not parse is
+/// NULL in PERMISSIVE and fails the statement in FAILFAST (`CAST_INVALID_INPUT` to `target`).
+fn parse_staged<T>(
+    col: &ArrayRef,
+    mode: ParseMode,
+    target: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<Option<T>>, SqlError> {
+    let text = col
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| SqlError::Internal(format!("staged {target}")))?;
+    text.iter()
+        .map(|v| {
+            let Some(t) = v else { return Ok(None) };
+            match (parse(t), mode) {
+                (Some(x), _) => Ok(Some(x)),
+                (None, ParseMode::Permissive) => Ok(None),
+                (None, ParseMode::FailFast) => Err(SqlError::CastInvalidInput {
+                    value: t.into(),
+                    target: target.into(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Parsed floats as a column of `dt`: FLOAT (`Float32`) or else DOUBLE.
+pub(crate) fn float_array(vals: Vec<Option<f64>>, dt: &DataType) -> ArrayRef {
+    if *dt == DataType::Float32 {
+        Arc::new(
+            vals.into_iter()
+                .map(|v| v.map(|x| x as f32))
+                .collect::<Float32Array>(),
+        )
+    } else {
+        Arc::new(Float64Array::from(vals))
+    }
 }
 
 /// Decodes JSON objects (one text each) into one batch of `schema`; any misfit is an error.
