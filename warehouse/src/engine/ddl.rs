@@ -10,7 +10,7 @@ use serde_json::json;
 use super::catalog::{is_table, list_dirs, open_table, table_dir};
 use super::error::{SqlError, quote_name};
 use super::maintenance::rows;
-use super::sql::{ColumnDef, Name};
+use super::sql::{CreateTable, Name};
 use super::types::{TypeError, parse_type, type_names};
 use super::{Engine, Outcome, Stmtx, commit_props};
 use crate::config::Privilege;
@@ -34,18 +34,12 @@ impl Engine {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn create_table(
         &self,
         x: &mut Stmtx,
-        name: &Name,
-        if_not_exists: bool,
-        or_replace: bool,
-        columns: Vec<ColumnDef>,
-        partitioned_by: Vec<String>,
-        as_query: Option<String>,
+        c: CreateTable,
     ) -> Result<Outcome, SqlError> {
-        let t = self.resolve(x, name)?;
+        let t = self.resolve(x, &c.name)?;
         if !self.catalog_dir(&t.catalog)?.is_dir() {
             return Err(SqlError::CatalogNotFound {
                 name: t.catalog.clone(),
@@ -70,14 +64,14 @@ impl Engine {
         let dir = table_dir(self.root(), &t.catalog, &t.schema, &t.table)?;
         self.contained(&dir)?;
         let _guard = self.lock(&dir).await;
-        if is_table(&dir) && !or_replace {
-            if if_not_exists {
+        if is_table(&dir) && !c.or_replace {
+            if c.if_not_exists {
                 return Ok(Outcome::Empty);
             }
             return Err(SqlError::TableExists { name: t.quoted() });
         }
         // column definitions, or the schema of AS SELECT
-        let (fields, data) = match as_query {
+        let (fields, data) = match c.as_query {
             Some(q) => {
                 let df = self.query(x, &q).await?;
                 let rs = self.collect(df).await?;
@@ -110,17 +104,17 @@ impl Engine {
             }
             None => {
                 let mut fields = Vec::new();
-                for c in &columns {
-                    let dt = parse_type(&c.type_text).map_err(|e| match e {
+                for col in &c.columns {
+                    let dt = parse_type(&col.type_text).map_err(|e| match e {
                         TypeError::TooDeep => SqlError::TooComplex,
                         TypeError::Syntax(e) => SqlError::analysis(
                             "UNSUPPORTED_DATATYPE",
-                            format!("Unsupported data type \"{}\": {e}.", c.type_text),
+                            format!("Unsupported data type \"{}\": {e}.", col.type_text),
                             "0A000",
                         ),
                     })?;
-                    let mut f = Field::new(&c.name, dt, !c.not_null);
-                    if let Some(cm) = &c.comment {
+                    let mut f = Field::new(&col.name, dt, !col.not_null);
+                    if let Some(cm) = &col.comment {
                         f = f.with_metadata(
                             [("comment".to_string(), cm.clone())].into_iter().collect(),
                         );
@@ -130,7 +124,7 @@ impl Engine {
                 (fields, None)
             }
         };
-        for p in &partitioned_by {
+        for p in &c.partitioned_by {
             if !fields.iter().any(|f| f.name() == p) {
                 return Err(SqlError::UnresolvedColumn {
                     name: format!("`{p}`"),
@@ -161,14 +155,14 @@ impl Engine {
             .create()
             .with_table_name(t.table.clone())
             .with_columns(struct_fields)
-            .with_save_mode(if or_replace {
+            .with_save_mode(if c.or_replace {
                 SaveMode::Overwrite
             } else {
                 SaveMode::ErrorIfExists
             })
             .with_commit_properties(commit_props(x));
-        if !partitioned_by.is_empty() {
-            b = b.with_partition_columns(partitioned_by);
+        if !c.partitioned_by.is_empty() {
+            b = b.with_partition_columns(c.partitioned_by);
         }
         let table: DeltaTable = match b.await {
             Ok(t) => t,

@@ -303,25 +303,7 @@ impl Engine {
                 if_not_exists,
             } => self.create_volume(&x, &name, if_not_exists),
             Stmt::DropVolume { name, if_exists } => self.drop_volume(&x, &name, if_exists),
-            Stmt::CreateTable {
-                name,
-                if_not_exists,
-                or_replace,
-                columns,
-                partitioned_by,
-                as_query,
-            } => {
-                self.create_table(
-                    &mut x,
-                    &name,
-                    if_not_exists,
-                    or_replace,
-                    columns,
-                    partitioned_by,
-                    as_query,
-                )
-                .await
-            }
+            Stmt::CreateTable(c) => self.create_table(&mut x, c).await,
             Stmt::DropTable { name, if_exists } => self.drop_table(&x, &name, if_exists).await,
             Stmt::CreateCatalog {
                 name,

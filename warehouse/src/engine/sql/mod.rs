@@ -711,14 +711,14 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
     if columns.is_empty() && as_query.is_none() {
         return Err(SqlError::syntax(""));
     }
-    Ok(Stmt::CreateTable {
+    Ok(Stmt::CreateTable(CreateTable {
         name,
         if_not_exists,
         or_replace,
         columns,
         partitioned_by,
         as_query,
-    })
+    }))
 }
 
 fn skip_comment(c: &mut Cursor) -> Result<(), SqlError> {
