@@ -15,6 +15,16 @@ use super::types::{TypeError, parse_type, type_names};
 use super::{Engine, Outcome, Stmtx, commit_props};
 use crate::config::Privilege;
 
+/// `(catalog, schema)` of a schema name of one or two parts (lower case; one part is in the
+/// statement's catalog).
+fn schema_of(x: &Stmtx, parts: &[String]) -> Result<(String, String), SqlError> {
+    match parts {
+        [s] => Ok((x.catalog.clone(), s.to_ascii_lowercase())),
+        [c, s] => Ok((c.to_ascii_lowercase(), s.to_ascii_lowercase())),
+        _ => Err(SqlError::syntax(".")),
+    }
+}
+
 impl Engine {
     fn require_admin(
         &self,
@@ -126,14 +136,10 @@ impl Engine {
         };
         for p in &c.partitioned_by {
             if !fields.iter().any(|f| f.name() == p) {
-                return Err(SqlError::UnresolvedColumn {
-                    name: format!("`{p}`"),
-                    suggestions: fields
-                        .iter()
-                        .map(|f| format!("`{}`", f.name()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+                return Err(SqlError::unresolved_column(
+                    p,
+                    fields.iter().map(|f| f.name()),
+                ));
             }
         }
         let mut struct_fields = Vec::new();
@@ -202,19 +208,12 @@ impl Engine {
             Err(SqlError::TableNotFound { .. }) if if_exists => return Ok(Outcome::Empty),
             Err(e) => return Err(e),
         };
-        if !x
-            .principal
-            .allows(Privilege::Modify, &t.catalog, &t.schema, None)
-            && !x
-                .principal
-                .allows(Privilege::All, &t.catalog, &t.schema, Some(&t.table))
-        {
-            return Err(SqlError::Permission {
-                privilege: "MANAGE".into(),
-                kind: "Table".into(),
-                securable: t.full(),
-            });
-        }
+        let p = &x.principal;
+        t.deny_unless(
+            p.allows(Privilege::Modify, &t.catalog, &t.schema, None)
+                || p.allows(Privilege::All, &t.catalog, &t.schema, Some(&t.table)),
+            "MANAGE",
+        )?;
         let _guard = self.lock(&dir).await;
         self.contained(&dir)?;
         std::fs::remove_dir_all(&dir).map_err(|e| SqlError::Internal(e.to_string()))?;
@@ -251,11 +250,7 @@ impl Engine {
         name: &Name,
         if_not_exists: bool,
     ) -> Result<Outcome, SqlError> {
-        let (cat, sch) = match name.0.as_slice() {
-            [s] => (x.catalog.clone(), s.to_ascii_lowercase()),
-            [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
-            _ => return Err(SqlError::syntax(".")),
-        };
+        let (cat, sch) = schema_of(x, name.0.as_slice())?;
         let dir = self.schema_dir(&cat, &sch)?;
         if !self.catalog_dir(&cat)?.is_dir() {
             return Err(SqlError::CatalogNotFound { name: cat });
@@ -288,11 +283,7 @@ impl Engine {
         if_exists: bool,
         cascade: bool,
     ) -> Result<Outcome, SqlError> {
-        let (cat, sch) = match name.0.as_slice() {
-            [s] => (x.catalog.clone(), s.to_ascii_lowercase()),
-            [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
-            _ => return Err(SqlError::syntax(".")),
-        };
+        let (cat, sch) = schema_of(x, name.0.as_slice())?;
         let dir = self.schema_dir(&cat, &sch)?;
         if !dir.is_dir() {
             return if if_exists {
@@ -369,11 +360,9 @@ impl Engine {
         schema: Option<Name>,
         like: Option<String>,
     ) -> Result<Outcome, SqlError> {
-        let (cat, sch) = match schema.as_ref().map(|n| n.0.as_slice()) {
+        let (cat, sch) = match &schema {
             None => (x.catalog.clone(), x.schema.clone()),
-            Some([s]) => (x.catalog.clone(), s.to_ascii_lowercase()),
-            Some([c, s]) => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
-            Some(_) => return Err(SqlError::syntax(".")),
+            Some(n) => schema_of(x, n.0.as_slice())?,
         };
         let dir = self.schema_dir(&cat, &sch)?;
         if !dir.is_dir() {
@@ -434,19 +423,12 @@ impl Engine {
     pub(crate) async fn describe_table(&self, x: &Stmtx, name: &Name) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
-        if !x
-            .principal
-            .allows(Privilege::Select, &t.catalog, &t.schema, Some(&t.table))
-            && !x
-                .principal
-                .allows(Privilege::Modify, &t.catalog, &t.schema, Some(&t.table))
-        {
-            return Err(SqlError::Permission {
-                privilege: "SELECT".into(),
-                kind: "Table".into(),
-                securable: t.full(),
-            });
-        }
+        let p = &x.principal;
+        t.deny_unless(
+            p.allows(Privilege::Select, &t.catalog, &t.schema, Some(&t.table))
+                || p.allows(Privilege::Modify, &t.catalog, &t.schema, Some(&t.table)),
+            "SELECT",
+        )?;
         let table = open_table(&dir).await?;
         let snap = table.snapshot()?.snapshot();
         let schema = snap.arrow_schema();

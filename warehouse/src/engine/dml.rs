@@ -80,15 +80,10 @@ pub(crate) fn conform(
             .iter()
             .any(|f| f.name().eq_ignore_ascii_case(n))
         {
-            return Err(SqlError::UnresolvedColumn {
-                name: format!("`{n}`"),
-                suggestions: target
-                    .fields()
-                    .iter()
-                    .map(|f| format!("`{}`", f.name()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(SqlError::unresolved_column(
+                n,
+                target.fields().iter().map(|f| f.name()),
+            ));
         }
     }
     Ok(df.select(exprs)?)
@@ -107,15 +102,7 @@ fn target_column(target: &Schema, name: &str) -> Result<String, SqlError> {
                 .find(|f| f.name().eq_ignore_ascii_case(name))
         })
         .map(|f| f.name().clone())
-        .ok_or_else(|| SqlError::UnresolvedColumn {
-            name: format!("`{name}`"),
-            suggestions: target
-                .fields()
-                .iter()
-                .map(|f| format!("`{}`", f.name()))
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+        .ok_or_else(|| SqlError::unresolved_column(name, target.fields().iter().map(|f| f.name())))
 }
 
 /// Refuses NULLs in NOT NULL columns before anything is written.
