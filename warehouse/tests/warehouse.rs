@@ -131,12 +131,7 @@ fn ddl_and_wire_writes() {
     let r = w.run(&format!(
         "INSERT INTO {T} (id, name, amount) VALUES (1, 'a', 1.10), (2, 'b', 2.20)"
     ));
-    let cols: Vec<&str> = r["manifest"]["schema"]["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let cols = manifest_columns(&r, "name");
     assert_eq!(cols, vec!["num_affected_rows", "num_inserted_rows"]);
     assert_eq!(r["manifest"]["schema"]["columns"][0]["type_name"], "LONG");
     assert_eq!(r["manifest"]["schema"]["columns"][0]["type_text"], "BIGINT");
@@ -156,12 +151,7 @@ fn ddl_and_wire_writes() {
         json!([{"name": "rows", "value": upd, "type": "STRING"}]),
     );
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
-    let cols: Vec<&str> = r["manifest"]["schema"]["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let cols = manifest_columns(&r, "name");
     assert_eq!(
         cols,
         vec![
@@ -345,17 +335,12 @@ fn errors_and_auth() {
 #[test]
 fn permissions() {
     let w = start_with(|c| {
-        c.principal(
-            Principal::new("reader")
-                .token("reader-token")
-                .grant(Privilege::Select, "main.default"),
-        )
-        .principal(
-            Principal::new("writer")
-                .token("writer-token")
-                .grant(Privilege::Select, "main.default.t")
-                .grant(Privilege::Modify, "main.default.t"),
-        )
+        c.principal(user("reader").grant(Privilege::Select, "main.default"))
+            .principal(
+                user("writer")
+                    .grant(Privilege::Select, "main.default.t")
+                    .grant(Privilege::Modify, "main.default.t"),
+            )
     });
     make_t(&w);
     w.run("CREATE TABLE other (x INT)");
@@ -547,12 +532,7 @@ fn maintenance_and_history() {
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let r = w.run(&format!("DESCRIBE HISTORY {T}"));
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
-    let cols: Vec<&str> = r["manifest"]["schema"]["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let cols = manifest_columns(&r, "name");
     assert_eq!(
         cols[..6],
         [
@@ -1105,12 +1085,7 @@ fn all_value_types_round_trip() {
     );
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     let r = w.run("SELECT tiny, small, i, f, dbl, b, ntz, ts, ok FROM ty ORDER BY tiny NULLS LAST");
-    let names: Vec<&str> = r["manifest"]["schema"]["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["type_name"].as_str().unwrap())
-        .collect();
+    let names = manifest_columns(&r, "type_name");
     assert_eq!(
         names,
         vec![
