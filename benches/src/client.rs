@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
-use crate::native::{Native, Tally};
+use crate::native::{Native, Tally, WriteOp};
 use crate::proto::{Report, Spec, vmhwm_kb};
 
 pub fn main(spec_json: &str) -> Result<()> {
@@ -40,11 +40,12 @@ fn native(spec: &Spec) -> Result<Report> {
                 // run 0 is the warm-up and uses its own ids
                 let start = spec.start_id + run as u64 * spec.stride;
                 let ids = start..start + spec.count;
-                let (n, statements) = match spec.op.as_str() {
-                    "write" => client.write(&spec.target, ids, spec.batch_bytes)?,
-                    "update" => client.update(&spec.target, ids, spec.batch_bytes)?,
-                    _ => client.delete(&spec.target, ids, spec.batch_bytes)?,
+                let op = match spec.op.as_str() {
+                    "write" => WriteOp::Insert,
+                    "update" => WriteOp::Update,
+                    _ => WriteOp::Delete,
                 };
+                let (n, statements) = client.modify(op, &spec.target, ids, spec.batch_bytes)?;
                 report.rows = n;
                 report.statements = statements;
             }

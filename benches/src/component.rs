@@ -6,6 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::measure;
 use crate::proto::{Report, Spec, median};
 
 /// Why the component path cannot run in this build, if it cannot.
@@ -136,19 +137,11 @@ pub fn cli_query_json(
     let mut args = cli_args(base, token, warehouse_id, external);
     args.push("query".into());
     args.push(sql.into());
-    let mut times = Vec::new();
-    let mut rss = None;
-    for run in 0..=runs {
-        let m = crate::measure::spawn_measured(&bin, &args, Some(&cli_env()))?;
-        if m.lines < 2 {
-            bail!("connector-host printed {} lines", m.lines);
-        }
-        if run > 0 {
-            times.push(m.wall_ms);
-            rss = Some(m.maxrss_kb);
-        }
-    }
-    Ok((median(&times), rss))
+    let measured = measure::after_warm_up(&bin, &args, Some(&cli_env()), runs, |m| {
+        measure::printed_rows(m, "connector-host")
+    })?;
+    let times: Vec<f64> = measured.iter().map(|m| m.wall_ms).collect();
+    Ok((median(&times), measured.last().map(|m| m.maxrss_kb)))
 }
 
 /// Cold start of the CLI: spawn to the first row of `sql` (median over `runs`, after a warm-up
@@ -167,15 +160,12 @@ pub fn cold_start(
     let mut args = cli_args(base, token, warehouse_id, false);
     args.push("query".into());
     args.push(sql.into());
-    let (mut firsts, mut rss) = (Vec::new(), 0);
-    for run in 0..=runs {
-        let m = crate::measure::spawn_measured(&bin, &args, Some(&cli_env()))?;
-        if run > 0 {
-            firsts.push(m.first_row_ms.context("no row in the CLI output")?);
-            rss = m.maxrss_kb;
-        }
-    }
-    Ok((median(&firsts), rss))
+    let measured = measure::after_warm_up(&bin, &args, Some(&cli_env()), runs, |_| Ok(()))?;
+    let firsts = measured
+        .iter()
+        .map(|m| m.first_row_ms.context("no row in the CLI output"))
+        .collect::<Result<Vec<f64>>>()?;
+    Ok((median(&firsts), measured.last().map_or(0, |m| m.maxrss_kb)))
 }
 
 #[cfg(feature = "component")]

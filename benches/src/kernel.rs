@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::measure;
 use crate::proto::{Report, median};
+use crate::{PyClient, measure};
 
 /// The client name in the report.
 pub const KERNEL: &str = "databricks-sql-kernel";
@@ -50,51 +50,20 @@ pub fn find_python() -> Result<Result<PathBuf, String>> {
     Ok(Err(why))
 }
 
-fn base_args(base: &str, token: &str, warehouse_id: &str, sql: &str, report: &Path) -> Vec<String> {
-    vec![
-        script().display().to_string(),
-        "--host".into(),
-        base.into(),
-        "--token".into(),
-        token.into(),
-        "--warehouse-id".into(),
-        warehouse_id.into(),
-        "--sql".into(),
-        sql.into(),
-        "--report".into(),
-        report.display().to_string(),
-    ]
-}
-
+/// The kernel client's report: the common fields plus its version and import time.
 fn read_report(path: &Path) -> Result<Report> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("kernel report {}", path.display()))?;
-    let _ = std::fs::remove_file(path);
-    let v: serde_json::Value = serde_json::from_str(&text)?;
-    Ok(Report {
-        times_ms: serde_json::from_value(v["times_ms"].clone())?,
-        rows: v["rows"].as_u64().unwrap_or(0),
-        checksum: v["checksum"].as_u64(),
-        statements: v["statements"].as_u64().unwrap_or(0),
-        vmhwm_kb: v["vmhwm_kb"].as_u64().unwrap_or(0),
-        guest_peak_bytes: None,
-        extra: serde_json::json!({ "kernel_version": v["kernel_version"], "import_ms": v["import_ms"] }),
-    })
+    Report::from_python_file(
+        path,
+        |v| serde_json::json!({ "kernel_version": v["kernel_version"], "import_ms": v["import_ms"] }),
+    )
 }
 
 /// Client time: one process, one session, a warm-up and `runs` timed reads of `sql`.
-pub fn run(
-    py: &Path,
-    base: &str,
-    token: &str,
-    warehouse_id: &str,
-    sql: &str,
-    runs: usize,
-) -> Result<Report> {
+pub fn run(client: &PyClient, sql: &str, runs: usize) -> Result<Report> {
     let report = std::env::temp_dir().join(format!("bench-kernel-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&report);
-    let out = Command::new(py)
-        .args(base_args(base, token, warehouse_id, sql, &report))
+    let out = Command::new(client.python)
+        .args(client.args(&script(), sql, &report))
         .args(["--runs", &runs.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -110,28 +79,15 @@ pub fn run(
 
 /// Whole process (`--emit-json`, stdout through a pipe): median wall ms and peak RSS KiB over
 /// `runs` processes after one warm-up process.
-pub fn whole(
-    py: &Path,
-    base: &str,
-    token: &str,
-    warehouse_id: &str,
-    sql: &str,
-    runs: usize,
-) -> Result<(f64, u64)> {
+pub fn whole(client: &PyClient, sql: &str, runs: usize) -> Result<(f64, u64)> {
     let report = std::env::temp_dir().join(format!("bench-kernelw-{}.json", std::process::id()));
-    let mut args = base_args(base, token, warehouse_id, sql, &report);
+    let mut args = client.args(&script(), sql, &report);
     args.push("--emit-json".into());
-    let (mut walls, mut rss) = (Vec::new(), 0);
-    for run in 0..=runs {
-        let m = measure::spawn_measured(py, &args, None)?;
-        if m.lines < 2 {
-            bail!("the kernel client printed {} lines", m.lines);
-        }
-        if run > 0 {
-            walls.push(m.wall_ms);
-            rss = rss.max(m.maxrss_kb);
-        }
-    }
+    let measured = measure::after_warm_up(client.python, &args, None, runs, |m| {
+        measure::printed_rows(m, "the kernel client")
+    })?;
     let _ = std::fs::remove_file(&report);
+    let walls: Vec<f64> = measured.iter().map(|m| m.wall_ms).collect();
+    let rss = measured.iter().map(|m| m.maxrss_kb).max().unwrap_or(0);
     Ok((median(&walls), rss))
 }

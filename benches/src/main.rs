@@ -402,58 +402,75 @@ pub fn run_python(py: &PathBuf, run: &PyRun) -> Result<(Report, f64)> {
         let stderr = String::from_utf8_lossy(&out.stderr);
         bail!("python client: {}", measure::stderr_tail(&stderr));
     }
-    let text = std::fs::read_to_string(&report_path)?;
-    let _ = std::fs::remove_file(&report_path);
-    let v: serde_json::Value = serde_json::from_str(&text)?;
-    let report = Report {
-        times_ms: serde_json::from_value(v["times_ms"].clone())?,
-        rows: v["rows"].as_u64().unwrap_or(0),
-        checksum: v["checksum"].as_u64(),
-        statements: v["statements"].as_u64().unwrap_or(0),
-        vmhwm_kb: v["vmhwm_kb"].as_u64().unwrap_or(0),
-        guest_peak_bytes: None,
-        extra: v,
-    };
+    let report = Report::from_python_file(&report_path, |v| v)?;
     Ok((report, whole))
 }
 
 /// Whole-process python (`--emit-json`, stdout through a pipe): median wall ms, peak RSS KiB
 /// and median time to the first row, over `runs` (after one warm-up).
-pub fn python_whole(
-    py: &PathBuf,
-    base: &str,
-    token: &str,
-    warehouse_id: &str,
-    sql: &str,
-    runs: usize,
-) -> Result<(f64, u64, f64)> {
+pub fn python_whole(client: &PyClient, sql: &str, runs: usize) -> Result<(f64, u64, f64)> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/sdk_client.py");
     let report_path = std::env::temp_dir().join(format!("bench-pyw-{}.json", std::process::id()));
-    let args: Vec<String> = vec![
-        script.display().to_string(),
-        "--host".into(),
-        base.into(),
-        "--token".into(),
-        token.into(),
-        "--warehouse-id".into(),
-        warehouse_id.into(),
-        "--sql".into(),
-        sql.into(),
-        "--emit-json".into(),
-        "--report".into(),
-        report_path.display().to_string(),
-    ];
-    let (mut walls, mut firsts, mut rss) = (Vec::new(), Vec::new(), 0);
-    for run in 0..=runs {
-        let m = measure::spawn_measured(py, &args, None)?;
-        if run > 0 {
-            walls.push(m.wall_ms);
-            firsts.push(m.first_row_ms.unwrap_or(f64::NAN));
-            rss = m.maxrss_kb;
+    let mut args = client.args(&script, sql, &report_path);
+    args.push("--emit-json".into());
+    let measured = measure::after_warm_up(client.python, &args, None, runs, |_| Ok(()))?;
+    let _ = std::fs::remove_file(&report_path);
+    let walls: Vec<f64> = measured.iter().map(|m| m.wall_ms).collect();
+    let firsts: Vec<f64> = measured
+        .iter()
+        .map(|m| m.first_row_ms.unwrap_or(f64::NAN))
+        .collect();
+    let rss = measured.last().map_or(0, |m| m.maxrss_kb);
+    Ok((median(&walls), rss, median(&firsts)))
+}
+
+/// A Python client (`py/sdk_client.py`, `py/kernel_client.py`) run by an interpreter against
+/// a warehouse.
+pub struct PyClient<'a> {
+    /// The interpreter (of a venv with the client's packages).
+    pub python: &'a std::path::Path,
+    base: &'a str,
+    token: &'a str,
+    warehouse_id: &'a str,
+}
+
+impl<'a> PyClient<'a> {
+    /// `python` reading from the warehouse `warehouse_id` at `base` with `token`.
+    pub fn new(
+        python: &'a std::path::Path,
+        base: &'a str,
+        token: &'a str,
+        warehouse_id: &'a str,
+    ) -> Self {
+        PyClient {
+            python,
+            base,
+            token,
+            warehouse_id,
         }
     }
-    let _ = std::fs::remove_file(&report_path);
-    Ok((median(&walls), rss, median(&firsts)))
+
+    /// The arguments both scripts take to read `sql` and write their report to `report`.
+    pub fn args(
+        &self,
+        script: &std::path::Path,
+        sql: &str,
+        report: &std::path::Path,
+    ) -> Vec<String> {
+        vec![
+            script.display().to_string(),
+            "--host".into(),
+            self.base.into(),
+            "--token".into(),
+            self.token.into(),
+            "--warehouse-id".into(),
+            self.warehouse_id.into(),
+            "--sql".into(),
+            sql.into(),
+            "--report".into(),
+            report.display().to_string(),
+        ]
+    }
 }
 
 /// Times a `curl` download of `urls` (one process, one connection): the floor of a read.

@@ -29,6 +29,34 @@ pub fn stderr_tail(stderr: &str) -> String {
     lines[lines.len().saturating_sub(4)..].join(" | ")
 }
 
+/// `runs` measured processes of `bin args` after one warm-up process, whose measurement is
+/// dropped; `check` sees every process, the warm-up too, and stops at the first error.
+pub fn after_warm_up(
+    bin: &Path,
+    args: &[String],
+    envs: Option<&[(String, String)]>,
+    runs: usize,
+    check: impl Fn(&Measured) -> Result<()>,
+) -> Result<Vec<Measured>> {
+    let mut measured = Vec::with_capacity(runs);
+    for run in 0..=runs {
+        let m = spawn_measured(bin, args, envs)?;
+        check(&m)?;
+        if run > 0 {
+            measured.push(m);
+        }
+    }
+    Ok(measured)
+}
+
+/// Fails when `who` printed fewer than two lines (a header or row at least besides the first).
+pub fn printed_rows(m: &Measured, who: &str) -> Result<()> {
+    if m.lines < 2 {
+        bail!("{who} printed {} lines", m.lines);
+    }
+    Ok(())
+}
+
 pub fn spawn_measured(
     bin: &Path,
     args: &[String],

@@ -141,6 +141,41 @@ pub fn quote(name: &str) -> String {
         .join(".")
 }
 
+/// A batched write of the bench row shape, as wire.md's writes send it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteOp {
+    /// `INSERT INTO ... SELECT` new rows.
+    Insert,
+    /// `MERGE ... WHEN MATCHED THEN UPDATE` of the name and amount.
+    Update,
+    /// `MERGE ... WHEN MATCHED THEN DELETE`.
+    Delete,
+}
+
+impl WriteOp {
+    /// The statement over `target` (quoted) with the batch as `:rows`.
+    fn sql(self, target: &str) -> String {
+        const FULL: &str = "ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>";
+        let rows = |schema: &str| {
+            format!("(SELECT inline(from_json(:rows, '{schema}', map('mode', 'FAILFAST'))))")
+        };
+        match self {
+            WriteOp::Insert => format!(
+                "INSERT INTO {target} (`id`, `name`, `amount`) SELECT c0, c1, c2 FROM {} AS s",
+                rows(FULL)
+            ),
+            WriteOp::Update => format!(
+                "MERGE INTO {target} AS t USING {} AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2",
+                rows(FULL)
+            ),
+            WriteOp::Delete => format!(
+                "MERGE INTO {target} AS t USING {} AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE",
+                rows("ARRAY<STRUCT<c0: BIGINT>>")
+            ),
+        }
+    }
+}
+
 /// A connection-like client: base URL, token, warehouse id.
 pub struct Native {
     http: reqwest::blocking::Client,
@@ -326,47 +361,21 @@ impl Native {
             .collect())
     }
 
-    /// Inserts rows `ids` (bench row shape) into `target` in wire.md batches; returns
-    /// (rows inserted by the server's count, statements).
-    pub fn write(
+    /// Runs `op` on rows `ids` (bench row shape) of `target` in wire.md batches; returns (rows
+    /// the server counted as inserted, updated or deleted, statements).
+    pub fn modify(
         &self,
+        op: WriteOp,
         target: &str,
         ids: std::ops::Range<u64>,
         batch_bytes: usize,
     ) -> Result<(u64, u64)> {
-        let target = quote(target);
-        let sql = format!(
-            "INSERT INTO {target} (`id`, `name`, `amount`) SELECT c0, c1, c2 FROM (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>', map('mode', 'FAILFAST')))) AS s"
-        );
-        self.batched(&sql, ids, batch_bytes, true, 1)
-    }
-
-    /// MERGE-updates rows `ids` of `target` (new names); returns (rows updated, statements).
-    pub fn update(
-        &self,
-        target: &str,
-        ids: std::ops::Range<u64>,
-        batch_bytes: usize,
-    ) -> Result<(u64, u64)> {
-        let target = quote(target);
-        let sql = format!(
-            "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT, c1: STRING, c2: DECIMAL(10,2)>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`name` = s.c1, t.`amount` = s.c2"
-        );
-        self.batched(&sql, ids, batch_bytes, true, 1)
-    }
-
-    /// Deletes rows `ids` of `target`; returns (rows deleted, statements).
-    pub fn delete(
-        &self,
-        target: &str,
-        ids: std::ops::Range<u64>,
-        batch_bytes: usize,
-    ) -> Result<(u64, u64)> {
-        let target = quote(target);
-        let sql = format!(
-            "MERGE INTO {target} AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
-        );
-        self.batched(&sql, ids, batch_bytes, false, 2)
+        let sql = op.sql(&quote(target));
+        let (full, count_col) = match op {
+            WriteOp::Insert | WriteOp::Update => (true, 1),
+            WriteOp::Delete => (false, 2),
+        };
+        self.batched(&sql, ids, batch_bytes, full, count_col)
     }
 
     fn batched(

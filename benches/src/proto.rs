@@ -71,6 +71,30 @@ pub struct Report {
     pub extra: serde_json::Value,
 }
 
+impl Report {
+    /// The report a Python client wrote to `path` (read, then removed); `extra` keeps what of
+    /// the whole report this one carries besides the common fields.
+    pub fn from_python_file(
+        path: &std::path::Path,
+        extra: impl FnOnce(serde_json::Value) -> serde_json::Value,
+    ) -> anyhow::Result<Report> {
+        use anyhow::Context as _;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("client report {}", path.display()))?;
+        let _ = std::fs::remove_file(path);
+        let v: serde_json::Value = serde_json::from_str(&text)?;
+        Ok(Report {
+            times_ms: serde_json::from_value(v["times_ms"].clone())?,
+            rows: v["rows"].as_u64().unwrap_or(0),
+            checksum: v["checksum"].as_u64(),
+            statements: v["statements"].as_u64().unwrap_or(0),
+            vmhwm_kb: v["vmhwm_kb"].as_u64().unwrap_or(0),
+            guest_peak_bytes: None,
+            extra: extra(v),
+        })
+    }
+}
+
 /// Peak resident set of this process, KiB (`VmHWM` in /proc/self/status).
 pub fn vmhwm_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")

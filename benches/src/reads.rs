@@ -19,7 +19,7 @@ use crate::proto::Spec;
 use crate::replay::ReplayServer;
 use crate::report::{Line, Outcome, Results};
 use crate::{
-    COMPONENT_COLUMNS, Opts, PyRun, component, curl_floor, data, python_whole, run_child,
+    COMPONENT_COLUMNS, Opts, PyClient, PyRun, component, curl_floor, data, python_whole, run_child,
     run_python,
 };
 
@@ -155,14 +155,8 @@ pub fn read(
         match ctx.kernel_py {
             Ok(py) => {
                 let before = ctx.server.counts();
-                let r = kernel::run(
-                    py,
-                    &base,
-                    data::TOKEN,
-                    data::WAREHOUSE_ID,
-                    &data::select_sql(rows),
-                    runs,
-                );
+                let client = PyClient::new(py, &base, data::TOKEN, data::WAREHOUSE_ID);
+                let r = kernel::run(&client, &data::select_sql(rows), runs);
                 let counts = ctx.server.counts().since(&before);
                 results.push(match r {
                     Ok(rep) => Line::from_report(
@@ -258,15 +252,16 @@ pub fn whole(ctx: &Ctx, results: &mut Results, rows: u64, runs: usize) {
     let sdk = "databricks-sdk-py";
     match &ctx.opts.python {
         Ok(py) => {
-            let r =
-                python_whole(py, &base, tok, wid, &sql, runs).map(|(ms, rss, _)| (ms, Some(rss)));
+            let client = PyClient::new(py, &base, tok, wid);
+            let r = python_whole(&client, &sql, runs).map(|(ms, rss, _)| (ms, Some(rss)));
             results.push(whole_line(mode, &name, sdk, r, rows));
         }
         Err(e) => ctx.na(results, &name, sdk, e.clone()),
     }
     match ctx.kernel_py {
         Ok(py) => {
-            let r = kernel::whole(py, &base, tok, wid, &sql, runs).map(|(ms, rss)| (ms, Some(rss)));
+            let client = PyClient::new(py, &base, tok, wid);
+            let r = kernel::whole(&client, &sql, runs).map(|(ms, rss)| (ms, Some(rss)));
             results.push(whole_line(mode, &name, KERNEL, r, rows));
         }
         Err(why) => ctx.na(results, &name, KERNEL, why.clone()),

@@ -10,7 +10,8 @@ use crate::proto::Spec;
 use crate::reads::{self, ReadKind};
 use crate::report::{Line, Outcome, Results};
 use crate::{
-    Opts, PyRun, component, data, fmt_rows, native, python_whole, replay, run_child, run_python,
+    Opts, PyClient, PyRun, component, data, fmt_rows, native, python_whole, replay, run_child,
+    run_python,
 };
 
 /// Every replay workload on loopback.
@@ -78,10 +79,7 @@ pub fn replay_workloads(
     }
     match &opts.python {
         Ok(py) => match python_whole(
-            py,
-            &base,
-            data::TOKEN,
-            data::WAREHOUSE_ID,
+            &PyClient::new(py, &base, data::TOKEN, data::WAREHOUSE_ID),
             &data::select_sql(10),
             s.runs_python.max(3),
         ) {

@@ -63,65 +63,71 @@ fn at_least(x: Option<f64>, min: f64, missing: &str) -> Verdict {
     )
 }
 
+/// A speed target: `ours` (a workload's line of a client) at least `min` times as fast as
+/// `baseline`, both in `mode`.
+struct Speedup<'a> {
+    name: String,
+    mode: &'a str,
+    baseline: (&'a str, &'a str),
+    ours: (&'a str, &'a str),
+    min: f64,
+    missing: &'a str,
+}
+
+impl Speedup<'_> {
+    fn judge(self, r: &Results) -> (String, Verdict) {
+        let wall = |(workload, client): (&str, &str)| r.wall(self.mode, workload, client);
+        let x = ratio(wall(self.baseline), wall(self.ours));
+        (self.name, at_least(x, self.min, self.missing))
+    }
+}
+
 fn targets(opts: &Opts, r: &Results) -> Vec<(String, Verdict)> {
     let large = opts.sizes.large;
     let arrow = read_name(large, ReadKind::Arrow);
     let links = read_name(large, ReadKind::JsonLinks);
     let whole = whole_name(large);
     let rows = fmt_rows(large);
-    let mut out = Vec::new();
-    for client in ["component", COMPONENT_COLUMNS] {
-        out.push((
-            format!("WAN {rows}: {client} (Arrow) client time ≥ 1.0× {KERNEL}"),
-            at_least(
-                ratio(
-                    r.wall(MODE_WAN, &arrow, KERNEL),
-                    r.wall(MODE_WAN, &arrow, client),
-                ),
-                1.0,
-                "component or kernel missing",
-            ),
-        ));
-    }
-    out.push((
-        format!("WAN {rows}: whole process, {CLI_ARROW} ≥ 1.0× the kernel's Python process"),
-        at_least(
-            ratio(
-                r.wall(MODE_WAN, &whole, KERNEL),
-                r.wall(MODE_WAN, &whole, CLI_ARROW),
-            ),
-            1.0,
-            "CLI or kernel missing",
-        ),
-    ));
-    out.push((
-        format!("WAN {rows}: {COMPONENT_COLUMNS} (Arrow) client time ≥ 5× {SDK} (JSON_ARRAY EXTERNAL_LINKS)"),
-        at_least(ratio(r.wall(MODE_WAN, &links, SDK), r.wall(MODE_WAN, &arrow, COMPONENT_COLUMNS)), 5.0, "component or sdk-py missing"),
-    ));
-    out.push((
-        format!("WAN {rows}: whole process, {CLI_ARROW} ≥ 5× {SDK}"),
-        at_least(
-            ratio(
-                r.wall(MODE_WAN, &whole, SDK),
-                r.wall(MODE_WAN, &whole, CLI_ARROW),
-            ),
-            5.0,
-            "CLI or sdk-py missing",
-        ),
-    ));
-    for client in ["component", COMPONENT_COLUMNS] {
-        out.push((
-            format!("loopback {rows}: {client} (Arrow) client time ≥ 1.0× {KERNEL}"),
-            at_least(
-                ratio(
-                    r.wall(LOOPBACK, &arrow, KERNEL),
-                    r.wall(LOOPBACK, &arrow, client),
-                ),
-                1.0,
-                "component or kernel missing",
-            ),
-        ));
-    }
+    let components = ["component", COMPONENT_COLUMNS];
+    let as_fast_as_the_kernel = |label: &str, mode: &'static str, client: &'static str| Speedup {
+        name: format!("{label} {rows}: {client} (Arrow) client time ≥ 1.0× {KERNEL}"),
+        mode,
+        baseline: (arrow.as_str(), KERNEL),
+        ours: (arrow.as_str(), client),
+        min: 1.0,
+        missing: "component or kernel missing",
+    };
+    let mut speedups: Vec<Speedup> = components
+        .map(|c| as_fast_as_the_kernel("WAN", MODE_WAN, c))
+        .into();
+    speedups.extend([
+        Speedup {
+            name: format!("WAN {rows}: whole process, {CLI_ARROW} ≥ 1.0× the kernel's Python process"),
+            mode: MODE_WAN,
+            baseline: (whole.as_str(), KERNEL),
+            ours: (whole.as_str(), CLI_ARROW),
+            min: 1.0,
+            missing: "CLI or kernel missing",
+        },
+        Speedup {
+            name: format!("WAN {rows}: {COMPONENT_COLUMNS} (Arrow) client time ≥ 5× {SDK} (JSON_ARRAY EXTERNAL_LINKS)"),
+            mode: MODE_WAN,
+            baseline: (links.as_str(), SDK),
+            ours: (arrow.as_str(), COMPONENT_COLUMNS),
+            min: 5.0,
+            missing: "component or sdk-py missing",
+        },
+        Speedup {
+            name: format!("WAN {rows}: whole process, {CLI_ARROW} ≥ 5× {SDK}"),
+            mode: MODE_WAN,
+            baseline: (whole.as_str(), SDK),
+            ours: (whole.as_str(), CLI_ARROW),
+            min: 5.0,
+            missing: "CLI or sdk-py missing",
+        },
+    ]);
+    speedups.extend(components.map(|c| as_fast_as_the_kernel("loopback", LOOPBACK, c)));
+    let mut out: Vec<(String, Verdict)> = speedups.into_iter().map(|t| t.judge(r)).collect();
     let peak = r
         .lines
         .iter()

@@ -239,7 +239,8 @@ pub fn run(opts: &Opts, results: &mut Results) -> Result<()> {
         )),
     }
     match &opts.python {
-        Ok(py) => match crate::python_whole(py, &base, &token, &wid, sql, 3) {
+        Ok(py) => match crate::python_whole(&crate::PyClient::new(py, &base, &token, &wid), sql, 3)
+        {
             Ok((_, rss, first)) => {
                 let mut l = Line::ok("warehouse", &name, "databricks-sdk-py", first, 0, 0);
                 if let Outcome::Ok { rss_kb, .. } = &mut l.outcome {

@@ -67,16 +67,20 @@ impl Client {
             let Some(link) = res["next_chunk_internal_link"].as_str() else {
                 break;
             };
-            res = self
-                .http
-                .get(format!("{}{link}", self.base))
-                .bearer_auth(DEFAULT_TOKEN)
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
+            res = self.chunk(link);
         }
         rows
+    }
+
+    /// The result chunk at `internal_link` (a `next_chunk_internal_link`).
+    fn chunk(&self, internal_link: &str) -> Value {
+        self.http
+            .get(format!("{}{internal_link}", self.base))
+            .bearer_auth(DEFAULT_TOKEN)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
     }
 
     /// Downloads every external link; returns the number of rows received.
@@ -96,14 +100,7 @@ impl Client {
             let Some(next) = link["next_chunk_internal_link"].as_str() else {
                 break;
             };
-            res = self
-                .http
-                .get(format!("{}{next}", self.base))
-                .bearer_auth(DEFAULT_TOKEN)
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
+            res = self.chunk(next);
         }
         rows
     }

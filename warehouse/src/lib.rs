@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod api;
+pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod names;
@@ -96,11 +97,12 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         engine::Engine::new(&config.data_dir, config.retention_duration_check)?
             .with_statement_memory(config.statement_memory_bytes),
     );
+    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
     let state = api::AppState {
         auth: Arc::new(api::Auth::new(&config)),
         faults: Arc::new(api::Faults::new(&config.faults, config.fault_seed)),
-        registry: Arc::new(registry::Registry::new(config.result_ttl)),
-        sessions: Arc::new(sessions::Sessions::new(config.result_ttl)),
+        registry: Arc::new(registry::Registry::new(config.result_ttl, clock.clone())),
+        sessions: Arc::new(sessions::Sessions::new(config.result_ttl, clock)),
         engine,
         base_url: url.clone().into(),
         config: Arc::new(config.clone()),

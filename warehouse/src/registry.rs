@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinError};
 
+use crate::clock::Clock;
 use crate::engine::{Engine, ExecRequest, SqlError};
 use crate::results::{ResultOpts, Results};
 
@@ -86,6 +87,7 @@ pub struct Registry {
     done: Mutex<HashMap<String, watch::Receiver<bool>>>,
     links: Mutex<HashMap<String, LinkGrant>>,
     ttl: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -93,14 +95,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Registry {
-    /// An empty registry keeping finished results for `ttl`.
-    pub fn new(ttl: Duration) -> Registry {
+    /// An empty registry keeping finished results for `ttl` as measured by `clock`.
+    pub fn new(ttl: Duration, clock: Arc<dyn Clock>) -> Registry {
         Registry {
             entries: Mutex::new(HashMap::new()),
             done: Mutex::new(HashMap::new()),
             links: Mutex::new(HashMap::new()),
             ttl,
+            clock,
         }
+    }
+
+    /// The time source of statement ends and link expiry.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
     }
 
     /// Starts a statement in the background; returns its id.
@@ -161,8 +169,9 @@ impl Registry {
         let abort = job.abort_handle();
         let task_entry = entry.clone();
         let sid = id.clone();
+        let clock = self.clock.clone();
         tokio::spawn(async move {
-            let started = Instant::now();
+            let started = clock.now();
             let prepared = match job.await {
                 Ok(r) => r,
                 Err(e) if e.is_panic() => Err(panicked(e)),
@@ -189,8 +198,9 @@ impl Registry {
                     e.error = Some(err);
                 }
             }
-            e.finished = Some(Instant::now());
-            tracing::debug!(statement_id = %sid, state = e.state.as_str(), duration_ms = started.elapsed().as_millis() as u64, rows, "statement finished");
+            let finished = clock.now();
+            e.finished = Some(finished);
+            tracing::debug!(statement_id = %sid, state = e.state.as_str(), duration_ms = finished.duration_since(started).as_millis() as u64, rows, "statement finished");
             drop(e);
             let _ = tx.send(true);
         });
@@ -226,7 +236,7 @@ impl Registry {
                     a.abort();
                 }
                 e.state = State::Canceled;
-                e.finished = Some(Instant::now());
+                e.finished = Some(self.clock.now());
                 tracing::debug!(statement_id = %e.id, "statement canceled");
             }
         }
@@ -267,7 +277,7 @@ impl Registry {
     }
 
     fn sweep(&self) {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut expired = Vec::new();
         for (id, e) in lock(&self.entries).iter() {
             if let Ok(e) = e.try_lock()
@@ -286,7 +296,7 @@ impl Registry {
                 e.results = None;
             }
         }
-        let sys_now = SystemTime::now();
+        let sys_now = self.clock.wall();
         lock(&self.links).retain(|_, g| g.expires > sys_now);
     }
 }
@@ -319,6 +329,7 @@ fn panicked(e: JoinError) -> SqlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{ManualClock, SystemClock};
     use crate::results::{Compression, Disposition, Format};
 
     fn opts() -> ResultOpts {
@@ -336,7 +347,10 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_statement_fails_alone() {
-        let reg = Arc::new(Registry::new(Duration::from_secs(60)));
+        let reg = Arc::new(Registry::new(
+            Duration::from_secs(60),
+            Arc::new(SystemClock),
+        ));
         let exec = tokio::runtime::Handle::current();
         let id = reg.submit_work(&exec, "me".into(), opts(), async {
             if std::hint::black_box(true) {
@@ -353,40 +367,73 @@ mod tests {
         assert!(err.to_string().contains("boom in a statement"), "{err}");
         drop(e);
         // the registry goes on
-        let ok = reg.submit_work(&exec, "me".into(), opts(), async {
-            crate::results::build(crate::engine::Outcome::Empty, opts()).await
-        });
+        let ok = reg.submit_work(&exec, "me".into(), opts(), empty_result());
         assert!(reg.wait(&ok, Duration::from_secs(5)).await);
         assert_eq!(lock(&reg.get(&ok).unwrap()).state, State::Succeeded);
     }
 
+    fn empty_result() -> impl Future<Output = Result<Results, SqlError>> + Send + 'static {
+        async { crate::results::build(crate::engine::Outcome::Empty, opts()).await }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cancel_drops_the_work() {
-        struct Flag(Arc<std::sync::atomic::AtomicBool>);
+        use tokio::sync::oneshot;
+        /// Reports its drop, i.e. the end of the work holding it.
+        struct Flag(Option<oneshot::Sender<()>>);
         impl Drop for Flag {
             fn drop(&mut self) {
-                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+                if let Some(tx) = self.0.take() {
+                    let _ = tx.send(());
+                }
             }
         }
-        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let reg = Arc::new(Registry::new(Duration::from_secs(60)));
+        let (dropped_tx, dropped) = oneshot::channel();
+        let (started_tx, started) = oneshot::channel();
+        let reg = Arc::new(Registry::new(
+            Duration::from_secs(60),
+            Arc::new(SystemClock),
+        ));
         let exec = tokio::runtime::Handle::current();
-        let flag = Flag(dropped.clone());
+        let flag = Flag(Some(dropped_tx));
         let id = reg.submit_work(&exec, "me".into(), opts(), async move {
             let _flag = flag;
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            let _ = started_tx.send(());
+            std::future::pending::<()>().await;
             Err(SqlError::Canceled)
         });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        started.await.unwrap();
         assert_eq!(lock(&reg.get(&id).unwrap()).state, State::Running);
         reg.cancel(&id);
-        for _ in 0..100 {
-            if dropped.load(std::sync::atomic::Ordering::SeqCst) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
+        let was_dropped = tokio::time::timeout(Duration::from_secs(1), dropped).await;
+        assert!(matches!(was_dropped, Ok(Ok(()))));
         assert_eq!(lock(&reg.get(&id).unwrap()).state, State::Canceled);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn results_and_links_expire_with_the_clock() {
+        let clock = Arc::new(ManualClock::new());
+        let reg = Arc::new(Registry::new(Duration::from_secs(60), clock.clone()));
+        let exec = tokio::runtime::Handle::current();
+        let id = reg.submit_work(&exec, "me".into(), opts(), empty_result());
+        assert!(reg.wait(&id, Duration::from_secs(5)).await);
+        let token = reg.grant_link(&id, 0, clock.wall() + Duration::from_secs(90));
+        // Expiry is checked when the next statement is submitted.
+        clock.advance(Duration::from_secs(60));
+        reg.submit_work(&exec, "me".into(), opts(), empty_result());
+        assert_eq!(lock(&reg.get(&id).unwrap()).state, State::Succeeded);
+        assert!(reg.link(&token).is_some());
+        clock.advance(Duration::from_secs(1));
+        reg.submit_work(&exec, "me".into(), opts(), empty_result());
+        let e = reg.get(&id).unwrap();
+        assert_eq!(lock(&e).state, State::Closed);
+        assert!(lock(&e).results.is_none());
+        assert!(
+            reg.link(&token).is_some(),
+            "the link outlives the result until it expires"
+        );
+        clock.advance(Duration::from_secs(30));
+        reg.submit_work(&exec, "me".into(), opts(), empty_result());
+        assert!(reg.link(&token).is_none());
     }
 }

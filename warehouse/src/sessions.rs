@@ -4,9 +4,10 @@
 //! TTL.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
 use crate::config::Principal;
 
 /// Session confs the service accepts (its documented allow-list), upper case.
@@ -74,14 +75,16 @@ pub struct Session {
 pub struct Sessions {
     open: Mutex<HashMap<String, Session>>,
     idle_ttl: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl Sessions {
-    /// No sessions; an unused session ends after `idle_ttl`.
-    pub fn new(idle_ttl: Duration) -> Sessions {
+    /// No sessions; an unused session ends after `idle_ttl` as measured by `clock`.
+    pub fn new(idle_ttl: Duration, clock: Arc<dyn Clock>) -> Sessions {
         Sessions {
             open: Mutex::new(HashMap::new()),
             idle_ttl,
+            clock,
         }
     }
 
@@ -112,7 +115,7 @@ impl Sessions {
             }
             checked.insert(key, v);
         }
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut open = self.lock();
         open.retain(|_, s| now.duration_since(s.last_used) <= self.idle_ttl);
         if open.len() >= MAX_SESSIONS {
@@ -136,7 +139,7 @@ impl Sessions {
 
     /// The session `id` of principal `p` (an admin sees every session); marks it used.
     pub fn get(&self, id: &str, p: &Principal) -> Result<Session, SessionError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut open = self.lock();
         match open.get_mut(id) {
             Some(s)
@@ -162,10 +165,16 @@ impl Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+
+    fn sessions(idle_ttl: Duration) -> (Sessions, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new());
+        (Sessions::new(idle_ttl, clock.clone()), clock)
+    }
 
     #[test]
     fn sessions_belong_to_their_principal() {
-        let s = Sessions::new(Duration::from_secs(60));
+        let (s, _) = sessions(Duration::from_secs(60));
         let alice = Principal::new("alice");
         let bob = Principal::new("bob");
         let admin = Principal::new("root").with_admin(true);
@@ -187,7 +196,7 @@ mod tests {
 
     #[test]
     fn confs_are_checked() {
-        let s = Sessions::new(Duration::from_secs(60));
+        let (s, _) = sessions(Duration::from_secs(60));
         let p = Principal::new("p");
         let conf = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
         assert!(s.open(&p, None, None, conf("ansi_mode", "true")).is_ok());
@@ -203,10 +212,19 @@ mod tests {
 
     #[test]
     fn idle_sessions_end() {
-        let s = Sessions::new(Duration::ZERO);
+        let (s, clock) = sessions(Duration::ZERO);
         let p = Principal::new("p");
         let id = s.open(&p, None, None, BTreeMap::new()).unwrap();
-        std::thread::sleep(Duration::from_millis(5));
+        clock.advance(Duration::from_millis(5));
+        assert!(s.get(&id, &p).is_err());
+        // A use restarts the idle time.
+        let (s, clock) = sessions(Duration::from_secs(60));
+        let id = s.open(&p, None, None, BTreeMap::new()).unwrap();
+        clock.advance(Duration::from_secs(60));
+        assert!(s.get(&id, &p).is_ok());
+        clock.advance(Duration::from_secs(60));
+        assert!(s.get(&id, &p).is_ok());
+        clock.advance(Duration::from_secs(61));
         assert!(s.get(&id, &p).is_err());
     }
 }

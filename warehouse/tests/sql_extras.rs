@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use warehouse::{DEFAULT_TOKEN, Principal, Privilege};
+use warehouse::{DEFAULT_TOKEN, Privilege};
 
 fn ids(w: &W, sql: &str) -> Vec<String> {
     w.rows(sql)
@@ -18,13 +18,7 @@ fn ids(w: &W, sql: &str) -> Vec<String> {
 
 #[test]
 fn time_travel_reads_old_versions() {
-    let w = start_with(|c| {
-        c.principal(
-            Principal::new("stranger")
-                .token("stranger-token")
-                .grant(Privilege::Select, "main.other"),
-        )
-    });
+    let w = start_with(|c| c.principal(user("stranger").grant(Privilege::Select, "main.other")));
     for sql in [
         "CREATE TABLE t (id BIGINT)", // v0
         "INSERT INTO t VALUES (1)",   // v1
@@ -125,13 +119,7 @@ fn explain_plans_without_running() {
 
 #[test]
 fn context_functions() {
-    let w = start_with(|c| {
-        c.principal(
-            Principal::new("reader")
-                .token("reader-token")
-                .grant(Privilege::Select, "main"),
-        )
-    });
+    let w = start_with(|c| c.principal(user("reader").grant(Privilege::Select, "main")));
     let r = w.run("CREATE SCHEMA main.s2");
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
     assert_eq!(

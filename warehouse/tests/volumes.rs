@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use reqwest::blocking::Response;
 use serde_json::{Value, json};
-use warehouse::{DEFAULT_TOKEN, Principal, Privilege};
+use warehouse::{DEFAULT_TOKEN, Privilege};
 
 fn send(w: &W, token: &str, method: &str, path: &str, body: &[u8]) -> Response {
     let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
@@ -41,13 +41,7 @@ fn commits(w: &W, table: &str) -> usize {
 
 #[test]
 fn volumes_are_explicit() {
-    let w = start_with(|c| {
-        c.principal(
-            Principal::new("reader")
-                .token("reader-token")
-                .grant(Privilege::Select, "main.default"),
-        )
-    });
+    let w = start_with(|c| c.principal(user("reader").grant(Privilege::Select, "main.default")));
     let file = "/api/2.0/fs/files/Volumes/main/default/v1/a.txt";
     // no volume yet: the Files API answers 404, COPY INTO a typed error
     assert_eq!(req(&w, "PUT", file, b"x").status().as_u16(), 404);
@@ -282,12 +276,7 @@ fn stage(w: &W, dir: &str, name: &str, body: &str) {
 
 fn loaded(r: &Value) -> (String, String, String) {
     assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
-    let cols: Vec<&str> = r["manifest"]["schema"]["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let cols = manifest_columns(&r, "name");
     assert_eq!(
         cols,
         vec![

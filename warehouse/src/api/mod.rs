@@ -72,37 +72,27 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    // The API's own routes, each answered with and without a trailing slash.
+    #[rustfmt::skip]
+    let api: [(&str, MethodRouter<AppState>); 13] = [
+        ("/api/2.0/sql/sessions", post(sessions::create)),
+        ("/api/2.0/sql/sessions/{id}", delete(sessions::delete)),
+        ("/api/2.0/sql/statements", post(statements::execute)),
+        ("/api/2.0/sql/statements/{id}", get(statements::get_statement).delete(statements::close)),
+        ("/api/2.0/sql/statements/{id}/cancel", post(statements::cancel)),
+        ("/api/2.0/sql/statements/{id}/result/chunks/{n}", get(statements::get_chunk)),
+        ("/api/2.0/sql/warehouses", get(misc::list_warehouses)),
+        ("/api/2.0/sql/warehouses/{id}", get(misc::get_warehouse)),
+        ("/api/2.0/sql/warehouses/{id}/start", post(misc::start_warehouse)),
+        ("/api/2.0/sql/warehouses/{id}/stop", post(misc::start_warehouse)),
+        ("/.well-known/databricks-config", get(misc::databricks_config)),
+        ("/oidc/.well-known/oauth-authorization-server", get(misc::oauth_metadata)),
+        ("/oidc/v1/token", post(misc::oauth_token)),
+    ];
     let mut r = Router::new();
-    r = both(r, "/api/2.0/sql/sessions", post(sessions::create));
-    r = both(r, "/api/2.0/sql/sessions/{id}", delete(sessions::delete));
-    r = both(r, "/api/2.0/sql/statements", post(statements::execute));
-    r = both(
-        r,
-        "/api/2.0/sql/statements/{id}",
-        get(statements::get_statement).delete(statements::close),
-    );
-    r = both(
-        r,
-        "/api/2.0/sql/statements/{id}/cancel",
-        post(statements::cancel),
-    );
-    r = both(
-        r,
-        "/api/2.0/sql/statements/{id}/result/chunks/{n}",
-        get(statements::get_chunk),
-    );
-    r = both(r, "/api/2.0/sql/warehouses", get(misc::list_warehouses));
-    r = both(r, "/api/2.0/sql/warehouses/{id}", get(misc::get_warehouse));
-    r = both(
-        r,
-        "/api/2.0/sql/warehouses/{id}/start",
-        post(misc::start_warehouse),
-    );
-    r = both(
-        r,
-        "/api/2.0/sql/warehouses/{id}/stop",
-        post(misc::start_warehouse),
-    );
+    for (path, handler) in api {
+        r = both(r, path, handler);
+    }
     r = r.route(
         "/api/2.0/fs/files/{*path}",
         get(files::get_file)
@@ -117,17 +107,6 @@ pub fn app(state: AppState) -> Router {
             .put(dirs::create)
             .delete(dirs::delete),
     );
-    r = both(
-        r,
-        "/.well-known/databricks-config",
-        get(misc::databricks_config),
-    );
-    r = both(
-        r,
-        "/oidc/.well-known/oauth-authorization-server",
-        get(misc::oauth_metadata),
-    );
-    r = both(r, "/oidc/v1/token", post(misc::oauth_token));
     r = r.route("/ext/results/{token}", get(statements::external_download));
     r.fallback(misc::not_found)
         .layer(axum::middleware::from_fn_with_state(

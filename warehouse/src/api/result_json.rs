@@ -154,10 +154,11 @@ pub const LINK_BATCH: usize = 8;
 /// One external link: a new expiring grant on chunk `n`.
 fn link_json(st: &AppState, id: &str, r: &Results, n: usize) -> Value {
     let c = &r.chunks[n];
+    let now = st.registry.clock().wall();
     let expires = if st.faults.expire_links() {
-        SystemTime::now() - Duration::from_secs(60)
+        now - Duration::from_secs(60)
     } else {
-        SystemTime::now() + st.config.external_link_ttl
+        now + st.config.external_link_ttl
     };
     let token = st.registry.grant_link(id, n, expires);
     let mut link = json!({

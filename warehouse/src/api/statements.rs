@@ -1,7 +1,7 @@
 //! `/api/2.0/sql/statements...` and the external-link downloads.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
@@ -323,7 +323,7 @@ pub async fn external_download(State(st): State<AppState>, Path(token): Path<Str
     let Some(g) = st.registry.link(&token) else {
         return s3_error("AccessDenied", "Access Denied");
     };
-    if g.expires <= SystemTime::now() {
+    if g.expires <= st.registry.clock().wall() {
         return s3_error("AccessDenied", "Request has expired");
     }
     let Some(e) = st.registry.get(&g.statement_id) else {

@@ -10,10 +10,20 @@ use serde_json::json;
 use super::catalog::{is_table, list_dirs, open_table, table_dir};
 use super::error::{SqlError, quote_name};
 use super::maintenance::rows;
-use super::sql::{ColumnDef, Name};
+use super::sql::{CreateTable, Name};
 use super::types::{TypeError, parse_type, type_names};
 use super::{Engine, Outcome, Stmtx, commit_props};
 use crate::config::Privilege;
+
+/// `(catalog, schema)` of a schema name of one or two parts (lower case; one part is in the
+/// statement's catalog).
+fn schema_of(x: &Stmtx, parts: &[String]) -> Result<(String, String), SqlError> {
+    match parts {
+        [s] => Ok((x.catalog.clone(), s.to_ascii_lowercase())),
+        [c, s] => Ok((c.to_ascii_lowercase(), s.to_ascii_lowercase())),
+        _ => Err(SqlError::syntax(".")),
+    }
+}
 
 impl Engine {
     fn require_admin(
@@ -34,18 +44,12 @@ impl Engine {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn create_table(
         &self,
         x: &mut Stmtx,
-        name: &Name,
-        if_not_exists: bool,
-        or_replace: bool,
-        columns: Vec<ColumnDef>,
-        partitioned_by: Vec<String>,
-        as_query: Option<String>,
+        c: CreateTable,
     ) -> Result<Outcome, SqlError> {
-        let t = self.resolve(x, name)?;
+        let t = self.resolve(x, &c.name)?;
         if !self.catalog_dir(&t.catalog)?.is_dir() {
             return Err(SqlError::CatalogNotFound {
                 name: t.catalog.clone(),
@@ -70,14 +74,14 @@ impl Engine {
         let dir = table_dir(self.root(), &t.catalog, &t.schema, &t.table)?;
         self.contained(&dir)?;
         let _guard = self.lock(&dir).await;
-        if is_table(&dir) && !or_replace {
-            if if_not_exists {
+        if is_table(&dir) && !c.or_replace {
+            if c.if_not_exists {
                 return Ok(Outcome::Empty);
             }
             return Err(SqlError::TableExists { name: t.quoted() });
         }
         // column definitions, or the schema of AS SELECT
-        let (fields, data) = match as_query {
+        let (fields, data) = match c.as_query {
             Some(q) => {
                 let df = self.query(x, &q).await?;
                 let rs = self.collect(df).await?;
@@ -110,17 +114,17 @@ impl Engine {
             }
             None => {
                 let mut fields = Vec::new();
-                for c in &columns {
-                    let dt = parse_type(&c.type_text).map_err(|e| match e {
+                for col in &c.columns {
+                    let dt = parse_type(&col.type_text).map_err(|e| match e {
                         TypeError::TooDeep => SqlError::TooComplex,
                         TypeError::Syntax(e) => SqlError::analysis(
                             "UNSUPPORTED_DATATYPE",
-                            format!("Unsupported data type \"{}\": {e}.", c.type_text),
+                            format!("Unsupported data type \"{}\": {e}.", col.type_text),
                             "0A000",
                         ),
                     })?;
-                    let mut f = Field::new(&c.name, dt, !c.not_null);
-                    if let Some(cm) = &c.comment {
+                    let mut f = Field::new(&col.name, dt, !col.not_null);
+                    if let Some(cm) = &col.comment {
                         f = f.with_metadata(
                             [("comment".to_string(), cm.clone())].into_iter().collect(),
                         );
@@ -130,16 +134,12 @@ impl Engine {
                 (fields, None)
             }
         };
-        for p in &partitioned_by {
+        for p in &c.partitioned_by {
             if !fields.iter().any(|f| f.name() == p) {
-                return Err(SqlError::UnresolvedColumn {
-                    name: format!("`{p}`"),
-                    suggestions: fields
-                        .iter()
-                        .map(|f| format!("`{}`", f.name()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+                return Err(SqlError::unresolved_column(
+                    p,
+                    fields.iter().map(|f| f.name()),
+                ));
             }
         }
         let mut struct_fields = Vec::new();
@@ -161,14 +161,14 @@ impl Engine {
             .create()
             .with_table_name(t.table.clone())
             .with_columns(struct_fields)
-            .with_save_mode(if or_replace {
+            .with_save_mode(if c.or_replace {
                 SaveMode::Overwrite
             } else {
                 SaveMode::ErrorIfExists
             })
             .with_commit_properties(commit_props(x));
-        if !partitioned_by.is_empty() {
-            b = b.with_partition_columns(partitioned_by);
+        if !c.partitioned_by.is_empty() {
+            b = b.with_partition_columns(c.partitioned_by);
         }
         let table: DeltaTable = match b.await {
             Ok(t) => t,
@@ -208,19 +208,12 @@ impl Engine {
             Err(SqlError::TableNotFound { .. }) if if_exists => return Ok(Outcome::Empty),
             Err(e) => return Err(e),
         };
-        if !x
-            .principal
-            .allows(Privilege::Modify, &t.catalog, &t.schema, None)
-            && !x
-                .principal
-                .allows(Privilege::All, &t.catalog, &t.schema, Some(&t.table))
-        {
-            return Err(SqlError::Permission {
-                privilege: "MANAGE".into(),
-                kind: "Table".into(),
-                securable: t.full(),
-            });
-        }
+        let p = &x.principal;
+        t.deny_unless(
+            p.allows(Privilege::Modify, &t.catalog, &t.schema, None)
+                || p.allows(Privilege::All, &t.catalog, &t.schema, Some(&t.table)),
+            "MANAGE",
+        )?;
         let _guard = self.lock(&dir).await;
         self.contained(&dir)?;
         std::fs::remove_dir_all(&dir).map_err(|e| SqlError::Internal(e.to_string()))?;
@@ -257,11 +250,7 @@ impl Engine {
         name: &Name,
         if_not_exists: bool,
     ) -> Result<Outcome, SqlError> {
-        let (cat, sch) = match name.0.as_slice() {
-            [s] => (x.catalog.clone(), s.to_ascii_lowercase()),
-            [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
-            _ => return Err(SqlError::syntax(".")),
-        };
+        let (cat, sch) = schema_of(x, name.0.as_slice())?;
         let dir = self.schema_dir(&cat, &sch)?;
         if !self.catalog_dir(&cat)?.is_dir() {
             return Err(SqlError::CatalogNotFound { name: cat });
@@ -294,11 +283,7 @@ impl Engine {
         if_exists: bool,
         cascade: bool,
     ) -> Result<Outcome, SqlError> {
-        let (cat, sch) = match name.0.as_slice() {
-            [s] => (x.catalog.clone(), s.to_ascii_lowercase()),
-            [c, s] => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
-            _ => return Err(SqlError::syntax(".")),
-        };
+        let (cat, sch) = schema_of(x, name.0.as_slice())?;
         let dir = self.schema_dir(&cat, &sch)?;
         if !dir.is_dir() {
             return if if_exists {
@@ -375,11 +360,9 @@ impl Engine {
         schema: Option<Name>,
         like: Option<String>,
     ) -> Result<Outcome, SqlError> {
-        let (cat, sch) = match schema.as_ref().map(|n| n.0.as_slice()) {
+        let (cat, sch) = match &schema {
             None => (x.catalog.clone(), x.schema.clone()),
-            Some([s]) => (x.catalog.clone(), s.to_ascii_lowercase()),
-            Some([c, s]) => (c.to_ascii_lowercase(), s.to_ascii_lowercase()),
-            Some(_) => return Err(SqlError::syntax(".")),
+            Some(n) => schema_of(x, n.0.as_slice())?,
         };
         let dir = self.schema_dir(&cat, &sch)?;
         if !dir.is_dir() {
@@ -440,19 +423,12 @@ impl Engine {
     pub(crate) async fn describe_table(&self, x: &Stmtx, name: &Name) -> Result<Outcome, SqlError> {
         let t = self.resolve(x, name)?;
         let dir = self.existing(&t)?;
-        if !x
-            .principal
-            .allows(Privilege::Select, &t.catalog, &t.schema, Some(&t.table))
-            && !x
-                .principal
-                .allows(Privilege::Modify, &t.catalog, &t.schema, Some(&t.table))
-        {
-            return Err(SqlError::Permission {
-                privilege: "SELECT".into(),
-                kind: "Table".into(),
-                securable: t.full(),
-            });
-        }
+        let p = &x.principal;
+        t.deny_unless(
+            p.allows(Privilege::Select, &t.catalog, &t.schema, Some(&t.table))
+                || p.allows(Privilege::Modify, &t.catalog, &t.schema, Some(&t.table)),
+            "SELECT",
+        )?;
         let table = open_table(&dir).await?;
         let snap = table.snapshot()?.snapshot();
         let schema = snap.arrow_schema();

@@ -9,12 +9,13 @@ use deltalake::datafusion::common::{Column, DFSchema, ScalarValue};
 use deltalake::datafusion::logical_expr::{Expr, ExprSchemable, cast, lit};
 use deltalake::datafusion::prelude::DataFrame;
 use deltalake::kernel::EagerSnapshot;
+use deltalake::operations::merge::{DeleteBuilder, UpdateBuilder};
 use deltalake::protocol::SaveMode;
 
 use super::catalog::open_table;
 use super::error::SqlError;
 use super::sql::{MatchKind, Merge, MergeAction, MergeSource, Name};
-use super::{Engine, Outcome, Stmtx, commit_props, counts};
+use super::{Engine, Outcome, Stmtx, TableRef, commit_props, counts};
 use crate::config::Privilege;
 
 pub(crate) fn arrow_schema(table: &deltalake::DeltaTable) -> Result<SchemaRef, SqlError> {
@@ -80,15 +81,10 @@ pub(crate) fn conform(
             .iter()
             .any(|f| f.name().eq_ignore_ascii_case(n))
         {
-            return Err(SqlError::UnresolvedColumn {
-                name: format!("`{n}`"),
-                suggestions: target
-                    .fields()
-                    .iter()
-                    .map(|f| format!("`{}`", f.name()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(SqlError::unresolved_column(
+                n,
+                target.fields().iter().map(|f| f.name()),
+            ));
         }
     }
     Ok(df.select(exprs)?)
@@ -107,15 +103,33 @@ fn target_column(target: &Schema, name: &str) -> Result<String, SqlError> {
                 .find(|f| f.name().eq_ignore_ascii_case(name))
         })
         .map(|f| f.name().clone())
-        .ok_or_else(|| SqlError::UnresolvedColumn {
-            name: format!("`{name}`"),
-            suggestions: target
-                .fields()
-                .iter()
-                .map(|f| format!("`{}`", f.name()))
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+        .ok_or_else(|| SqlError::unresolved_column(name, target.fields().iter().map(|f| f.name())))
+}
+
+/// A MERGE `UPDATE SET` action: the clause's optional condition and its assignments.
+fn update_action(
+    pred: Option<Expr>,
+    sets: Vec<(String, Expr)>,
+) -> impl FnOnce(UpdateBuilder) -> UpdateBuilder {
+    move |mut u| {
+        if let Some(p) = pred {
+            u = u.predicate(p)
+        }
+        for (c, e) in sets {
+            u = u.update(Column::new_unqualified(c), e)
+        }
+        u
+    }
+}
+
+/// A MERGE `DELETE` action under the clause's optional condition.
+fn delete_action(pred: Option<Expr>) -> impl FnOnce(DeleteBuilder) -> DeleteBuilder {
+    move |mut d| {
+        if let Some(p) = pred {
+            d = d.predicate(p)
+        }
+        d
+    }
 }
 
 /// Refuses NULLs in NOT NULL columns before anything is written.
@@ -277,23 +291,11 @@ impl Engine {
             };
             b = match (clause.kind, action) {
                 (MatchKind::Matched, MergeAction::Update(sets)) => {
-                    let sets = pairs(&sets)?;
-                    b.when_matched_update(|mut u| {
-                        if let Some(p) = pred {
-                            u = u.predicate(p)
-                        }
-                        for (c, e) in sets {
-                            u = u.update(Column::new_unqualified(c), e)
-                        }
-                        u
-                    })?
+                    b.when_matched_update(update_action(pred, pairs(&sets)?))?
                 }
-                (MatchKind::Matched, MergeAction::Delete) => b.when_matched_delete(|mut d| {
-                    if let Some(p) = pred {
-                        d = d.predicate(p)
-                    }
-                    d
-                })?,
+                (MatchKind::Matched, MergeAction::Delete) => {
+                    b.when_matched_delete(delete_action(pred))?
+                }
                 (MatchKind::NotMatched, MergeAction::Insert(cols, vals)) => {
                     let sets = pairs(&cols.into_iter().zip(vals).collect::<Vec<_>>())?;
                     b.when_not_matched_insert(|mut i| {
@@ -307,24 +309,11 @@ impl Engine {
                     })?
                 }
                 (MatchKind::NotMatchedBySource, MergeAction::Update(sets)) => {
-                    let sets = pairs(&sets)?;
-                    b.when_not_matched_by_source_update(|mut u| {
-                        if let Some(p) = pred {
-                            u = u.predicate(p)
-                        }
-                        for (c, e) in sets {
-                            u = u.update(Column::new_unqualified(c), e)
-                        }
-                        u
-                    })?
+                    b.when_not_matched_by_source_update(update_action(pred, pairs(&sets)?))?
                 }
-                (MatchKind::NotMatchedBySource, MergeAction::Delete) => b
-                    .when_not_matched_by_source_delete(|mut d| {
-                        if let Some(p) = pred {
-                            d = d.predicate(p)
-                        }
-                        d
-                    })?,
+                (MatchKind::NotMatchedBySource, MergeAction::Delete) => {
+                    b.when_not_matched_by_source_delete(delete_action(pred))?
+                }
                 (kind, action) => {
                     return Err(SqlError::syntax(match (kind, action) {
                         (MatchKind::Matched, _) => "INSERT",
@@ -347,6 +336,25 @@ impl Engine {
         ]))
     }
 
+    /// Resolves `name` for an UPDATE or DELETE: MODIFY checked, the commit lock taken, the table
+    /// opened.
+    async fn hold_to_modify(&self, x: &Stmtx, name: &Name) -> Result<Held, SqlError> {
+        let t = self.resolve(x, name)?;
+        let dir = self.existing(&t)?;
+        self.check(x, &t, Privilege::Modify)?;
+        let _lock = self.lock(&dir).await;
+        let table = open_table(&dir).await?;
+        let target = arrow_schema(&table)?;
+        let schema = DFSchema::try_from(target.as_ref().clone())?;
+        Ok(Held {
+            t,
+            table,
+            target,
+            schema,
+            _lock,
+        })
+    }
+
     pub(crate) async fn update(
         &self,
         x: &mut Stmtx,
@@ -355,20 +363,14 @@ impl Engine {
         assignments: Vec<(String, String)>,
         predicate: Option<String>,
     ) -> Result<Outcome, SqlError> {
-        let t = self.resolve(x, name)?;
-        let dir = self.existing(&t)?;
-        self.check(x, &t, Privilege::Modify)?;
-        let _guard = self.lock(&dir).await;
-        let table = open_table(&dir).await?;
-        let target = arrow_schema(&table)?;
-        let schema = DFSchema::try_from(target.as_ref().clone())?;
-        let unq = |s: &str| {
-            let s = alias
-                .as_deref()
-                .map(|a| super::rewrite::strip_qualifier(s, a))
-                .unwrap_or_else(|| s.to_string());
-            super::rewrite::strip_qualifier(&s, &t.table)
-        };
+        let Held {
+            t,
+            table,
+            target,
+            schema,
+            _lock,
+        } = self.hold_to_modify(x, name).await?;
+        let unq = |s: &str| unqualified(s, alias.as_deref(), &t.table);
         let mut b = table.update().with_commit_properties(commit_props(x));
         if let Some(p) = predicate {
             b = b.with_predicate(self.expression(x, &unq(&p), &schema)?);
@@ -391,20 +393,16 @@ impl Engine {
         alias: Option<String>,
         predicate: Option<String>,
     ) -> Result<Outcome, SqlError> {
-        let t = self.resolve(x, name)?;
-        let dir = self.existing(&t)?;
-        self.check(x, &t, Privilege::Modify)?;
-        let _guard = self.lock(&dir).await;
-        let table = open_table(&dir).await?;
-        let target = arrow_schema(&table)?;
-        let schema = DFSchema::try_from(target.as_ref().clone())?;
+        let Held {
+            t,
+            table,
+            schema,
+            _lock,
+            ..
+        } = self.hold_to_modify(x, name).await?;
         let mut b = table.delete().with_commit_properties(commit_props(x));
         if let Some(p) = predicate {
-            let p = alias
-                .as_deref()
-                .map(|a| super::rewrite::strip_qualifier(&p, a))
-                .unwrap_or(p);
-            let p = super::rewrite::strip_qualifier(&p, &t.table);
+            let p = unqualified(&p, alias.as_deref(), &t.table);
             b = b.with_predicate(self.expression(x, &p, &schema)?);
         }
         let (_table, m) = b.await?;
@@ -413,6 +411,26 @@ impl Engine {
             m.num_deleted_rows.unwrap_or(0) as i64,
         )]))
     }
+}
+
+/// A table held for an UPDATE or DELETE ([`Engine::hold_to_modify`]).
+struct Held {
+    t: TableRef,
+    table: deltalake::DeltaTable,
+    /// Its Arrow schema.
+    target: SchemaRef,
+    /// The same as a DataFusion schema, to plan expressions against.
+    schema: DFSchema,
+    /// The table's commit lock, held while this lives.
+    _lock: tokio::sync::OwnedMutexGuard<()>,
+}
+
+/// `text` (an expression) with the qualifiers `alias.` and `table.` dropped.
+fn unqualified(text: &str, alias: Option<&str>, table: &str) -> String {
+    let text = alias
+        .map(|a| super::rewrite::strip_qualifier(text, a))
+        .unwrap_or_else(|| text.to_string());
+    super::rewrite::strip_qualifier(&text, table)
 }
 
 #[allow(dead_code)]

@@ -248,6 +248,20 @@ impl SqlError {
         }
     }
 
+    /// `UNRESOLVED_COLUMN` for the column `name`, suggesting the columns `candidates`.
+    pub(crate) fn unresolved_column<'a>(
+        name: &str,
+        candidates: impl Iterator<Item = &'a String>,
+    ) -> SqlError {
+        SqlError::UnresolvedColumn {
+            name: format!("`{name}`"),
+            suggestions: candidates
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
     /// Shorthand for a syntax error near `near` (quoted).
     pub fn syntax(near: impl AsRef<str>) -> SqlError {
         let near = near.as_ref();

@@ -24,7 +24,8 @@ pub enum ParseMode {
     /// rounded HALF_UP to the field's scale (NULL when the precision is exceeded).
     #[default]
     Permissive,
-    /// `map('mode', 'FAILFAST')`: any record that does not fit fails the statement.
+    /// `map('mode', 'FAILFAST')`: any record that does not fit fails the statement; decimals are
+    /// rounded HALF_UP to the field's scale too, and fail only past the precision.
     FailFast,
 }
 
@@ -116,79 +117,35 @@ pub fn decode(
             Err(e) => return Err(malformed(e)),
         },
     };
+    let rounded = rows
+        .iter()
+        .map(|r| round_decimals(r, &staged, mode))
+        .collect::<Result<Vec<_>, _>>()?;
     let staged_batch = match mode {
-        ParseMode::FailFast => decode_rows(&staged, rows.iter().map(|r| r.get()))?,
-        ParseMode::Permissive => {
-            let rounded = rows
-                .iter()
-                .map(|r| round_decimals(r, &staged))
-                .collect::<Vec<_>>();
-            match decode_rows(&staged, rounded.iter().map(|r| r.as_ref())) {
-                Ok(b) => b,
-                Err(_) => {
-                    let fitting = rounded
-                        .iter()
-                        .map(|r| drop_misfits(r, &staged))
-                        .collect::<Vec<_>>();
-                    decode_rows(&staged, fitting.iter().map(|r| r.as_str()))?
-                }
+        ParseMode::FailFast => decode_rows(&staged, rounded.iter().map(|r| r.as_ref()))?,
+        ParseMode::Permissive => match decode_rows(&staged, rounded.iter().map(|r| r.as_ref())) {
+            Ok(b) => b,
+            Err(_) => {
+                let fitting = rounded
+                    .iter()
+                    .map(|r| drop_misfits(r, &staged))
+                    .collect::<Vec<_>>();
+                decode_rows(&staged, fitting.iter().map(|r| r.as_str()))?
             }
-        }
+        },
     };
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
     for (i, f) in target.fields().iter().enumerate() {
         let col = staged_batch.column(i);
         let out: ArrayRef = match f.data_type() {
             DataType::Float64 | DataType::Float32 => {
-                let s = col
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| SqlError::Internal("staged float".into()))?;
-                let vals: Result<Vec<Option<f64>>, SqlError> = s
-                    .iter()
-                    .map(|v| {
-                        let Some(t) = v else { return Ok(None) };
-                        match (t.trim().parse::<f64>(), mode) {
-                            (Ok(x), _) => Ok(Some(x)),
-                            (Err(_), ParseMode::Permissive) => Ok(None),
-                            (Err(_), ParseMode::FailFast) => Err(SqlError::CastInvalidInput {
-                                value: t.into(),
-                                target: "DOUBLE".into(),
-                            }),
-                        }
-                    })
-                    .collect();
-                let vals = vals?;
-                if *f.data_type() == DataType::Float32 {
-                    Arc::new(
-                        vals.into_iter()
-                            .map(|v| v.map(|x| x as f32))
-                            .collect::<Float32Array>(),
-                    )
-                } else {
-                    Arc::new(Float64Array::from(vals))
-                }
+                let vals = parse_staged(col, mode, "DOUBLE", |t| t.trim().parse::<f64>().ok())?;
+                float_array(vals, f.data_type())
             }
             DataType::Binary => {
-                let s = col
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| SqlError::Internal("staged binary".into()))?;
-                let vals: Result<Vec<Option<Vec<u8>>>, SqlError> = s
-                    .iter()
-                    .map(|v| {
-                        let Some(t) = v else { return Ok(None) };
-                        match (base64::engine::general_purpose::STANDARD.decode(t), mode) {
-                            (Ok(b), _) => Ok(Some(b)),
-                            (Err(_), ParseMode::Permissive) => Ok(None),
-                            (Err(_), ParseMode::FailFast) => Err(SqlError::CastInvalidInput {
-                                value: t.into(),
-                                target: "BINARY".into(),
-                            }),
-                        }
-                    })
-                    .collect();
-                let vals = vals?;
+                let vals = parse_staged(col, mode, "BINARY", |t| {
+                    base64::engine::general_purpose::STANDARD.decode(t).ok()
+                })?;
                 Arc::new(BinaryArray::from_iter(vals))
             }
             _ => col.clone(),
@@ -196,6 +153,46 @@ pub fn decode(
         cols.push(out);
     }
     RecordBatch::try_new(target, cols).map_err(|e| SqlError::Internal(e.to_string()))
+}
+
+/// The values of a column staged as text, each parsed by `parse`: one that does not parse is
+/// NULL in PERMISSIVE and fails the statement in FAILFAST (`CAST_INVALID_INPUT` to `target`).
+fn parse_staged<T>(
+    col: &ArrayRef,
+    mode: ParseMode,
+    target: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<Option<T>>, SqlError> {
+    let text = col
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| SqlError::Internal(format!("staged {target}")))?;
+    text.iter()
+        .map(|v| {
+            let Some(t) = v else { return Ok(None) };
+            match (parse(t), mode) {
+                (Some(x), _) => Ok(Some(x)),
+                (None, ParseMode::Permissive) => Ok(None),
+                (None, ParseMode::FailFast) => Err(SqlError::CastInvalidInput {
+                    value: t.into(),
+                    target: target.into(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Parsed floats as a column of `dt`: FLOAT (`Float32`) or else DOUBLE.
+pub(crate) fn float_array(vals: Vec<Option<f64>>, dt: &DataType) -> ArrayRef {
+    if *dt == DataType::Float32 {
+        Arc::new(
+            vals.into_iter()
+                .map(|v| v.map(|x| x as f32))
+                .collect::<Float32Array>(),
+        )
+    } else {
+        Arc::new(Float64Array::from(vals))
+    }
 }
 
 /// Decodes JSON objects (one text each) into one batch of `schema`; any misfit is an error.
@@ -240,32 +237,50 @@ fn object_text<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     out
 }
 
-/// PERMISSIVE: an element that is not an object becomes `{}` (a row of NULLs) and decimal
-/// values are rounded HALF_UP to their field's scale (dropped, i.e. NULL, when they do not fit).
-fn round_decimals<'a>(row: &'a RawValue, schema: &Schema) -> Cow<'a, str> {
+/// Decimal values rounded HALF_UP to their field's scale, as Spark's `Decimal.set` does in both
+/// modes. A decimal that does not fit its precision (or is no number) is dropped, i.e. NULL, in
+/// PERMISSIVE and fails the statement in FAILFAST. PERMISSIVE also makes an element that is not
+/// an object `{}` (a row of NULLs); FAILFAST leaves it to the decoder to refuse.
+fn round_decimals<'a>(
+    row: &'a RawValue,
+    schema: &Schema,
+    mode: ParseMode,
+) -> Result<Cow<'a, str>, SqlError> {
     let text = row.get();
     let has_decimal = schema
         .fields()
         .iter()
         .any(|f| matches!(f.data_type(), DataType::Decimal128(..)));
-    if !has_decimal && text.starts_with('{') {
-        return Cow::Borrowed(text);
+    if !has_decimal && (text.starts_with('{') || mode == ParseMode::FailFast) {
+        return Ok(Cow::Borrowed(text));
     }
     let Some(fields) = object_fields(text) else {
-        return Cow::Borrowed("{}");
+        return Ok(Cow::Borrowed(match mode {
+            ParseMode::Permissive => "{}",
+            ParseMode::FailFast => text,
+        }));
     };
     let mut kept: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(fields.len());
     for (k, v) in &fields {
         match schema.field_with_name(k).map(|f| f.data_type()) {
             Ok(DataType::Decimal128(p, s)) if v.get() != "null" => {
-                if let Some(r) = round_half_up(v.get(), *p, *s) {
-                    kept.push((k, Cow::Owned(r)));
+                match (round_half_up(v.get(), *p, *s), mode) {
+                    (Some(r), _) => kept.push((k, Cow::Owned(r))),
+                    (None, ParseMode::Permissive) => {}
+                    (None, ParseMode::FailFast) => {
+                        return Err(malformed(format_args!(
+                            "{} does not fit DECIMAL({p},{s})",
+                            v.get()
+                        )));
+                    }
                 }
             }
             _ => kept.push((k, Cow::Borrowed(v.get()))),
         }
     }
-    Cow::Owned(object_text(kept.iter().map(|(k, v)| (*k, v.as_ref()))))
+    Ok(Cow::Owned(object_text(
+        kept.iter().map(|(k, v)| (*k, v.as_ref())),
+    )))
 }
 
 /// PERMISSIVE: keeps only the fields whose value decodes as its declared type.
@@ -449,6 +464,36 @@ mod tests {
                 "{row}"
             );
         }
+    }
+
+    #[test]
+    fn failfast_rounds_decimals_half_up_and_fails_past_the_precision() {
+        use deltalake::arrow::array::Decimal128Array;
+        let b = decode(
+            Some(r#"[{"c0": 1.235}, {"c0": -1.235}, {"c0": "1.235"}]"#),
+            "ARRAY<STRUCT<c0: DECIMAL(10,2)>>",
+            ParseMode::FailFast,
+        )
+        .unwrap();
+        let d = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<Decimal128Array>()
+            .unwrap();
+        assert_eq!(d.value_as_string(0), "1.24");
+        assert_eq!(d.value_as_string(1), "-1.24");
+        assert_eq!(d.value_as_string(2), "1.24");
+        let err = decode(
+            Some(r#"[{"c0": 12345.678}]"#),
+            "ARRAY<STRUCT<c0: DECIMAL(5,2)>>",
+            ParseMode::FailFast,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("[MALFORMED_RECORD_IN_PARSING]"),
+            "{err}"
+        );
+        assert_eq!(err.sql_state(), "22023");
     }
 
     #[test]

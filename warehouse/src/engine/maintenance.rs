@@ -193,15 +193,10 @@ impl Engine {
         let schema = table.snapshot()?.snapshot().arrow_schema();
         for c in &zorder {
             if !schema.fields().iter().any(|f| f.name() == c) {
-                return Err(SqlError::UnresolvedColumn {
-                    name: format!("`{c}`"),
-                    suggestions: schema
-                        .fields()
-                        .iter()
-                        .map(|f| format!("`{}`", f.name()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+                return Err(SqlError::unresolved_column(
+                    c,
+                    schema.fields().iter().map(|f| f.name()),
+                ));
             }
         }
         let path = table.table_url().to_string();

@@ -121,6 +121,19 @@ impl TableRef {
     pub fn quoted(&self) -> String {
         error::quote_name(&[&self.catalog, &self.schema, &self.table])
     }
+
+    /// Ok when `allowed`, else the service's refusal of `privilege` on this table.
+    pub(crate) fn deny_unless(&self, allowed: bool, privilege: &str) -> Result<(), SqlError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(SqlError::Permission {
+                privilege: privilege.into(),
+                kind: "Table".into(),
+                securable: self.full(),
+            })
+        }
+    }
 }
 
 /// The engine: a data directory, per-table commit locks and the runtime statements run on.
@@ -303,25 +316,7 @@ impl Engine {
                 if_not_exists,
             } => self.create_volume(&x, &name, if_not_exists),
             Stmt::DropVolume { name, if_exists } => self.drop_volume(&x, &name, if_exists),
-            Stmt::CreateTable {
-                name,
-                if_not_exists,
-                or_replace,
-                columns,
-                partitioned_by,
-                as_query,
-            } => {
-                self.create_table(
-                    &mut x,
-                    &name,
-                    if_not_exists,
-                    or_replace,
-                    columns,
-                    partitioned_by,
-                    as_query,
-                )
-                .await
-            }
+            Stmt::CreateTable(c) => self.create_table(&mut x, c).await,
             Stmt::DropTable { name, if_exists } => self.drop_table(&x, &name, if_exists).await,
             Stmt::CreateCatalog {
                 name,
@@ -476,21 +471,15 @@ impl Engine {
         t: &TableRef,
         privilege: Privilege,
     ) -> Result<(), SqlError> {
-        if x.principal
-            .allows(privilege, &t.catalog, &t.schema, Some(&t.table))
-        {
-            Ok(())
-        } else {
-            Err(SqlError::Permission {
-                privilege: match privilege {
-                    Privilege::Select => "SELECT".into(),
-                    Privilege::Modify => "MODIFY".into(),
-                    Privilege::All => "ALL PRIVILEGES".into(),
-                },
-                kind: "Table".into(),
-                securable: t.full(),
-            })
-        }
+        t.deny_unless(
+            x.principal
+                .allows(privilege, &t.catalog, &t.schema, Some(&t.table)),
+            match privilege {
+                Privilege::Select => "SELECT",
+                Privilege::Modify => "MODIFY",
+                Privilege::All => "ALL PRIVILEGES",
+            },
+        )
     }
 
     /// The directory of a catalog (the name checked, not its existence).

@@ -8,10 +8,10 @@ use deltalake::arrow::array::{Array, AsArray, RecordBatch};
 use deltalake::arrow::datatypes::{Decimal128Type, Int64Type, TimestampMicrosecondType};
 use deltalake::arrow::ipc::reader::StreamReader;
 use serde_json::{Value, json};
-use warehouse::{DEFAULT_WAREHOUSE_ID, Endpoint, FaultKind, FaultRule, Principal, Privilege};
+use warehouse::{DEFAULT_WAREHOUSE_ID, Endpoint, FaultKind, FaultRule, Privilege};
 
 use super::{exec, make_big};
-use crate::common::{W, start, start_with};
+use crate::common::{W, start, start_with, user};
 
 const ARROW_LINKS: &str = r#"{"disposition": "EXTERNAL_LINKS", "format": "ARROW_STREAM"}"#;
 
@@ -64,13 +64,7 @@ fn delete(w: &W, token: &str, path: &str) -> (u16, Value) {
 
 #[test]
 fn sessions_give_statements_their_defaults_and_belong_to_their_principal() {
-    let w = start_with(|c| {
-        c.principal(
-            Principal::new("bob")
-                .token("bob-token")
-                .grant(Privilege::All, "main"),
-        )
-    });
+    let w = start_with(|c| c.principal(user("bob").grant(Privilege::All, "main")));
     assert_eq!(
         w.run("CREATE SCHEMA main.s1")["status"]["state"],
         "SUCCEEDED"

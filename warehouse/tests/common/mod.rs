@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use warehouse::{Background, Config, DEFAULT_TOKEN};
+use warehouse::{Background, Config, DEFAULT_TOKEN, Principal};
 
 pub struct W {
     pub bg: Background,
@@ -33,6 +33,11 @@ fn uuid_like() -> String {
         t,
         N.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+/// A principal whose token is `<name>-token`.
+pub fn user(name: &str) -> Principal {
+    Principal::new(name).token(format!("{name}-token"))
 }
 
 pub fn start() -> W {
@@ -184,6 +189,16 @@ impl W {
                 .to_string(),
         )
     }
+}
+
+/// One property (`name`, `type_name`, ...) of every column of a response's manifest.
+pub fn manifest_columns<'a>(r: &'a Value, property: &str) -> Vec<&'a str> {
+    r["manifest"]["schema"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[property].as_str().unwrap())
+        .collect()
 }
 
 pub fn s(v: &str) -> Value {

@@ -1,9 +1,9 @@
 //! Listings show a principal only what its grants reach.
 
 use serde_json::{Value, json};
-use warehouse::{Principal, Privilege};
+use warehouse::Privilege;
 
-use crate::common::{W, start_with};
+use crate::common::{W, start_with, user};
 
 fn list(w: &W, token: &str, sql: &str) -> Vec<String> {
     let r = w.run_as(token, sql, json!([]), json!({}));
@@ -19,21 +19,9 @@ fn list(w: &W, token: &str, sql: &str) -> Vec<String> {
 #[test]
 fn show_schemas_and_catalogs_follow_grants() {
     let w = start_with(|c| {
-        c.principal(
-            Principal::new("reader")
-                .token("reader-token")
-                .grant(Privilege::Select, "main.default"),
-        )
-        .principal(
-            Principal::new("tabler")
-                .token("tabler-token")
-                .grant(Privilege::Select, "main.sales.orders"),
-        )
-        .principal(
-            Principal::new("cataloger")
-                .token("cataloger-token")
-                .grant(Privilege::All, "other"),
-        )
+        c.principal(user("reader").grant(Privilege::Select, "main.default"))
+            .principal(user("tabler").grant(Privilege::Select, "main.sales.orders"))
+            .principal(user("cataloger").grant(Privilege::All, "other"))
     });
     for sql in [
         "CREATE SCHEMA main.secret",

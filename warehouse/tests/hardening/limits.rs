@@ -289,7 +289,10 @@ async fn canceled_statements_stop_executing() {
     use warehouse::registry::{Registry, State};
     use warehouse::results::{Compression, Disposition, Format, ResultOpts};
     let engine = Arc::new(Engine::new(temp_dir(), true).unwrap());
-    let reg = Arc::new(Registry::new(Duration::from_secs(60)));
+    let reg = Arc::new(Registry::new(
+        Duration::from_secs(60),
+        Arc::new(warehouse::clock::SystemClock),
+    ));
     let opts = ResultOpts {
         disposition: Disposition::Inline,
         format: Format::JsonArray,

@@ -11,9 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{
-    Array, ArrayRef, BinaryArray, Float32Array, Float64Array, RecordBatch, StringArray,
-};
+use deltalake::arrow::array::{Array, ArrayRef, BinaryArray, RecordBatch, StringArray};
 use deltalake::arrow::compute::{CastOptions, cast_with_options};
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::datafusion::datasource::MemTable;
@@ -23,7 +21,7 @@ use serde_json::value::RawValue;
 use super::SourceFile;
 use crate::engine::error::SqlError;
 use crate::engine::functions::unbase64_array;
-use crate::engine::inline::round_half_up;
+use crate::engine::inline::{float_array, round_half_up};
 use crate::engine::sql::{CopyExpr, CopyItem};
 use crate::engine::types::{TypeError, parse_type, type_names};
 use crate::engine::{Engine, Stmtx};
@@ -143,15 +141,7 @@ fn cast_text(col: &StringArray, dt: &DataType) -> Result<ArrayRef, SqlError> {
                     Some(t) => Some(t.parse::<f64>().map_err(|_| cast_invalid(t, dt))?),
                 });
             }
-            if *dt == DataType::Float32 {
-                Arc::new(
-                    vals.into_iter()
-                        .map(|v| v.map(|x| x as f32))
-                        .collect::<Float32Array>(),
-                )
-            } else {
-                Arc::new(Float64Array::from(vals))
-            }
+            float_array(vals, dt)
         }
         DataType::Binary => Arc::new(
             col.iter()

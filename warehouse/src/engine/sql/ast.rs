@@ -80,6 +80,23 @@ pub struct Merge {
     pub clauses: Vec<MergeClause>,
 }
 
+/// `CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name (columns) [PARTITIONED BY (...)] [AS query]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateTable {
+    /// Name.
+    pub name: Name,
+    /// IF NOT EXISTS.
+    pub if_not_exists: bool,
+    /// OR REPLACE.
+    pub or_replace: bool,
+    /// Columns (empty with AS SELECT).
+    pub columns: Vec<ColumnDef>,
+    /// PARTITIONED BY.
+    pub partitioned_by: Vec<String>,
+    /// AS <query>.
+    pub as_query: Option<String>,
+}
+
 /// A classified statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {
@@ -120,21 +137,8 @@ pub enum Stmt {
         /// WHERE text.
         predicate: Option<String>,
     },
-    /// CREATE TABLE.
-    CreateTable {
-        /// Name.
-        name: Name,
-        /// IF NOT EXISTS.
-        if_not_exists: bool,
-        /// OR REPLACE.
-        or_replace: bool,
-        /// Columns (empty with AS SELECT).
-        columns: Vec<ColumnDef>,
-        /// PARTITIONED BY.
-        partitioned_by: Vec<String>,
-        /// AS <query>.
-        as_query: Option<String>,
-    },
+    /// CREATE TABLE (see [`CreateTable`]).
+    CreateTable(CreateTable),
     /// DROP TABLE.
     DropTable {
         /// Name.

@@ -16,6 +16,15 @@ mod tokens;
 pub use ast::*;
 pub use tokens::{render, tokenize};
 
+/// What nests inside a span of tokens.
+#[derive(Clone, Copy)]
+enum Nesting {
+    /// An expression: `(...)` and `[...]` nest; `<` and `>` compare.
+    Expr,
+    /// A column type: `(...)` and `<...>` nest.
+    Type,
+}
+
 struct Cursor {
     toks: Vec<Token>,
     pos: usize,
@@ -185,53 +194,41 @@ impl Cursor {
 
     /// Tokens from here up to (not including) a top-level stop keyword or token; returns the text.
     fn span_until(&mut self, stop_kws: &[&str], stop_comma: bool) -> Result<String, SqlError> {
-        let start = self.pos;
-        let mut depth = 0i32;
-        while self.pos < self.toks.len() {
-            let t = &self.toks[self.pos];
-            match t {
-                Token::LParen | Token::LBracket => depth += 1,
-                Token::RParen | Token::RBracket => {
-                    if depth == 0 {
-                        break;
-                    }
-                    depth -= 1
-                }
-                Token::Comma if depth == 0 && stop_comma => break,
-                Token::Word(w)
-                    if depth == 0
-                        && w.quote_style.is_none()
-                        && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) =>
-                {
-                    break;
-                }
-                _ => {}
-            }
-            self.pos += 1;
-        }
-        let text = render(&self.toks[start..self.pos]);
-        if text.is_empty() {
-            return Err(near(self.peek()));
-        }
-        Ok(text)
+        self.span(Nesting::Expr, stop_kws, stop_comma)
     }
 
     /// A column type text: up to a top-level `,` / `)` or one of `stop_kws`, with `<...>` nesting.
     fn type_span(&mut self, stop_kws: &[&str]) -> Result<String, SqlError> {
+        self.span(Nesting::Type, stop_kws, true)
+    }
+
+    /// The text from here up to a top-level `)` (or `]` in an expression), a top-level `,` when
+    /// `stop_comma`, or a top-level unquoted keyword of `stop_kws`; an empty span is an error.
+    fn span(
+        &mut self,
+        nesting: Nesting,
+        stop_kws: &[&str],
+        stop_comma: bool,
+    ) -> Result<String, SqlError> {
         let start = self.pos;
-        let (mut paren, mut angle) = (0i32, 0i32);
+        // Open `(` (and `[` in an expression) and open `<` (in a type).
+        let (mut depth, mut angle) = (0i32, 0i32);
         while self.pos < self.toks.len() {
-            match &self.toks[self.pos] {
-                Token::LParen => paren += 1,
-                Token::RParen if paren == 0 && angle == 0 => break,
-                Token::RParen => paren -= 1,
-                Token::Lt => angle += 1,
-                Token::Gt => angle -= 1,
-                Token::ShiftRight => angle -= 2,
-                Token::Comma if paren == 0 && angle == 0 => break,
-                Token::Word(w)
-                    if paren == 0
-                        && angle == 0
+            let top = depth == 0 && angle == 0;
+            match (&self.toks[self.pos], nesting) {
+                (Token::LParen, _) | (Token::LBracket, Nesting::Expr) => depth += 1,
+                (Token::RParen, _) | (Token::RBracket, Nesting::Expr) => {
+                    if top {
+                        break;
+                    }
+                    depth -= 1
+                }
+                (Token::Lt, Nesting::Type) => angle += 1,
+                (Token::Gt, Nesting::Type) => angle -= 1,
+                (Token::ShiftRight, Nesting::Type) => angle -= 2,
+                (Token::Comma, _) if top && stop_comma => break,
+                (Token::Word(w), _)
+                    if top
                         && w.quote_style.is_none()
                         && stop_kws.iter().any(|k| w.value.eq_ignore_ascii_case(k)) =>
                 {
@@ -714,14 +711,14 @@ fn parse_create(c: &mut Cursor) -> Result<Stmt, SqlError> {
     if columns.is_empty() && as_query.is_none() {
         return Err(SqlError::syntax(""));
     }
-    Ok(Stmt::CreateTable {
+    Ok(Stmt::CreateTable(CreateTable {
         name,
         if_not_exists,
         or_replace,
         columns,
         partitioned_by,
         as_query,
-    })
+    }))
 }
 
 fn skip_comment(c: &mut Cursor) -> Result<(), SqlError> {

@@ -51,11 +51,11 @@ fn classifies_wire_statements() {
         r"SELECT 'it''s \\ x', `a``b`"
     );
     let c = parse("CREATE TABLE IF NOT EXISTS a.b.c (id BIGINT NOT NULL, amount DECIMAL(10, 2), d DATE, s ARRAY<STRUCT<a: INT, b: STRING>>, m MAP<STRING, INT>) USING DELTA PARTITIONED BY (d)").unwrap();
-    let Stmt::CreateTable {
+    let Stmt::CreateTable(CreateTable {
         columns,
         partitioned_by,
         ..
-    } = c
+    }) = c
     else {
         panic!()
     };
