@@ -641,6 +641,26 @@ impl Cli {
             .expect("run connector-host")
     }
 
+    /// Like [`Cli::run`], with `input` on stdin.
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(&self.bin)
+            .arg("--local")
+            .arg("--data")
+            .arg(self.data.path())
+            .args(args)
+            .env_remove("DATABRICKS_HOST")
+            .env_remove("DATABRICKS_TOKEN")
+            .env_remove("DATABRICKS_HTTP_PATH")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run connector-host");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child.wait_with_output().expect("connector-host output")
+    }
+
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
@@ -704,6 +724,42 @@ fn cli_exec_write_query_json_and_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("error: not-found:"));
     assert!(out.stdout.is_empty(), "no partial JSON on error");
+}
+
+#[test]
+fn cli_streams_records_from_stdin_in_slices_and_refuses_a_misfit_before_sending() {
+    let cli = Cli::new();
+    cli.ok(&["exec", "CREATE TABLE streamed (id BIGINT, name STRING, score DECIMAL(6,2))"]);
+    // Two column sets, interleaved; written in slices of 4 rows.
+    let line = |i: i64| {
+        if i % 3 == 0 {
+            format!("{{\"id\": {i}, \"score\": \"1.5\"}}\n")
+        } else {
+            format!("{{\"id\": {i}, \"name\": \"n{i}\", \"score\": {i}}}\n")
+        }
+    };
+    let input: String = (1..=25).map(line).collect();
+    let out = cli.run_with_stdin(&["write", "streamed", "-", "--batch-rows", "4", "--json"], &input);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), serde_json::json!({"count": 25}));
+    let sum_id: i64 = (1..=25).sum();
+    let named = (1..=25).filter(|i| i % 3 != 0).count();
+    let score_cents: i64 = (1..=25).map(|i| if i % 3 == 0 { 150 } else { i * 100 }).sum();
+    let want = serde_json::json!([{
+        "n": 25, "s": sum_id, "named": named, "score": format!("{}.{:02}", score_cents / 100, score_cents % 100)
+    }]);
+    let count = "SELECT count(*) AS n, sum(id) AS s, count(name) AS named, sum(score) AS score FROM streamed";
+    let got: serde_json::Value = serde_json::from_str(&cli.ok(&["query", count, "--json"])).unwrap();
+    assert_eq!(got, want);
+
+    // Record 20 of 25 does not fit DECIMAL(6,2): refused before the first slice is sent.
+    let bad: String = (1..=25).map(|i| if i == 20 { "{\"id\": 20, \"score\": \"12345.67\"}\n".into() } else { line(i) }).collect();
+    let out = cli.run_with_stdin(&["write", "streamed", "-", "--batch-rows", "4", "--json"], &bad);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid-input") && stderr.contains("record 20"), "{stderr}");
+    let got: serde_json::Value = serde_json::from_str(&cli.ok(&["query", count, "--json"])).unwrap();
+    assert_eq!(got, want, "nothing of the refused file was written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use connector_host::{Error, Param, Row};
+use connector_host::{Error, JsonRecordsFile, Param, RecordSource};
+use tempfile::NamedTempFile;
 
 use crate::args::SqlSource;
 
@@ -35,15 +36,50 @@ pub fn sql(source: &SqlSource) -> Result<(String, Vec<Param>), Error> {
     Ok((text, params))
 }
 
-/// Records from a JSON Lines or JSON array file (`-` for stdin); an empty input is an error.
-pub fn records(path: &Path) -> Result<Vec<Row>, Error> {
-    let text = read_text(path, "records")?;
-    let records = Row::parse_records(&text)?;
-    if records.is_empty() {
-        let name = if path == Path::new("-") { "stdin".to_string() } else { path.display().to_string() };
+/// A records file every record of which parses, holding at least one; JSON Lines are read in
+/// constant memory, here and when they are written.
+#[derive(Debug)]
+pub struct RecordsInput {
+    file: JsonRecordsFile,
+    /// Stdin copied to a temporary file, so the write can read it more than once.
+    _spool: Option<NamedTempFile>,
+    count: usize,
+}
+
+impl RecordsInput {
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// The records, to read again from the start.
+    pub fn source(&self) -> &JsonRecordsFile {
+        &self.file
+    }
+}
+
+/// Records from a JSON Lines or JSON array file (`-` for stdin, spooled to a temporary file),
+/// read once through to check them; an empty input is an error.
+pub fn records(path: &Path) -> Result<RecordsInput, Error> {
+    let stdin = path == Path::new("-");
+    let (file, spool) = if stdin {
+        let mut spool = NamedTempFile::new().map_err(|e| Error::invalid_input(format!("cannot spool stdin: {e}")))?;
+        std::io::copy(&mut std::io::stdin().lock(), spool.as_file_mut())
+            .map_err(|e| Error::invalid_input(format!("cannot read records from stdin: {e}")))?;
+        (JsonRecordsFile::new(spool.path()), Some(spool))
+    } else {
+        (JsonRecordsFile::new(path), None)
+    };
+    let mut count = 0;
+    for record in file.records()? {
+        record?;
+        count += 1;
+    }
+    if count == 0 {
+        let name = if stdin { "stdin".to_string() } else { path.display().to_string() };
         return Err(Error::invalid_input(format!("{name} holds no records")));
     }
-    Ok(records)
+    Ok(RecordsInput { file, _spool: spool, count })
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ fn init_tracing(debug_log: bool) {
 /// What a command needs read and checked before anything starts.
 enum Input {
     Sql(String, Vec<Param>),
-    Records(Vec<connector_host::Row>),
+    Records(input::RecordsInput),
     None,
 }
 
@@ -118,14 +118,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         (Cmd::Write { target, .. }, Input::Records(records)) => {
             let bar = progress::Bar::new(records.len() as u64, format, to_file, "inserting");
-            let r = conn.write_rows(Operation::Insert, &target, &records, options, |p| bar.update(p)).await;
+            let r = conn.write_source(Operation::Insert, &target, records.source(), options, |p| bar.update(p)).await;
             bar.finish();
             output::count(format, &mut out, r?, "inserted")?;
         }
         (Cmd::Update { target, keys, .. }, Input::Records(records)) => {
             let bar = progress::Bar::new(records.len() as u64, format, to_file, "updating");
             let op = Operation::Update { key_columns: &keys };
-            let r = conn.write_rows(op, &target, &records, options, |p| bar.update(p)).await;
+            let r = conn.write_source(op, &target, records.source(), options, |p| bar.update(p)).await;
             bar.finish();
             output::count(format, &mut out, r?, "updated")?;
         }

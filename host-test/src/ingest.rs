@@ -1,9 +1,11 @@
 //! Ingestion: records typed against a table's columns, grouped by column set, sent in slices
 //! with a progress callback, and the rows committed summed across calls — what a command-line
-//! `write`/`update`/`delete` needs on top of the single WIT calls.
+//! `write`/`update`/`delete` needs on top of the single WIT calls. Records come from any
+//! [`RecordSource`]; a JSON Lines file is read in constant memory.
 
 use crate::connection::Connection;
 use crate::error::{Error, ErrorInfo};
+use crate::records::{RecordSource, Records};
 use crate::value::{Coerce, Column, Row, Value};
 
 /// Rows per connector call when [`IngestOptions::slice_rows`] is not set.
@@ -54,6 +56,24 @@ pub struct Progress {
     pub affected: u64,
 }
 
+/// Rows sent and counted so far in one ingestion.
+struct Count {
+    sent: u64,
+    total: u64,
+    affected: u64,
+}
+
+impl Count {
+    fn progress(&self) -> Progress {
+        Progress { sent: self.sent, total: self.total, affected: self.affected }
+    }
+
+    /// `e` with the rows committed before it added.
+    fn failed(&self, e: Error) -> Error {
+        add_committed(e, self.affected)
+    }
+}
+
 /// Type every field of `records` by the column of the same name (case-insensitive), e.g.
 /// `"12.50"` into `DECIMAL(12,2)`, `"2024-01-01"` into `DATE`. An error names the record
 /// (1-based) and the column.
@@ -61,7 +81,7 @@ pub fn typed_records(records: &[Row], columns: &[Column]) -> Result<Vec<Row>, Er
     records
         .iter()
         .enumerate()
-        .map(|(i, r)| r.coerce_to(columns).map_err(|e| with_message(e.clone(), format!("record {}: {}", i + 1, e.text()))))
+        .map(|(i, r)| r.coerce_to(columns).map_err(|e| numbered(e, i)))
         .collect()
 }
 
@@ -70,8 +90,7 @@ pub fn typed_records(records: &[Row], columns: &[Column]) -> Result<Vec<Row>, Er
 pub fn group_by_columns(records: Vec<Row>) -> Vec<Vec<Row>> {
     let mut groups: Vec<(Vec<String>, Vec<Row>)> = Vec::new();
     for r in records {
-        let mut key: Vec<String> = r.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
-        key.sort();
+        let key = column_set(&r);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push(r),
             None => groups.push((key, vec![r])),
@@ -107,6 +126,57 @@ pub fn typed_keys(ids: &[String], column: Option<&Column>) -> Result<Vec<Value>,
         .collect()
 }
 
+/// What a first pass over a source found: how many records, and their column sets (lower-case,
+/// sorted) in order of first appearance.
+struct Survey {
+    total: u64,
+    groups: Vec<Vec<String>>,
+}
+
+/// The column set of a record, as [`group_by_columns`] compares them.
+fn column_set(row: &Row) -> Vec<String> {
+    let mut key: Vec<String> = row.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    key.sort();
+    key
+}
+
+/// Type every record of `source` by `columns` (nothing kept): the count and the column sets, or
+/// the first record that does not fit, named by its 1-based number.
+fn survey(source: &(impl RecordSource + ?Sized), columns: &[Column]) -> Result<Survey, Error> {
+    let mut survey = Survey { total: 0, groups: Vec::new() };
+    for (i, record) in source.records()?.enumerate() {
+        let record = record?;
+        record.coerce_to(columns).map_err(|e| numbered(e, i))?;
+        let key = column_set(&record);
+        if !survey.groups.contains(&key) {
+            survey.groups.push(key);
+        }
+        survey.total += 1;
+    }
+    if survey.total == 0 {
+        return Err(Error::invalid_input("no records to write"));
+    }
+    Ok(survey)
+}
+
+/// The next at most `max` records of column set `group` from `pass`, typed by `columns`.
+fn next_slice(pass: &mut Records<'_>, group: &[String], columns: &[Column], max: usize) -> Result<Vec<Row>, Error> {
+    let mut slice = Vec::new();
+    while slice.len() < max {
+        let Some(record) = pass.next() else { break };
+        let record = record?;
+        if column_set(&record) == group {
+            slice.push(record.coerce_to(columns)?);
+        }
+    }
+    Ok(slice)
+}
+
+fn numbered(e: Error, index: usize) -> Error {
+    let message = format!("record {}: {}", index + 1, e.text());
+    with_message(e, message)
+}
+
 impl Connection<'_> {
     /// Records typed by the columns of `target` (see [`typed_records`]).
     pub async fn typed_records(&mut self, target: &str, records: &[Row]) -> Result<Vec<Row>, Error> {
@@ -118,65 +188,92 @@ impl Connection<'_> {
     }
 
     /// Insert or update `records` (JSON-inferred values are fine: they are typed by the table's
-    /// columns first), grouped by column set and sent in slices of
-    /// [`IngestOptions::slice_rows`]; `progress` is called after every slice. Returns the rows
-    /// the server counted. A failure's `committed_rows` counts every earlier slice too.
-    ///
-    /// `op` must be [`Operation::Insert`] or [`Operation::Update`]; deletes take ids
-    /// ([`Connection::delete_keys`]).
+    /// columns first); see [`Connection::write_source`].
     pub async fn write_rows(
         &mut self,
         op: Operation<'_>,
         target: &str,
         records: &[Row],
         options: IngestOptions,
+        progress: impl FnMut(Progress),
+    ) -> Result<u64, Error> {
+        self.write_source(op, target, records, options, progress).await
+    }
+
+    /// Insert or update the records of `source`, typed by the table's columns, in constant
+    /// memory: a first pass types and counts every record, so a record that does not fit is
+    /// refused (named by number) before anything is sent; then one pass per column set sends its
+    /// records in slices of [`IngestOptions::slice_rows`] (or, for a staged insert, appends them
+    /// to one bulk insert, loaded with one `COPY INTO`). `progress` is called after every slice.
+    /// Returns the rows the server counted; a failure's `committed_rows` counts every earlier
+    /// slice too.
+    ///
+    /// `op` must be [`Operation::Insert`] or [`Operation::Update`]; deletes take ids
+    /// ([`Connection::delete_keys`]).
+    pub async fn write_source(
+        &mut self,
+        op: Operation<'_>,
+        target: &str,
+        source: &(impl RecordSource + ?Sized),
+        options: IngestOptions,
         mut progress: impl FnMut(Progress),
     ) -> Result<u64, Error> {
         if matches!(op, Operation::Delete { .. }) {
             return Err(Error::invalid_input("write_rows inserts or updates; use delete_keys to delete"));
         }
-        let typed = self.typed_records(target, records).await?;
-        let total = typed.len() as u64;
-        if options.staged && matches!(op, Operation::Insert) {
-            return self.insert_staged(target, typed, options, progress).await;
-        }
-        let (mut sent, mut affected) = (0u64, 0u64);
-        for group in group_by_columns(typed) {
-            for slice in group.chunks(options.slice()) {
+        let columns = self.table_columns(target).await?;
+        let survey = survey(source, &columns)?;
+        let staged = options.staged && matches!(op, Operation::Insert);
+        let mut count = Count { sent: 0, total: survey.total, affected: 0 };
+        for group in &survey.groups {
+            let mut pass = source.records()?;
+            if staged {
+                self.insert_group_staged(target, &mut pass, group, &columns, options, &mut count, &mut progress).await?;
+                continue;
+            }
+            loop {
+                let slice = next_slice(&mut pass, group, &columns, options.slice()).map_err(|e| count.failed(e))?;
+                if slice.is_empty() {
+                    break;
+                }
                 let r = match op {
-                    Operation::Update { key_columns } => self.update_records(slice, target, key_columns).await,
-                    _ => self.write_records(slice, target).await,
+                    Operation::Update { key_columns } => self.update_records(&slice, target, key_columns).await,
+                    _ => self.write_records(&slice, target).await,
                 };
-                affected += r.map_err(|e| add_committed(e, affected))?;
-                sent += slice.len() as u64;
-                progress(Progress { sent, total, affected });
+                count.affected += r.map_err(|e| count.failed(e))?;
+                count.sent += slice.len() as u64;
+                progress(count.progress());
             }
         }
-        Ok(affected)
+        Ok(count.affected)
     }
 
-    /// Insert `typed` rows through one bulk insert per column set: slices appended with
-    /// progress (`affected` stays 0 until the load), then one `COPY INTO` each.
-    async fn insert_staged(
+    /// Insert the records of one column set through one bulk insert: slices appended with
+    /// progress (`affected` grows only at the load), then one `COPY INTO`.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_group_staged(
         &mut self,
         target: &str,
-        typed: Vec<Row>,
+        pass: &mut Records<'_>,
+        group: &[String],
+        columns: &[Column],
         options: IngestOptions,
-        mut progress: impl FnMut(Progress),
-    ) -> Result<u64, Error> {
-        let total = typed.len() as u64;
-        let (mut sent, mut affected) = (0u64, 0u64);
-        for group in group_by_columns(typed) {
-            let mut bulk = self.begin_bulk_insert(target).await.map_err(|e| add_committed(e, affected))?;
-            for slice in group.chunks(options.slice()) {
-                bulk.append(slice).await.map_err(|e| add_committed(e, affected))?;
-                sent += slice.len() as u64;
-                progress(Progress { sent, total, affected });
+        count: &mut Count,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<(), Error> {
+        let mut bulk = self.begin_bulk_insert(target).await.map_err(|e| count.failed(e))?;
+        loop {
+            let slice = next_slice(pass, group, columns, options.slice()).map_err(|e| count.failed(e))?;
+            if slice.is_empty() {
+                break;
             }
-            affected += bulk.commit().await.map_err(|e| add_committed(e, affected))?;
-            progress(Progress { sent, total, affected });
+            bulk.append(&slice).await.map_err(|e| count.failed(e))?;
+            count.sent += slice.len() as u64;
+            progress(count.progress());
         }
-        Ok(affected)
+        count.affected += bulk.commit().await.map_err(|e| count.failed(e))?;
+        progress(count.progress());
+        Ok(())
     }
 
     /// Delete the rows of `target` whose key column (`id` when `None`) holds one of `ids`, typed

@@ -45,6 +45,7 @@ mod ingest;
 mod outbound;
 mod param;
 mod policy;
+mod records;
 mod row;
 mod state;
 mod value;
@@ -64,6 +65,7 @@ pub use ingest::{
     DEFAULT_SLICE_ROWS, IngestOptions, Operation, Progress, add_committed, group_by_columns, typed_keys, typed_records,
 };
 pub use param::Param;
+pub use records::{JsonRecordsFile, RecordSource, Records};
 pub use outbound::TlsTrust;
 pub use policy::{AllowList, Limits, Origin, Scheme, TenantPolicy};
 pub use value::{
