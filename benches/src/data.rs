@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
+use openmatch_types::time;
 
 /// Warehouse id the replay server answers (last segment of the http path).
 pub const WAREHOUSE_ID: &str = "b0bbe11ab0bbe11a";
@@ -117,24 +118,8 @@ fn data_array(from: u64, to: u64) -> Vec<u8> {
 
 /// RFC 3339 UTC with millis, `secs` seconds after the Unix epoch.
 fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // civil_from_days (H. Hinnant)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let whole = time::format_timestamp_with(secs as i64 * 1_000_000, 'T', time::Fraction::Shortest);
+    format!("{whole}.000Z")
 }
 
 /// The `expiration` of the replay's external links: six hours from now.

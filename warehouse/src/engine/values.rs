@@ -13,24 +13,8 @@ use deltalake::arrow::datatypes::{
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use deltalake::arrow::util::display::{ArrayFormatter, FormatOptions};
+use openmatch_types::json::push_json_string as push_json_str;
 use serde_json::Value;
-
-/// Appends `s` to `out` as a JSON string literal.
-pub fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
 
 /// Renders the rows of `batch` as the JSON text of a `data_array` (`[["1","a"],...]`).
 pub fn render_data_array(batches: &[RecordBatch]) -> String {
