@@ -285,7 +285,8 @@ impl Native {
         Ok(resp)
     }
 
-    /// Runs any statement, ignoring its result.
+    /// Runs any statement, ignoring its result (the warehouse workloads' setup).
+    #[cfg(feature = "local-warehouse")]
     pub fn exec(&self, sql: &str) -> Result<()> {
         self.submit(sql, serde_json::json!([]), false).map(|_| ())
     }
