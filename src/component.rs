@@ -16,6 +16,7 @@ use crate::core::error::{Error, Result};
 use crate::core::http::Transport;
 use crate::core::ops::{self, Execution};
 use crate::core::session::Session;
+use crate::core::write::plan::Record;
 use crate::core::write::stage::Bulk;
 use crate::core::write::{self, Mode};
 use crate::transport::WasiTransport;
@@ -78,11 +79,10 @@ impl Guest for Component {
 impl Connection {
     fn write(
         &self,
-        records: Vec<wt::Row>,
+        records: Vec<Record>,
         target: &str,
         mode: Mode,
     ) -> std::result::Result<u64, wt::Error> {
-        let records = convert::records(records);
         with_session(&self.shared, |s, last| {
             let (count, batches) = write::write(s, &records, target, mode)?;
             if let Some(e) = ops::total_execution(&batches, count) {
@@ -160,6 +160,17 @@ impl GuestConnection for Connection {
         records: Vec<wt::Row>,
         target: String,
     ) -> std::result::Result<u64, wt::Error> {
+        self.write(convert::records(records), &target, Mode::Insert)
+    }
+
+    fn write_columns(
+        &self,
+        names: Vec<String>,
+        records: wit::ColumnBatch,
+        target: String,
+    ) -> std::result::Result<u64, wt::Error> {
+        let records =
+            convert::column_records(names, records).map_err(|e| convert::error(e, &[]))?;
         self.write(records, &target, Mode::Insert)
     }
 
@@ -177,12 +188,27 @@ impl GuestConnection for Connection {
         target: String,
         key_columns: Vec<String>,
     ) -> std::result::Result<u64, wt::Error> {
-        let keys = if key_columns.is_empty() {
-            vec!["id".to_owned()]
-        } else {
-            key_columns
-        };
-        self.write(records, &target, Mode::Update(keys))
+        self.write(
+            convert::records(records),
+            &target,
+            Mode::Update(key_columns_or_id(key_columns)),
+        )
+    }
+
+    fn update_columns(
+        &self,
+        names: Vec<String>,
+        records: wit::ColumnBatch,
+        target: String,
+        key_columns: Vec<String>,
+    ) -> std::result::Result<u64, wt::Error> {
+        let records =
+            convert::column_records(names, records).map_err(|e| convert::error(e, &[]))?;
+        self.write(
+            records,
+            &target,
+            Mode::Update(key_columns_or_id(key_columns)),
+        )
     }
 
     fn delete_records(
@@ -194,18 +220,7 @@ impl GuestConnection for Connection {
         let key = key_column.unwrap_or_else(|| "id".to_owned());
         let ids: Vec<_> = ids.into_iter().map(convert::value).collect();
         let records = write::id_records(&ids, &key).map_err(|e| convert::error(e, &[]))?;
-        let rows = records
-            .into_iter()
-            .map(|r| {
-                r.into_iter()
-                    .map(|(name, v)| wt::Field {
-                        name,
-                        value: convert::to_wit_value(v),
-                    })
-                    .collect()
-            })
-            .collect();
-        self.write(rows, &target, Mode::Delete)
+        self.write(records, &target, Mode::Delete)
     }
 
     fn execute(
@@ -323,6 +338,16 @@ impl GuestBulkInsert for BulkInsert {
         self.with(|b, s, deadline, _| b.append(s, &records, deadline))
     }
 
+    fn append_columns(
+        &self,
+        names: Vec<String>,
+        records: wit::ColumnBatch,
+    ) -> std::result::Result<(), wt::Error> {
+        let records =
+            convert::column_records(names, records).map_err(|e| convert::error(e, &[]))?;
+        self.with(|b, s, deadline, _| b.append(s, &records, deadline))
+    }
+
     fn commit(&self) -> std::result::Result<u64, wt::Error> {
         self.with(|b, s, deadline, last| {
             let (count, execs) = b.commit(s, deadline)?;
@@ -395,5 +420,14 @@ impl delta::Guest for Component {
         let rows = c.read(&sql, Vec::new())?;
         let entries = ops::history_entries(&rows).map_err(|e| convert::error(e, &[]))?;
         Ok(entries.into_iter().map(convert::history).collect())
+    }
+}
+
+/// The key columns of an update: `["id"]` when none are given.
+fn key_columns_or_id(key_columns: Vec<String>) -> Vec<String> {
+    if key_columns.is_empty() {
+        vec!["id".to_owned()]
+    } else {
+        key_columns
     }
 }

@@ -10,6 +10,7 @@ use crate::core::error::{Error, ErrorKind};
 use crate::core::ops::{self, Execution};
 use crate::core::secret::Secret;
 use crate::core::value::{Column, Date, Decimal, Interval, Value};
+use crate::core::write::plan::Record;
 
 /// WIT config → core config input.
 pub fn config(c: wit::Config) -> ConnectConfig {
@@ -156,6 +157,85 @@ pub fn column_batch(b: ColumnBatch) -> wit::ColumnBatch {
     wit::ColumnBatch {
         rows: b.rows as u32,
         columns,
+    }
+}
+
+/// WIT column-major records (`write-columns`) → core records: record `i` holds `(names[j],
+/// cell i of column j)` for every column. Names and columns that do not line up, or a column
+/// without `records.rows` cells, are `invalid-input`.
+pub fn column_records(names: Vec<String>, batch: wit::ColumnBatch) -> Result<Vec<Record>, Error> {
+    let rows = batch.rows as usize;
+    if names.len() != batch.columns.len() {
+        return Err(Error::invalid(format!(
+            "{} field names for {} columns",
+            names.len(),
+            batch.columns.len()
+        )));
+    }
+    let mut records: Vec<Record> = (0..rows).map(|_| Vec::with_capacity(names.len())).collect();
+    for (name, column) in names.iter().zip(batch.columns) {
+        let cells = column_values(column, rows).ok_or_else(|| {
+            Error::invalid(format!(
+                "column {name:?} does not hold {rows} well-formed cells"
+            ))
+        })?;
+        for (record, value) in records.iter_mut().zip(cells) {
+            record.push((name.clone(), value));
+        }
+    }
+    Ok(records)
+}
+
+/// The cells of one WIT column as values; `None` unless it has exactly `rows` cells.
+fn column_values(column: wit::ColumnData, rows: usize) -> Option<Vec<Value>> {
+    fn cells<T>(v: Vec<Option<T>>, rows: usize, f: impl Fn(T) -> Value) -> Option<Vec<Value>> {
+        (v.len() == rows).then(|| v.into_iter().map(|c| c.map_or(Value::Null, &f)).collect())
+    }
+    fn texts(p: wit::PackedText, rows: usize, f: impl Fn(String) -> Value) -> Option<Vec<Value>> {
+        if p.ends.len() != rows || p.nulls.len() != rows {
+            return None;
+        }
+        let mut start = 0;
+        let mut out = Vec::with_capacity(rows);
+        for (&end, &null) in p.ends.iter().zip(&p.nulls) {
+            let end = end as usize;
+            let text = p.data.get(start..end)?;
+            start = end;
+            out.push(if null {
+                Value::Null
+            } else {
+                f(text.to_owned())
+            });
+        }
+        Some(out)
+    }
+    match column {
+        wit::ColumnData::Boolean(v) => cells(v, rows, Value::Boolean),
+        wit::ColumnData::Tinyint(v) => cells(v, rows, Value::TinyInt),
+        wit::ColumnData::Smallint(v) => cells(v, rows, Value::SmallInt),
+        wit::ColumnData::Int(v) => cells(v, rows, Value::Int),
+        wit::ColumnData::Bigint(v) => cells(v, rows, Value::BigInt),
+        wit::ColumnData::Float(v) => cells(v, rows, Value::Float),
+        wit::ColumnData::Double(v) => cells(v, rows, Value::Double),
+        wit::ColumnData::Decimal(d) => texts(d.digits, rows, |digits| {
+            Value::Decimal(Decimal {
+                digits,
+                precision: d.precision,
+                scale: d.scale,
+            })
+        }),
+        wit::ColumnData::Text(p) => texts(p, rows, Value::Text),
+        wit::ColumnData::Json(p) => texts(p, rows, Value::Json),
+        wit::ColumnData::Date(v) => cells(v, rows, |d| {
+            Value::Date(Date {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            })
+        }),
+        wit::ColumnData::Timestamp(v) => cells(v, rows, Value::Timestamp),
+        wit::ColumnData::TimestampNtz(v) => cells(v, rows, Value::TimestampNtz),
+        wit::ColumnData::Values(v) => (v.len() == rows).then(|| v.into_iter().map(value).collect()),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::convert;
 use crate::error::Error;
 use crate::host::Tenant;
 use crate::param::Param;
+use crate::record_columns::RecordColumns;
 use crate::value::{Column, Row, Value};
 
 pub use openmatch_types::config::{ConnectConfig, Credential, ResultFormat};
@@ -99,6 +100,21 @@ impl<'t> Connection<'t> {
         .map_err(convert::error_from_wit)
     }
 
+    /// [`Connection::write_records`] with the records column by column ([`RecordColumns`]): the
+    /// same rows written and counted, a few typed lists lowered into the guest instead of a
+    /// name and a value per cell.
+    pub async fn write_columns(&mut self, records: &RecordColumns, target: &str) -> Result<u64, Error> {
+        let h = self.handle;
+        guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().connection().call_write_columns(
+            s,
+            h,
+            &records.names,
+            &records.batch,
+            target
+        ))?
+        .map_err(convert::error_from_wit)
+    }
+
     /// Start a staged bulk insert into `target` (needs `staging_volume`): append records in
     /// slices, then commit them with one `COPY INTO`. Dropping it uncommitted deletes what was
     /// uploaded.
@@ -120,6 +136,20 @@ impl<'t> Connection<'t> {
             .openmatch_databricks_connector()
             .connection()
             .call_update_records(s, h, &r, target, key_columns))?
+        .map_err(convert::error_from_wit)
+    }
+
+    /// [`Connection::update_records`] with the records column by column ([`RecordColumns`]).
+    pub async fn update_columns(&mut self, records: &RecordColumns, target: &str, key_columns: &[String]) -> Result<u64, Error> {
+        let h = self.handle;
+        guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().connection().call_update_columns(
+            s,
+            h,
+            &records.names,
+            &records.batch,
+            target,
+            key_columns
+        ))?
         .map_err(convert::error_from_wit)
     }
 
@@ -340,6 +370,18 @@ impl BulkInsert<'_> {
         let r: Vec<_> = records.iter().map(convert::row_to_wit).collect();
         guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().bulk_insert().call_append(s, h, &r))?
             .map_err(convert::error_from_wit)
+    }
+
+    /// [`BulkInsert::append`] with the records column by column ([`RecordColumns`]).
+    pub async fn append_columns(&mut self, records: &RecordColumns) -> Result<(), Error> {
+        let Some(h) = self.handle else { return Err(Error::invalid_input("this bulk insert has ended")) };
+        guest_call!(&mut *self.tenant, |s, b| b.openmatch_databricks_connector().bulk_insert().call_append_columns(
+            s,
+            h,
+            &records.names,
+            &records.batch
+        ))?
+        .map_err(convert::error_from_wit)
     }
 
     /// Load everything appended with one `COPY INTO`; the rows inserted, counted by the server.

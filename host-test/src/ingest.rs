@@ -5,6 +5,7 @@
 
 use crate::connection::Connection;
 use crate::error::{Error, ErrorInfo};
+use crate::record_columns::RecordColumns;
 use crate::records::{RecordSource, Records};
 use crate::value::{Coerce, Column, Row, Value};
 
@@ -236,9 +237,10 @@ impl Connection<'_> {
                 if slice.is_empty() {
                     break;
                 }
+                let columns = RecordColumns::from_records(&slice).map_err(|e| count.failed(e))?;
                 let r = match op {
-                    Operation::Update { key_columns } => self.update_records(&slice, target, key_columns).await,
-                    _ => self.write_records(&slice, target).await,
+                    Operation::Update { key_columns } => self.update_columns(&columns, target, key_columns).await,
+                    _ => self.write_columns(&columns, target).await,
                 };
                 count.affected += r.map_err(|e| count.failed(e))?;
                 count.sent += slice.len() as u64;
@@ -267,7 +269,8 @@ impl Connection<'_> {
             if slice.is_empty() {
                 break;
             }
-            bulk.append(&slice).await.map_err(|e| count.failed(e))?;
+            let columns = RecordColumns::from_records(&slice).map_err(|e| count.failed(e))?;
+            bulk.append_columns(&columns).await.map_err(|e| count.failed(e))?;
             count.sent += slice.len() as u64;
             progress(count.progress());
         }

@@ -45,6 +45,7 @@ mod ingest;
 mod outbound;
 mod param;
 mod policy;
+mod record_columns;
 mod records;
 mod row;
 mod state;
@@ -65,6 +66,7 @@ pub use ingest::{
     DEFAULT_SLICE_ROWS, IngestOptions, Operation, Progress, add_committed, group_by_columns, typed_keys, typed_records,
 };
 pub use param::Param;
+pub use record_columns::RecordColumns;
 pub use records::{JsonRecordsFile, RecordSource, Records};
 pub use outbound::TlsTrust;
 pub use policy::{AllowList, Limits, Origin, Scheme, TenantPolicy};

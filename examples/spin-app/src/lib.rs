@@ -7,7 +7,7 @@
 //! - Connector errors become JSON `{"error": kind, "message", "sql_state"}` with a status that
 //!   says whose fault it is (see `status_of`).
 //!
-//! The connector is an *import* (`openmatch:databricks/connector@0.4.0`): Spin plugs the
+//! The connector is an *import* (`openmatch:databricks/connector@0.4.1`): Spin plugs the
 //! connector component in from `spin.toml`'s dependencies; `wasm-tools compose` does the same
 //! ahead of time for other hosts. Connection settings come from environment variables
 //! (`DATABRICKS_HOST`, `DATABRICKS_HTTP_PATH`, `DATABRICKS_TOKEN`, optional
