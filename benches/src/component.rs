@@ -176,7 +176,8 @@ mod imp {
 
     use anyhow::{Result, anyhow, bail};
     use connector_host::{
-        ConnectConfig, ConnectorHost, Credential, Decimal, Origin, ResultFormat, Row, TenantPolicy, Value,
+        ConnectConfig, ConnectorHost, Credential, Decimal, Origin, RecordColumns, ResultFormat, Row, TenantPolicy,
+        Value,
     };
 
     use crate::data;
@@ -396,6 +397,16 @@ mod imp {
                             stream.close().await.map_err(err)?;
                             report.rows = tally.rows;
                             report.checksum = Some(tally.checksum);
+                        }
+                        "write" | "update" if spec.columns => {
+                            // Column-major across the WIT; building the columns is timed too.
+                            let columns = RecordColumns::from_records(&rows).map_err(err)?;
+                            report.rows = if spec.op == "write" {
+                                conn.write_columns(&columns, &spec.target).await
+                            } else {
+                                conn.update_columns(&columns, &spec.target, &["id".to_string()]).await
+                            }
+                            .map_err(err)?
                         }
                         "write" => {
                             report.rows =

@@ -121,16 +121,24 @@ pub fn replay_workloads(
             runs: s.runs_small.min(5),
             ..spec0.clone()
         };
-        for client in ["component", "native"] {
-            if client == "component"
+        // "component, columns": the rows cross the WIT column-major (`write-columns`).
+        let clients: &[&str] = if op == "delete" {
+            &["component", "native"]
+        } else {
+            &["component", crate::COMPONENT_COLUMNS, "native"]
+        };
+        for &client in clients {
+            if client != "native"
                 && let Some(why) = component::unavailable()
             {
                 results.push(Line::na("replay", &name, client, why));
                 continue;
             }
             let before = server.counts();
+            let columns = client == crate::COMPONENT_COLUMNS;
             let r = run_child(&Spec {
-                client: client.into(),
+                client: if columns { "component".into() } else { client.into() },
+                columns,
                 ..spec.clone()
             });
             let counts = server.counts().since(&before);
