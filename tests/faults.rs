@@ -32,6 +32,10 @@ enum Op {
     Delete,
     /// INSERT staged through a volume: files (Files API) and one COPY INTO.
     Staged,
+    /// update-records staged through a volume: files and one MERGE over `read_files`.
+    StagedMerge,
+    /// delete-records staged through a volume: files, a match count and one MERGE.
+    StagedDelete,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +96,7 @@ fn config(url: &str, http_path: &str, s: &Scenario) -> ConnectConfig {
     c.batch_rows = Some(10);
     c.max_attempts = Some(s.max_attempts);
     c.external_links = s.fault == Fault::Expired;
-    if s.op == Op::Staged {
+    if matches!(s.op, Op::Staged | Op::StagedMerge | Op::StagedDelete) {
         c.staging_volume = Some("/Volumes/main/default/stage".into());
     }
     c
@@ -243,8 +247,8 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
                 let recs: Vec<Row> = (101..=130).map(|i: i64| Row::new().with("name", format!("w{i}"))).collect();
                 c.write_records(&recs, "t").await
             }
-            Op::Merge => c.update_records(&rows(1..=20, "u"), "t", &["id".to_string()]).await,
-            Op::Delete => {
+            Op::Merge | Op::StagedMerge => c.update_records(&rows(1..=20, "u"), "t", &["id".to_string()]).await,
+            Op::Delete | Op::StagedDelete => {
                 let ids: Vec<Value> = (21..=30).map(Value::BigInt).collect();
                 c.delete_records(&ids, "t", Some("id")).await
             }
@@ -272,12 +276,12 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
             }
         }
         Op::WriteNoKey => {}
-        Op::Merge => {
+        Op::Merge | Op::StagedMerge => {
             for i in (1..=20).take(committed as usize) {
                 expected.insert(i, format!("u{i}"));
             }
         }
-        Op::Delete => {
+        Op::Delete | Op::StagedDelete => {
             for i in (21..=30).take(committed as usize) {
                 expected.remove(&i);
             }
@@ -287,8 +291,8 @@ async fn run(s: Scenario) -> (Scenario, Outcome) {
         let n = match s.op {
             Op::Read => 0,
             Op::Write | Op::WriteNoKey | Op::Staged => 30,
-            Op::Merge => 20,
-            Op::Delete => 10,
+            Op::Merge | Op::StagedMerge => 20,
+            Op::Delete | Op::StagedDelete => 10,
         };
         assert_eq!(committed, n, "{:?} count", (s.fault, s.op));
     }
@@ -529,12 +533,16 @@ async fn answers_lost_after_commit_are_counted_once() {
     println!();
     println!("| answer lost after commit | answers lost | outcome | count | rows lost | rows duplicated |");
     println!("|---|---:|---|---:|---:|---:|");
-    let cases: [(Op, &'static str); 5] = [
+    let cases: [(Op, &'static str); 7] = [
         (Op::Write, "INSERT INTO"),
         (Op::Merge, "UPDATE SET"),
         (Op::Delete, "THEN DELETE"),
         (Op::WriteNoKey, "INSERT INTO"),
         (Op::Staged, "COPY INTO"),
+        // More than batch-rows (10) records: one MERGE over the staged files (the needle is in
+        // no parameter-path statement, nor in a staged delete's match count).
+        (Op::StagedMerge, "'FAILFAST')) AS s ON"),
+        (Op::StagedDelete, "'FAILFAST')) AS s ON"),
     ];
     let mut bad = Vec::new();
     for (op, needle) in cases {
@@ -563,9 +571,13 @@ async fn answers_lost_after_commit_are_counted_once() {
                 let recs: Vec<Row> = (101..=110).map(|i: i64| Row::new().with("name", format!("w{i}"))).collect();
                 c.write_records(&recs, "t").await
             }
-            Op::Merge => {
+            Op::Merge | Op::StagedMerge => {
                 (1..=20).for_each(|i| drop(expected.insert(i, format!("u{i}"))));
                 c.update_records(&rows(1..=20, "u"), "t", &["id".to_string()]).await
+            }
+            Op::StagedDelete => {
+                (21..=35).for_each(|i| drop(expected.remove(&i)));
+                c.delete_records(&(21..=35).map(Value::BigInt).collect::<Vec<_>>(), "t", Some("id")).await
             }
             Op::Delete | Op::Read => {
                 (21..=30).for_each(|i| drop(expected.remove(&i)));
@@ -615,8 +627,9 @@ async fn answers_lost_after_commit_are_counted_once() {
         }
         let want = match op {
             Op::Write | Op::Staged => Some(30),
-            Op::Merge => Some(20),
+            Op::Merge | Op::StagedMerge => Some(20),
             Op::Delete | Op::Read => Some(10),
+            Op::StagedDelete => Some(15),
             Op::WriteNoKey => None,
         };
         let n = dropped.load(std::sync::atomic::Ordering::SeqCst);

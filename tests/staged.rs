@@ -123,3 +123,89 @@ async fn a_bulk_insert_appends_across_calls_and_commits_once() {
 async fn tenant_plain(env: &Env) -> connector_host::Tenant {
     env.tenant().await
 }
+
+/// Record `i` as a staged update sets it: every column but the key changed.
+fn updated(i: i64) -> Row {
+    Row::new()
+        .with("id", i)
+        .with("name", format!("updated '{i}'"))
+        .with("amount", dec(&format!("-{i}.75"), 12, 2))
+        .with("blob", Value::Binary(vec![i as u8, 7]))
+        .with("day", Value::Date(Date { year: 1999, month: 12, day: 31 }))
+        .with("at", Value::Timestamp(-1_000_000 - i))
+        .with("ok", i % 2 != 0)
+}
+
+/// Files left in the staging directory of `/Volumes/main/default/stage`.
+async fn staged_left(env: &Env) -> usize {
+    let url = format!("{}/api/2.0/fs/directories/Volumes/main/default/stage/openmatch-staging", env.url);
+    let listed: serde_json::Value = tokio::task::spawn_blocking(move || {
+        reqwest::blocking::Client::new().get(url).bearer_auth(ADMIN_TOKEN).send().and_then(|r| r.json())
+    })
+    .await
+    .expect("join")
+    .expect("list the staging directory");
+    listed["contents"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_update_and_a_large_delete_are_one_staged_merge_each() {
+    let env = Env::start().await;
+    let mut tenant = env.tenant().await;
+    let mut cfg = env.config(ADMIN_TOKEN);
+    cfg.batch_rows = Some(100);
+    cfg.staging_volume = Some("/Volumes/main/default/stage".into());
+    let mut conn = tenant.connect(&cfg).await.expect("connect");
+    conn.execute("CREATE VOLUME stage", &[]).await.expect("volume");
+    conn.execute(
+        "CREATE TABLE u (id BIGINT, name STRING, amount DECIMAL(12,2), blob BINARY, day DATE, at TIMESTAMP, ok BOOLEAN)",
+        &[],
+    )
+    .await
+    .expect("create");
+    let rows: Vec<Row> = (0..1000).map(record).collect();
+    assert_eq!(conn.write_records(&rows, "u").await.expect("insert"), 1000);
+    let keys = ["id".to_string()];
+
+    // 700 records, 600 of them (ids 400..999) in the table: one MERGE, counted by the server.
+    let before = commits(&mut conn, "u").await;
+    let upd: Vec<Row> = (400..1100).map(updated).collect();
+    assert_eq!(conn.update_records(&upd, "u", &keys).await.expect("staged update"), 600);
+    let exec = conn.last_execution().await.expect("execution").expect("some");
+    assert_eq!(exec.rows_affected, 600);
+    assert_eq!(commits(&mut conn, "u").await, before + 1, "one commit for the whole update");
+    let back =
+        conn.read_records("SELECT * FROM u WHERE id IN (399, 400, 777, 999) ORDER BY id", &[]).await.expect("read");
+    assert_eq!(back.len(), 4);
+    for (row, i) in back.iter().zip([399i64, 400, 777, 999]) {
+        let want = if i < 400 { record(i) } else { updated(i) };
+        for col in ["id", "name", "amount", "blob", "day", "at", "ok"] {
+            assert_eq!(row.get(col), want.get(col), "{col} of {i}");
+        }
+    }
+    let n = conn.read_records("SELECT count(*) AS n FROM u WHERE id >= 1000", &[]).await.expect("count");
+    assert_eq!(n[0].get("n"), Some(&Value::BigInt(0)), "an update inserts nothing");
+    assert_eq!(staged_left(&env).await, 0, "the update's files are deleted");
+
+    // Two records with one key: refused before anything is uploaded, as on the parameter path.
+    let mut twice: Vec<Row> = (0..200).map(updated).collect();
+    twice[150] = updated(3);
+    let e = conn.update_records(&twice, "u", &keys).await.expect_err("repeated key");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let back = conn.read_records("SELECT name FROM u WHERE id = 3", &[]).await.expect("read");
+    assert_eq!(back[0].get("name"), record(3).get("name"));
+
+    // 350 ids (300 present, 50 absent) and 30 repeats: one MERGE deletes the 300.
+    let before = commits(&mut conn, "u").await;
+    let ids: Vec<Value> = (0..300).chain(5000..5050).chain(0..30).map(Value::BigInt).collect();
+    assert_eq!(conn.delete_records(&ids, "u", Some("id")).await.expect("staged delete"), 300);
+    let exec = conn.last_execution().await.expect("execution").expect("some");
+    assert_eq!(exec.rows_affected, 300);
+    assert_eq!(commits(&mut conn, "u").await, before + 1, "one commit for the whole delete");
+    let n = conn.read_records("SELECT count(*) AS n, min(id) AS lo FROM u", &[]).await.expect("count");
+    assert_eq!(n[0].get("n"), Some(&Value::BigInt(700)));
+    assert_eq!(n[0].get("lo"), Some(&Value::BigInt(300)));
+    // Deleting them again matches nothing.
+    assert_eq!(conn.delete_records(&ids, "u", Some("id")).await.expect("again"), 0);
+    assert_eq!(staged_left(&env).await, 0, "the delete's files are deleted");
+}

@@ -463,3 +463,203 @@ fn staged_copy_into_refuses_a_bad_value_and_commits_nothing() {
     let (state, _) = w.fails(&copy_sql("null-id", ""));
     assert_eq!(state, "23502");
 }
+
+/// The staged files under `dir` as the connector's MERGE source: `c0` the key, then `fields`
+/// (`(field, select expression)`), every field read as text.
+fn read_files_source(dir: &str, selects: &[&str]) -> String {
+    let schema: Vec<String> = (0..selects.len()).map(|i| format!("c{i} STRING")).collect();
+    format!(
+        "(SELECT {} FROM read_files('/Volumes/main/default/stage/openmatch-staging/{dir}/', format => 'json', schema => '{}', mode => 'FAILFAST'))",
+        selects.join(", "),
+        schema.join(", ")
+    )
+}
+
+/// The four counts of a MERGE answer: affected, updated, deleted, inserted.
+fn merged(r: &Value) -> [String; 4] {
+    assert_eq!(r["status"]["state"], "SUCCEEDED", "{r}");
+    let row = &r["result"]["data_array"][0];
+    let col = |name: &str| {
+        let cols = r["manifest"]["schema"]["columns"].as_array().unwrap();
+        let i = cols.iter().position(|c| c["name"] == name).unwrap();
+        row[i].as_str().unwrap().to_string()
+    };
+    [
+        "num_affected_rows",
+        "num_updated_rows",
+        "num_deleted_rows",
+        "num_inserted_rows",
+    ]
+    .map(col)
+}
+
+#[test]
+fn staged_merge_reads_files_through_read_files_exactly() {
+    let w = start();
+    ok(&w, "CREATE VOLUME main.default.stage");
+    ok(
+        &w,
+        "CREATE TABLE t (id BIGINT NOT NULL, amount DECIMAL(12,2), name STRING, blob BINARY, ts TIMESTAMP)",
+    );
+    ok(
+        &w,
+        "INSERT INTO t VALUES (1, 1.00, 'a', NULL, NULL), (2, 2.00, 'b', NULL, NULL), (3, 3.00, 'c', NULL, NULL), (4, 4.00, 'd', NULL, NULL)",
+    );
+    let selects = [
+        "CAST(c0 AS BIGINT) AS c0",
+        "CAST(c1 AS DECIMAL(12,2)) AS c1",
+        "c2 AS c2",
+        "unbase64(c3) AS c3",
+        "CAST(c4 AS TIMESTAMP) AS c4",
+    ];
+    let rec = |id: &str, amount: &str, name: Option<&str>, blob: &str, ts: &str| {
+        json!({"c0": id, "c1": amount, "c2": name, "c3": blob, "c4": ts}).to_string()
+    };
+    stage(
+        &w,
+        "upd",
+        "part-00000.json",
+        &format!(
+            "{}\n{}\n",
+            rec(
+                "1",
+                "0.005",
+                Some("é \"q\" "),
+                "AAEC/w==",
+                "2024-01-02T03:04:05.123456Z"
+            ),
+            rec(
+                "2",
+                "-9999999999.99",
+                None,
+                "",
+                "1970-01-01T00:00:00.000001Z"
+            )
+        ),
+    );
+    // id 9 matches nothing; a JSON number is read as its text
+    stage(
+        &w,
+        "upd",
+        "part-00001.json",
+        r#"{"c0":9,"c1":"1","c2":"z","c3":null,"c4":null}"#,
+    );
+    let update = format!(
+        "MERGE INTO `main`.`default`.`t` AS t USING {} AS s ON t.`id` = s.c0 WHEN MATCHED THEN UPDATE SET t.`amount` = s.c1, t.`name` = s.c2, t.`blob` = s.c3, t.`ts` = s.c4",
+        read_files_source("upd", &selects)
+    );
+    let v0 = commits(&w, "t");
+    assert_eq!(
+        merged(&w.run(&update)),
+        ["2", "2", "0", "0"].map(String::from)
+    );
+    assert_eq!(commits(&w, "t"), v0 + 1, "one commit");
+    let n = Value::Null;
+    assert_eq!(
+        w.rows("SELECT id, amount, name, blob, ts FROM t ORDER BY id"),
+        vec![
+            vec![
+                s("1"),
+                s("0.01"),
+                s("é \"q\" "),
+                s("AAEC/w=="),
+                s("2024-01-02T03:04:05.123456Z")
+            ],
+            vec![
+                s("2"),
+                s("-9999999999.99"),
+                n.clone(),
+                s(""),
+                s("1970-01-01T00:00:00.000001Z")
+            ],
+            vec![s("3"), s("3.00"), s("c"), n.clone(), n.clone()],
+            vec![s("4"), s("4.00"), s("d"), n.clone(), n.clone()],
+        ]
+    );
+    // the same MERGE again (an answer lost and re-sent): the same rows matched, the same values
+    assert_eq!(
+        merged(&w.run(&update)),
+        ["2", "2", "0", "0"].map(String::from)
+    );
+    assert_eq!(
+        w.rows("SELECT amount FROM t WHERE id = 1"),
+        vec![vec![s("0.01")]]
+    );
+
+    // a staged delete: the probe counts the matches, the MERGE deletes them, once
+    stage(
+        &w,
+        "del",
+        "part-00000.json",
+        "{\"c0\":\"2\"}\n{\"c0\":\"3\"}\n{\"c0\":\"7\"}\n",
+    );
+    let keys = read_files_source("del", &["CAST(c0 AS BIGINT) AS c0"]);
+    let probe = format!(
+        "SELECT count(*) AS num_matched_rows FROM `main`.`default`.`t` AS t WHERE t.`id` IN (SELECT s.c0 FROM {keys} AS s)"
+    );
+    assert_eq!(w.rows(&probe), vec![vec![s("2")]]);
+    let delete = format!(
+        "MERGE INTO `main`.`default`.`t` AS t USING {keys} AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
+    );
+    assert_eq!(
+        merged(&w.run(&delete)),
+        ["2", "0", "2", "0"].map(String::from)
+    );
+    assert_eq!(
+        merged(&w.run(&delete)),
+        ["0", "0", "0", "0"].map(String::from)
+    );
+    assert_eq!(
+        w.rows("SELECT id FROM t ORDER BY id"),
+        vec![vec![s("1")], vec![s("4")]]
+    );
+
+    // a value that does not parse, a decimal that does not fit, a line that is not JSON: the
+    // statement fails and nothing is committed
+    let v1 = commits(&w, "t");
+    for (dir, body, state) in [
+        (
+            "bad-decimal",
+            rec("1", "abc", None, "", "2024-01-01T00:00:00Z"),
+            "22018",
+        ),
+        (
+            "too-big",
+            rec("1", "12345678901.00", None, "", "2024-01-01T00:00:00Z"),
+            "22003",
+        ),
+        ("bad-ts", rec("1", "1", None, "", "yesterday"), "22018"),
+        (
+            "bad-base64",
+            rec("1", "1", None, "%%%", "2024-01-01T00:00:00Z"),
+            "22018",
+        ),
+        ("not-json", "{\"c0\": \n".to_string(), "22023"),
+    ] {
+        stage(&w, dir, "part-00000.json", &body);
+        let sql = update.replace(
+            "openmatch-staging/upd/",
+            &format!("openmatch-staging/{dir}/"),
+        );
+        let (got, msg) = w.fails(&sql);
+        assert_eq!(got, state, "{dir}: {msg}");
+    }
+    assert_eq!(commits(&w, "t"), v1);
+    assert_eq!(
+        w.rows("SELECT amount FROM t WHERE id = 1"),
+        vec![vec![s("0.01")]]
+    );
+
+    // any other select list is planned by DataFusion over the text fields
+    assert_eq!(
+        w.rows("SELECT upper(c2) AS u FROM read_files('/Volumes/main/default/stage/openmatch-staging/upd/', format => 'json', schema => 'c2 STRING', mode => 'FAILFAST') WHERE c2 IS NOT NULL ORDER BY u"),
+        vec![vec![s("Z")], vec![s("É \"Q\" ")]]
+    );
+    // what is not implemented is refused; a missing path or volume is named
+    let (state, msg) = w.fails("SELECT * FROM read_files('/Volumes/main/default/stage/openmatch-staging/upd/', format => 'json', schema => 'c0 STRING')");
+    assert_eq!(state, "0A000", "{msg}");
+    let (state, msg) = w.fails("SELECT * FROM read_files('/Volumes/main/default/stage/nothing/', format => 'json', schema => 'c0 STRING', mode => 'FAILFAST')");
+    assert_eq!(state, "42K03", "{msg}");
+    let (state, msg) = w.fails("SELECT * FROM read_files('/Volumes/main/default/nosuch/x/', format => 'json', schema => 'c0 STRING', mode => 'FAILFAST')");
+    assert!(msg.starts_with("[VOLUME_NOT_FOUND]"), "{state}: {msg}");
+}

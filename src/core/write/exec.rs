@@ -71,9 +71,10 @@ fn resent_count(mode: &Mode, rows: u64, again: u64, matched: Option<u64>) -> u64
     }
 }
 
-/// One batch in flight: its `:rows` parameter, size, and (deletes) the rows it matched before.
+/// One batch in flight: its parameters (`:rows`; none for a staged statement), size, and
+/// (deletes) the rows it matched before.
 struct Current {
-    params: [ParamSpec; 1],
+    params: Vec<ParamSpec>,
     rows: u64,
     matched: Option<u64>,
 }
@@ -164,10 +165,29 @@ impl<'p> Writer<'p> {
     }
 
     fn write_batch<T: Transport>(&mut self, s: &mut Session<T>, b: Batch) -> Result<()> {
-        let params = [param_spec("rows", &Value::Text(b.json)).map_err(|e| self.fail(e))?];
+        let params = vec![param_spec("rows", &Value::Text(b.json)).map_err(|e| self.fail(e))?];
+        self.write_statement(s, params, b.rows as u64)
+    }
+
+    /// Run the plan's statement once, as batch 1 of `rows` records, without parameters: a
+    /// staged write whose statement reads its rows from files. Counted and re-sent exactly as a
+    /// batch is; returns the rows committed.
+    pub fn run_once<T: Transport>(&mut self, s: &mut Session<T>, rows: u64) -> Result<u64> {
+        self.number += 1;
+        self.write_statement(s, Vec::new(), rows)?;
+        Ok(self.committed)
+    }
+
+    /// Run the plan's statement with `params` (one batch of `rows` records) and count it.
+    fn write_statement<T: Transport>(
+        &mut self,
+        s: &mut Session<T>,
+        params: Vec<ParamSpec>,
+        rows: u64,
+    ) -> Result<()> {
         let mut cur = Current {
             params,
-            rows: b.rows as u64,
+            rows,
             matched: None,
         };
         cur.matched = self.probe(s, &cur)?;

@@ -1,12 +1,14 @@
 //! Writes: [`fit`] checks every value against the table's columns, [`plan`] turns records into
 //! typed batches and the INSERT / MERGE statements that read them, and [`exec`] runs the batches,
-//! counted and exactly once. With a staging volume, a large insert goes through [`stage`] instead:
-//! files in the volume and one `COPY INTO`.
+//! counted and exactly once. With a staging volume, a large write goes through [`stage`] instead:
+//! files in the volume and one statement that reads them all — `COPY INTO` for an insert, a
+//! `MERGE` over `read_files` for an update or delete ([`staged_merge`]).
 
 pub mod exec;
 pub mod fit;
 pub mod plan;
 pub mod stage;
+pub mod staged_merge;
 
 pub use plan::{
     Batch, Batcher, Fields, INSERT_KEY, Mode, Plan, Record, check_unique_keys, id_records,
@@ -29,7 +31,8 @@ use exec::Writer;
 /// ([`Plan::resend_sql`]) and counted once whichever attempt committed; when it has none, the
 /// write stops with the outcome unknown. On failure the error's `committed_rows` holds the rows
 /// committed by the batches before the failing one, and its message says which batch failed and
-/// whether its outcome is unknown.
+/// whether its outcome is unknown. More than `batch-rows` records with a staging volume
+/// configured are staged instead: one statement over uploaded files, whatever the mode.
 pub fn write<T: Transport>(
     s: &mut Session<T>,
     records: &[Record],
@@ -48,9 +51,9 @@ pub fn write<T: Transport>(
     if let Mode::Update(keys) = &mode {
         check_unique_keys(records, &plan, keys)?;
     }
-    // More than one batch's worth of rows, and a volume to stage them in: one COPY INTO.
-    if mode == Mode::Insert
-        && records.len() > s.config.batch_rows as usize
+    // More than one batch's worth of rows, and a volume to stage them in: one statement over
+    // the staged files (COPY INTO for an insert, MERGE for an update or delete).
+    if records.len() > s.config.batch_rows as usize
         && let Some(volume) = s.config.staging_volume.clone()
     {
         let mut bulk = stage::Bulk::new(s, target, columns, &volume)?;
@@ -58,7 +61,10 @@ pub fn write<T: Transport>(
             bulk.abort(s, deadline);
             return Err(e);
         }
-        return bulk.commit(s, deadline);
+        return match mode {
+            Mode::Insert => bulk.commit(s, deadline),
+            _ => staged_merge::commit(s, &mut bulk, target, mode, deadline),
+        };
     }
     let batcher = Batcher::new(records, &plan, s.config.batch_rows, s.config.batch_bytes);
     let mut writer = Writer::new(&plan, mode, deadline);

@@ -185,15 +185,20 @@ pub fn plan(
         }
         Mode::Delete => {
             plan.resend_sql = Some(plan.sql.clone());
-            plan.probe_sql = Some(format!(
-                "SELECT count(*) AS num_matched_rows FROM {table} AS t WHERE t.{} IN (SELECT s.c0 FROM {} AS s)",
-                quote_ident(&plan.names[0])?,
-                source(&plan.types)
-            ));
+            plan.probe_sql = Some(delete_probe(&table, &plan.names[0], &source(&plan.types))?);
         }
         Mode::Update(_) => {}
     }
     Ok(plan)
+}
+
+/// `SELECT count(*) AS num_matched_rows` of the rows of `table` (quoted) whose `key` is one of
+/// column `c0` of relation `source`: the rows a delete of those keys would delete.
+pub(super) fn delete_probe(table: &str, key: &str, source: &str) -> Result<String> {
+    Ok(format!(
+        "SELECT count(*) AS num_matched_rows FROM {table} AS t WHERE t.{} IN (SELECT s.c0 FROM {source} AS s)",
+        quote_ident(key)?
+    ))
 }
 
 /// `(SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: T0, …>>', map('mode', 'FAILFAST'))))`: the batch as a relation.
@@ -233,7 +238,17 @@ fn insert_if_absent(table: &str, plan: &Plan, key: &str) -> Result<String> {
 }
 
 fn statement(table: &str, names: &[String], types: &[String], mode: &Mode) -> Result<String> {
-    let source = source(types);
+    statement_over(table, names, &source(types), mode)
+}
+
+/// The statement of `mode` into `table` (quoted) reading relation `source`, whose columns
+/// `c0, c1, …` are the fields `names`: an INSERT, or a MERGE matched on the key columns.
+pub(super) fn statement_over(
+    table: &str,
+    names: &[String],
+    source: &str,
+    mode: &Mode,
+) -> Result<String> {
     let quoted: Vec<String> = names
         .iter()
         .map(|n| quote_ident(n))

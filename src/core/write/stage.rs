@@ -3,7 +3,8 @@
 //! the size. [`Bulk`] holds one insert across calls (the WIT `bulk-insert` resource): each
 //! `append` checks its records and uploads full parts, so guest memory holds one part at most;
 //! `commit` uploads the rest and loads everything. `write-records` of more than `batch-rows`
-//! records with a staging volume configured is one `Bulk` in one call.
+//! records with a staging volume configured is one `Bulk` in one call; so are the files of a
+//! staged update or delete, which [`Bulk::finish`] hands to one `MERGE` ([`super::staged_merge`]).
 //!
 //! - Every value is checked against its column first ([`fit`]), as on the parameter path, and
 //!   goes into the file as a JSON string (or `null`); the `COPY INTO`'s `SELECT` casts each
@@ -33,9 +34,21 @@ pub fn staging_dir(volume: &str, write_id: &str) -> String {
     format!("{volume}/openmatch-staging/{write_id}/")
 }
 
+/// What a staged write uploaded, for the statement that reads it ([`Bulk::finish`]).
+pub(super) struct Staged<'a> {
+    /// The records' field names; field `i` is `c<i>` in the files.
+    pub names: &'a [String],
+    /// How each field is staged.
+    pub fields: &'a [Field],
+    /// The directory holding every staged file (ends in `/`).
+    pub dir: &'a str,
+    /// Records staged.
+    pub rows: u64,
+}
+
 /// How a column's field is written to a staged file and read back by the `COPY INTO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(super) enum Field {
     /// A checked column ([`fit`]): the value's text, `CAST` to the column's type.
     Checked(Target),
     /// STRING (also CHAR/VARCHAR): the value's text as it is.
@@ -62,7 +75,7 @@ impl Field {
     }
 
     /// The `SELECT` expression of field `c<i>`.
-    fn select(self, i: usize) -> String {
+    pub(super) fn select(self, i: usize) -> String {
         match self {
             Field::Checked(t) => format!("CAST(c{i} AS {})", t.sql()),
             Field::Text => format!("c{i}"),
@@ -370,19 +383,41 @@ impl Bulk {
         s: &mut Session<T>,
         deadline: u64,
     ) -> Result<(u64, Vec<Execution>)> {
+        let target = self.target.clone();
+        self.finish(s, deadline, |s, staged| {
+            let sql = copy_sql(&target, staged.names, staged.fields, staged.dir)?;
+            load(s, &sql, staged.rows, deadline)
+        })
+    }
+
+    /// Upload what is buffered, run `apply` (the one statement that reads every staged file),
+    /// and delete the files whatever it returned; a file left behind is named in the error, or
+    /// in the debug log on success. Nothing is uploaded or run when nothing was appended.
+    pub(super) fn finish<T: Transport, F>(
+        &mut self,
+        s: &mut Session<T>,
+        deadline: u64,
+        apply: F,
+    ) -> Result<(u64, Vec<Execution>)>
+    where
+        F: FnOnce(&mut Session<T>, &Staged<'_>) -> Result<(u64, Vec<Execution>)>,
+    {
         self.usable()?;
         self.ended = true;
-        let loaded = match &self.fields {
+        let applied = match self.fields.clone() {
             None => Ok((0, Vec::new())),
-            Some((names, fields)) => {
-                copy_sql(&self.target, names, fields, &self.dir).and_then(|sql| {
-                    self.flush(s, deadline)?;
-                    load(s, &sql, self.rows, deadline)
-                })
-            }
+            Some((names, fields)) => self.flush(s, deadline).and_then(|()| {
+                let staged = Staged {
+                    names: &names,
+                    fields: &fields,
+                    dir: &self.dir,
+                    rows: self.rows,
+                };
+                apply(s, &staged)
+            }),
         };
         let left = clean_up(s, &self.dir, &self.uploaded, deadline);
-        match loaded {
+        match applied {
             Ok(done) => {
                 if !left.is_empty() {
                     let dir = &self.dir;
@@ -412,6 +447,15 @@ impl Bulk {
     }
 }
 
+/// `dir` as the text of a SQL string literal. It is made of validated volume names and a hex
+/// id, so no quote can occur in it; refused if one does.
+pub(super) fn dir_literal(dir: &str) -> Result<&str> {
+    if dir.contains(['\'', '\\']) {
+        return Err(Error::invalid("staging path holds a quote"));
+    }
+    Ok(dir)
+}
+
 /// `COPY INTO` of the files under `dir` into `target`, each field cast to its column's type.
 fn copy_sql(target: &str, names: &[String], fields: &[Field], dir: &str) -> Result<String> {
     let table = quote_table(target)?;
@@ -421,10 +465,7 @@ fn copy_sql(target: &str, names: &[String], fields: &[Field], dir: &str) -> Resu
         .enumerate()
         .map(|(i, (name, field))| Ok(format!("{} AS {}", field.select(i), quote_ident(name)?)))
         .collect::<Result<_>>()?;
-    // `dir` is made of validated volume names and a hex id: no quote can occur in it.
-    if dir.contains(['\'', '\\']) {
-        return Err(Error::invalid("staging path holds a quote"));
-    }
+    let dir = dir_literal(dir)?;
     Ok(format!(
         "COPY INTO {table} FROM (SELECT {} FROM '{dir}') FILEFORMAT = JSON \
          FORMAT_OPTIONS ('primitivesAsString' = 'true') COPY_OPTIONS ('mergeSchema' = 'false')",

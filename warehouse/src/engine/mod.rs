@@ -408,9 +408,10 @@ impl Engine {
         }))
     }
 
-    /// Plans a query (with inline sources registered and parameters bound).
+    /// Plans a query (with inline and `read_files` sources registered and parameters bound).
     pub(crate) async fn query(&self, x: &mut Stmtx, text: &str) -> Result<DataFrame, SqlError> {
-        let (text, inlines, travels) = rewrite::rewrite_query(text, &mut x.inline_counter)?;
+        let text = self.read_files_sources(x, text)?;
+        let (text, inlines, travels) = rewrite::rewrite_query(&text, &mut x.inline_counter)?;
         for tt in travels {
             let t = self.resolve(x, &Name(tt.name.clone()))?;
             let dir = self.existing(&t)?;

@@ -41,10 +41,10 @@ fn malformed(file: &str, detail: impl std::fmt::Display) -> SqlError {
 }
 
 /// The keys of the records in first-seen order, one text column per key, and the row count.
-type Fields = (Vec<String>, Vec<Vec<Option<String>>>, usize);
+pub(super) type Fields = (Vec<String>, Vec<Vec<Option<String>>>, usize);
 
 /// The fields of every line of `files` as text (see [`Fields`]).
-fn read_fields(files: &[SourceFile]) -> Result<Fields, SqlError> {
+pub(super) fn read_fields(files: &[SourceFile]) -> Result<Fields, SqlError> {
     let mut keys: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut cols: Vec<Vec<Option<String>>> = Vec::new();
@@ -199,17 +199,7 @@ impl Engine {
         if rows == 0 {
             return Ok(None);
         }
-        // Batches of their own buffers (not slices of one array, whose every slice would count
-        // the whole buffer against the statement's memory limit).
-        let chunks: Vec<Vec<StringArray>> = (0..rows)
-            .step_by(BATCH_ROWS)
-            .map(|start| {
-                let end = (start + BATCH_ROWS).min(rows);
-                cols.iter()
-                    .map(|c| c[start..end].iter().map(|v| v.as_deref()).collect())
-                    .collect()
-            })
-            .collect();
+        let chunks = text_chunks(&cols, rows);
         drop(cols);
         // `SELECT *`: every field of the files, as text
         let star = |it: &CopyItem| it.alias.is_none() && it.text.trim() == "*";
@@ -272,39 +262,67 @@ impl Engine {
                 .await?;
             return Ok(Some((df, names)));
         }
-        let position = |name: &str| -> Result<usize, SqlError> {
-            keys.iter()
-                .position(|k| k == name)
-                .or_else(|| keys.iter().position(|k| k.eq_ignore_ascii_case(name)))
-                .ok_or_else(|| SqlError::UnresolvedColumn {
-                    name: backquote(name),
-                    suggestions: keys
-                        .iter()
-                        .map(|k| backquote(k))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
-        };
-        let mut batches = Vec::with_capacity(chunks.len());
-        for text in &chunks {
-            let mut fields = Vec::with_capacity(items.len());
-            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(items.len());
-            for (it, name) in items.iter().zip(&names) {
-                let a: ArrayRef = match &it.expr {
-                    CopyExpr::Field(f) => Arc::new(text[position(f)?].clone()),
-                    CopyExpr::Cast(f, ty) => cast_text(&text[position(f)?], &parse_cast_type(ty)?)?,
-                    CopyExpr::Unbase64(f) => Arc::new(unbase64_array(&text[position(f)?])?),
-                    CopyExpr::Other(_) => return Err(SqlError::Internal("copy expression".into())),
-                };
-                fields.push(Field::new(name, a.data_type().clone(), true));
-                arrays.push(a);
-            }
-            let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-                .map_err(|e| SqlError::Internal(e.to_string()))?;
-            batches.push(batch);
-        }
+        let batches = convert(&keys, &chunks, items, &names)?;
         Ok(Some((x.ctx.read_batches(batches)?, names)))
     }
+}
+
+/// The text columns `cols` of `rows` rows as batches of their own buffers (not slices of one
+/// array, whose every slice would count the whole buffer against the statement's memory
+/// limit).
+pub(super) fn text_chunks(cols: &[Vec<Option<String>>], rows: usize) -> Vec<Vec<StringArray>> {
+    (0..rows)
+        .step_by(BATCH_ROWS)
+        .map(|start| {
+            let end = (start + BATCH_ROWS).min(rows);
+            cols.iter()
+                .map(|c| c[start..end].iter().map(|v| v.as_deref()).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// The select list `items` (fields, `CAST(field AS type)`, `unbase64(field)`: no
+/// [`CopyExpr::Other`]) over the text fields `keys`, chunk by chunk, converted exactly; output
+/// columns are named `names`.
+pub(super) fn convert(
+    keys: &[String],
+    chunks: &[Vec<StringArray>],
+    items: &[CopyItem],
+    names: &[String],
+) -> Result<Vec<RecordBatch>, SqlError> {
+    let position = |name: &str| -> Result<usize, SqlError> {
+        keys.iter()
+            .position(|k| k == name)
+            .or_else(|| keys.iter().position(|k| k.eq_ignore_ascii_case(name)))
+            .ok_or_else(|| SqlError::UnresolvedColumn {
+                name: backquote(name),
+                suggestions: keys
+                    .iter()
+                    .map(|k| backquote(k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    };
+    let mut batches = Vec::with_capacity(chunks.len());
+    for text in chunks {
+        let mut fields = Vec::with_capacity(items.len());
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(items.len());
+        for (it, name) in items.iter().zip(names) {
+            let a: ArrayRef = match &it.expr {
+                CopyExpr::Field(f) => Arc::new(text[position(f)?].clone()),
+                CopyExpr::Cast(f, ty) => cast_text(&text[position(f)?], &parse_cast_type(ty)?)?,
+                CopyExpr::Unbase64(f) => Arc::new(unbase64_array(&text[position(f)?])?),
+                CopyExpr::Other(_) => return Err(SqlError::Internal("copy expression".into())),
+            };
+            fields.push(Field::new(name, a.data_type().clone(), true));
+            arrays.push(a);
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .map_err(|e| SqlError::Internal(e.to_string()))?;
+        batches.push(batch);
+    }
+    Ok(batches)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! 'true')` loads every file again. When nothing is left to load, no commit is made.
 
 mod jsonl;
+mod read_files;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -58,7 +59,7 @@ fn is_true(v: Option<&str>) -> bool {
 }
 
 /// The loadable files of `local` (a file or a directory, walked in name order).
-fn source_files(
+pub(crate) fn source_files(
     vol: &VolumeRef,
     vol_dir: &Path,
     local: &Path,
@@ -113,12 +114,14 @@ async fn loaded_files(table: &DeltaTable) -> Result<HashSet<(String, u64)>, SqlE
 }
 
 impl Engine {
-    /// `COPY INTO` (see the module documentation).
-    pub(crate) async fn copy_into(&self, x: &mut Stmtx, c: CopyInto) -> Result<Outcome, SqlError> {
-        let t = self.resolve(x, &c.table)?;
-        let dir = self.existing(&t)?;
-        self.check(x, &t, Privilege::Modify)?;
-        let (vol, local) = crate::volumes::resolve(self.root(), &c.path)
+    /// The volume and local path of source `path` (`/Volumes/c/s/v/...`), which must exist and
+    /// be readable by the statement's principal (READ VOLUME).
+    pub(crate) fn readable_source(
+        &self,
+        x: &Stmtx,
+        path: &str,
+    ) -> Result<(VolumeRef, PathBuf), SqlError> {
+        let (vol, local) = crate::volumes::resolve(self.root(), path)
             .map_err(|e| SqlError::analysis("INVALID_PATH", e.to_string(), "22KD1"))?;
         self.contained(&local)?;
         if !self.schema_dir(&vol.catalog, &vol.schema)?.is_dir() || !vol.exists(self.root()) {
@@ -141,10 +144,19 @@ impl Engine {
         if !local.exists() {
             return Err(SqlError::analysis(
                 "PATH_NOT_FOUND",
-                format!("Path does not exist: {}.", c.path),
+                format!("Path does not exist: {path}."),
                 "42K03",
             ));
         }
+        Ok((vol, local))
+    }
+
+    /// `COPY INTO` (see the module documentation).
+    pub(crate) async fn copy_into(&self, x: &mut Stmtx, c: CopyInto) -> Result<Outcome, SqlError> {
+        let t = self.resolve(x, &c.table)?;
+        let dir = self.existing(&t)?;
+        self.check(x, &t, Privilege::Modify)?;
+        let (vol, local) = self.readable_source(x, &c.path)?;
         if c.select.is_some() && c.format != "JSON" {
             return Err(SqlError::Unsupported(format!(
                 "COPY INTO ... FROM (SELECT ...) with FILEFORMAT = {} (only JSON)",
