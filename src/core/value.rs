@@ -15,6 +15,7 @@
 //! | anything else | `Text` | verbatim |
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use super::base64;
 use super::error::{Error, ErrorKind, Result};
@@ -497,10 +498,11 @@ pub fn push_json_value(out: &mut String, value: &Value) -> Result<()> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::TinyInt(i) => out.push_str(&i.to_string()),
-        Value::SmallInt(i) => out.push_str(&i.to_string()),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::BigInt(i) => out.push_str(&i.to_string()),
+        // Written in place (`fmt::Write` for `String` cannot fail): no string per cell.
+        Value::TinyInt(i) => _ = write!(out, "{i}"),
+        Value::SmallInt(i) => _ = write!(out, "{i}"),
+        Value::Int(i) => _ = write!(out, "{i}"),
+        Value::BigInt(i) => _ = write!(out, "{i}"),
         Value::Float(f) => float(out, format_float(*f), f.is_finite()),
         Value::Double(f) => float(out, format_double(*f), f.is_finite()),
         Value::Decimal(d) => {

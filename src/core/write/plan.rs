@@ -312,31 +312,60 @@ fn key_indices(names: &[String], keys: &[String]) -> Result<Vec<usize>> {
 /// Reject records whose key values repeat (one MERGE may not update a row twice) or are null.
 pub fn check_unique_keys(records: &[Record], plan: &Plan, keys: &[String]) -> Result<()> {
     let idx = key_indices(&plan.names, keys)?;
-    let mut seen = HashSet::with_capacity(records.len());
-    for (ri, rec) in records.iter().enumerate() {
-        let mut key = String::new();
-        for &i in &idx {
-            let name = &plan.names[i];
-            let v = rec
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v)
-                .unwrap_or(&Value::Null);
-            if *v == Value::Null {
-                return Err(Error::invalid(format!(
-                    "record {ri} has a null key {name:?}"
-                )));
+    let repeated =
+        |ri: usize| Error::invalid(format!("record {ri} repeats a key of an earlier record"));
+    // The common case, one integer key: compared as numbers, with no text per key.
+    if let [only] = idx[..] {
+        let name = &plan.names[only];
+        let mut seen = HashSet::with_capacity(records.len());
+        let mut all_integers = true;
+        for (ri, rec) in records.iter().enumerate() {
+            let Some(i) = integer(key_value(ri, rec, name)?) else {
+                all_integers = false;
+                break;
+            };
+            if !seen.insert(i) {
+                return Err(repeated(ri));
             }
-            push_json_value(&mut key, v)?;
+        }
+        if all_integers {
+            return Ok(());
+        }
+    }
+    let mut seen: HashSet<Box<str>> = HashSet::with_capacity(records.len());
+    let mut key = String::new();
+    for (ri, rec) in records.iter().enumerate() {
+        key.clear();
+        for &i in &idx {
+            push_json_value(&mut key, key_value(ri, rec, &plan.names[i])?)?;
             key.push('\u{0}');
         }
-        if !seen.insert(key) {
-            return Err(Error::invalid(format!(
-                "record {ri} repeats a key of an earlier record"
-            )));
+        if !seen.insert(key.as_str().into()) {
+            return Err(repeated(ri));
         }
     }
     Ok(())
+}
+
+/// The value of key field `name` of record `ri`; a missing or null key is `invalid-input`.
+fn key_value<'r>(ri: usize, rec: &'r Record, name: &str) -> Result<&'r Value> {
+    match rec.iter().find(|(n, _)| n == name).map(|(_, v)| v) {
+        None | Some(Value::Null) => Err(Error::invalid(format!(
+            "record {ri} has a null key {name:?}"
+        ))),
+        Some(v) => Ok(v),
+    }
+}
+
+/// An integer value as `i64`; `None` for any other value.
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::TinyInt(i) => Some(i64::from(*i)),
+        Value::SmallInt(i) => Some(i64::from(*i)),
+        Value::Int(i) => Some(i64::from(*i)),
+        Value::BigInt(i) => Some(*i),
+        _ => None,
+    }
 }
 
 /// Delete ids as one-column records, null ids rejected and duplicates dropped.
@@ -361,6 +390,10 @@ pub struct Batcher<'a> {
     records: &'a [Record],
     names: &'a [String],
     targets: &'a [Option<Target>],
+    /// `"c0":`, `"c1":`, …: each field's key, written once here rather than per cell.
+    keys: Vec<String>,
+    /// The record being written (kept between records, so its capacity is reused).
+    scratch: String,
     pos: usize,
     max_rows: usize,
     max_bytes: usize,
@@ -382,6 +415,10 @@ impl<'a> Batcher<'a> {
             records,
             names: &plan.names,
             targets: &plan.targets,
+            keys: (0..plan.names.len())
+                .map(|i| format!("\"c{i}\":"))
+                .collect(),
+            scratch: String::new(),
             pos: 0,
             max_rows: max_rows.max(1) as usize,
             max_bytes: max_bytes as usize,
@@ -393,13 +430,15 @@ impl<'a> Batcher<'a> {
         self.pos
     }
 
-    fn object(&self, index: usize, rec: &Record) -> Result<String> {
-        let mut o = String::from("{");
+    /// Record `index` as a batch object `{"c0": …}`, written into `o` (cleared first).
+    fn object(&self, index: usize, rec: &Record, o: &mut String) -> Result<()> {
+        o.clear();
+        o.push('{');
         for (i, name) in self.names.iter().enumerate() {
             if i > 0 {
                 o.push(',');
             }
-            o.push_str(&format!("\"c{i}\":"));
+            o.push_str(&self.keys[i]);
             let v = rec
                 .iter()
                 .find(|(n, _)| n == name)
@@ -408,13 +447,13 @@ impl<'a> Batcher<'a> {
             match self.targets.get(i).copied().flatten() {
                 Some(t) => {
                     let v = fit(v, t).map_err(|why| misfit(index, name, &why))?;
-                    push_json_value(&mut o, &v)?;
+                    push_json_value(o, &v)?;
                 }
-                None => push_json_value(&mut o, v)?,
+                None => push_json_value(o, v)?,
             }
         }
         o.push('}');
-        Ok(o)
+        Ok(())
     }
 
     /// The next batch, or `None` when every record has been batched.
@@ -422,10 +461,13 @@ impl<'a> Batcher<'a> {
         if self.pos >= self.records.len() {
             return Ok(None);
         }
-        let mut json = String::from("[");
+        let mut json = String::with_capacity(self.max_bytes.min(1 << 20));
+        json.push('[');
         let mut rows = 0;
+        let mut obj = std::mem::take(&mut self.scratch);
         while self.pos < self.records.len() && rows < self.max_rows {
-            let obj = self.object(self.pos, &self.records[self.pos])?;
+            // An error ends the sequence: the scratch buffer need not survive it.
+            self.object(self.pos, &self.records[self.pos], &mut obj)?;
             // +1 for the separator or the closing bracket.
             if json.len() + obj.len() + 1 > self.max_bytes {
                 if rows == 0 {
@@ -445,6 +487,7 @@ impl<'a> Batcher<'a> {
             rows += 1;
             self.pos += 1;
         }
+        self.scratch = obj;
         json.push(']');
         Ok(Some(Batch { json, rows }))
     }
@@ -550,6 +593,29 @@ mod tests {
             p.sql,
             "MERGE INTO `cat`.`sch`.`t` AS t USING (SELECT inline(from_json(:rows, 'ARRAY<STRUCT<c0: BIGINT>>', map('mode', 'FAILFAST')))) AS s ON t.`id` = s.c0 WHEN MATCHED THEN DELETE"
         );
+    }
+
+    #[test]
+    fn repeated_keys_are_found_as_numbers_and_as_text() {
+        let upd = Mode::Update(vec!["id".into()]);
+        let check = |recs: Vec<Record>| {
+            let p = Plan {
+                names: vec!["id".into(), "name".into()],
+                ..plan_for(&recs[..1], "t", &upd).unwrap()
+            };
+            check_unique_keys(&recs, &p, &["id".to_string()])
+        };
+        assert!(check(vec![rec(1, "a"), rec(2, "b")]).is_ok());
+        let e = check(vec![rec(1, "a"), rec(2, "b"), rec(1, "c")]).unwrap_err();
+        assert_eq!(e.message, "record 2 repeats a key of an earlier record");
+        // INT 7 and BIGINT 7 are one key; the text "7" is another.
+        let int7 = vec![("id".into(), Value::Int(7)), ("name".into(), Value::Null)];
+        assert!(check(vec![rec(7, "a"), int7]).is_err());
+        let text7 = vec![("id".into(), Value::Text("7".into())), ("name".into(), Value::Null)];
+        assert!(check(vec![rec(7, "a"), text7.clone()]).is_ok());
+        assert!(check(vec![rec(7, "a"), text7.clone(), text7]).is_err());
+        let null = vec![("id".into(), Value::Null), ("name".into(), Value::Null)];
+        assert!(check(vec![rec(7, "a"), null]).unwrap_err().message.contains("null key"));
     }
 
     #[test]
