@@ -297,3 +297,44 @@ pub fn session_with(input: ConnectConfig) -> Session<Fake> {
 pub fn session() -> Session<Fake> {
     session_with(input())
 }
+
+/// A statement's one-row answer of BIGINT counts: `cols[i]` holds `vals[i]` (the shape of a
+/// DML, `COPY INTO` or probe result).
+pub fn count_answer(id: &str, cols: &[&str], vals: &[u64]) -> String {
+    let columns: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(r#"{{"name":"{c}","type_text":"BIGINT","type_name":"LONG","position":{i}}}"#)
+        })
+        .collect();
+    let cells: Vec<String> = vals.iter().map(|v| format!("\"{v}\"")).collect();
+    format!(
+        r#"{{"statement_id":"{id}","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":{},"columns":[{}]}},"total_row_count":1}},"result":{{"chunk_index":0,"row_count":1,"data_array":[[{}]]}}}}"#,
+        cols.len(),
+        columns.join(","),
+        cells.join(",")
+    )
+}
+
+/// The SQL text of a statement request.
+pub fn statement(r: &HttpRequest) -> String {
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    body["statement"].as_str().unwrap().to_owned()
+}
+
+/// A session with a staging volume, `batch-rows` 2, writing into a table
+/// `(id BIGINT, name STRING, amount DECIMAL(12,2))` whose probe is scripted once.
+pub fn staged_session() -> Session<Fake> {
+    let mut cfg = input();
+    cfg.batch_rows = Some(2);
+    cfg.staging_volume = Some("/Volumes/main/default/stage".into());
+    let mut s = session_with(cfg);
+    s.transport.auto_table = None;
+    s.transport.table(&[
+        ("id", "BIGINT"),
+        ("name", "STRING"),
+        ("amount", "DECIMAL(12,2)"),
+    ]);
+    s
+}

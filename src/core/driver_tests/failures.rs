@@ -283,7 +283,7 @@ fn polling_rides_out_a_long_outage_until_success() {
         Method::Get,
         "/statements/s-11",
         200,
-        &dml("s-11", &["num_affected_rows", "num_inserted_rows"], &[3, 3]),
+        &count_answer("s-11", &["num_affected_rows", "num_inserted_rows"], &[3, 3]),
     );
     let r = ops::read_all(&mut s, "INSERT INTO t SELECT * FROM u", &[]).unwrap();
     assert_eq!(r.execution.rows_affected, 3);
@@ -328,7 +328,7 @@ fn a_statement_finishing_before_the_cancel_lands_counts() {
             Method::Get,
             "/statements/s-13",
             200,
-            &dml("s-13", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+            &count_answer("s-13", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
         );
     let recs: Vec<Vec<(String, Value)>> = (0..2)
         .map(|i| vec![("id".into(), Value::BigInt(i))])

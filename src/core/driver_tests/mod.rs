@@ -4,7 +4,7 @@
 use super::config::{Credential, ResultFormat};
 use super::driver;
 use super::error::ErrorKind;
-use super::fake::{Fake, input, session, session_with};
+use super::fake::{Fake, count_answer, input, session, session_with};
 use super::http::{HttpResponse, Method};
 use super::ops;
 use super::secret::Secret;
@@ -38,23 +38,6 @@ fn pending(id: &str) -> String {
 
 fn running(id: &str) -> String {
     format!(r#"{{"statement_id":"{id}","status":{{"state":"RUNNING"}}}}"#)
-}
-
-fn dml(id: &str, cols: &[&str], vals: &[u64]) -> String {
-    let columns: Vec<String> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            format!(r#"{{"name":"{c}","type_text":"BIGINT","type_name":"LONG","position":{i}}}"#)
-        })
-        .collect();
-    let cells: Vec<String> = vals.iter().map(|v| format!("\"{v}\"")).collect();
-    format!(
-        r#"{{"statement_id":"{id}","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":{},"columns":[{}]}},"total_row_count":1}},"result":{{"chunk_index":0,"row_count":1,"data_array":[[{}]]}}}}"#,
-        cols.len(),
-        columns.join(","),
-        cells.join(",")
-    )
 }
 
 fn with_header(status: u16, body: &str, name: &str, value: &str) -> HttpResponse {

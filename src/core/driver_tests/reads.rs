@@ -76,7 +76,7 @@ fn dml_counts_become_rows_affected() {
         Method::Post,
         STMTS,
         200,
-        &dml("s-2", &["num_affected_rows"], &[7]),
+        &count_answer("s-2", &["num_affected_rows"], &[7]),
     );
     let r = ops::read_all(&mut s, "UPDATE t SET x = 1", &[]).unwrap();
     assert_eq!(r.execution.rows_affected, 7);

@@ -20,19 +20,19 @@ fn writes_batch_and_count_from_the_server() {
             Method::Post,
             STMTS,
             200,
-            &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+            &count_answer("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
         )
         .on(
             Method::Post,
             STMTS,
             200,
-            &dml("b2", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+            &count_answer("b2", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
         )
         .on(
             Method::Post,
             STMTS,
             200,
-            &dml("b3", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
+            &count_answer("b3", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
         );
     let (n, execs) = write::write(&mut s, &recs, "main.default.customers", Mode::Insert).unwrap();
     assert_eq!((n, execs.len()), (5, 3));
@@ -65,7 +65,7 @@ fn failed_batch_reports_rows_committed_by_earlier_batches() {
             Method::Post,
             STMTS,
             200,
-            &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
+            &count_answer("b1", &["num_affected_rows", "num_inserted_rows"], &[1, 1]),
         )
         .fail(Method::Post, STMTS, true);
     let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
@@ -84,7 +84,7 @@ fn failed_batch_reports_rows_committed_by_earlier_batches() {
         Method::Post,
         STMTS,
         200,
-        &dml("b1", &["something_else"], &[1]),
+        &count_answer("b1", &["something_else"], &[1]),
     );
     let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
     assert_eq!((e.kind, e.committed_rows), (ErrorKind::Server, Some(0)));
@@ -103,8 +103,12 @@ fn update_and_delete_use_merge_counts() {
         "num_deleted_rows",
         "num_inserted_rows",
     ];
-    s.transport
-        .on(Method::Post, STMTS, 200, &dml("m1", &merge, &[1, 1, 0, 0]));
+    s.transport.on(
+        Method::Post,
+        STMTS,
+        200,
+        &count_answer("m1", &merge, &[1, 1, 0, 0]),
+    );
     let (n, _) = write::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()])).unwrap();
     assert_eq!(n, 1);
     let ids = crate::core::write::id_records(&[Value::BigInt(1), Value::BigInt(2)], "id").unwrap();
@@ -113,9 +117,14 @@ fn update_and_delete_use_merge_counts() {
             Method::Post,
             STMTS,
             200,
-            &dml("p2", &["num_matched_rows"], &[2]),
+            &count_answer("p2", &["num_matched_rows"], &[2]),
         )
-        .on(Method::Post, STMTS, 200, &dml("m2", &merge, &[2, 0, 2, 0]));
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &count_answer("m2", &merge, &[2, 0, 2, 0]),
+        );
     let (n, _) = write::write(&mut s, &ids, "t", Mode::Delete).unwrap();
     assert_eq!(n, 2);
     let body: serde_json::Value = serde_json::from_slice(&s.transport.sent[1].body).unwrap();
@@ -177,7 +186,7 @@ fn an_update_batch_with_unknown_outcome_is_resent_but_an_insert_without_key_is_n
         Method::Post,
         STMTS,
         200,
-        &dml("m1", &merge, &[1, 1, 0, 0]),
+        &count_answer("m1", &merge, &[1, 1, 0, 0]),
     );
     assert_eq!(
         write::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
@@ -231,7 +240,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
         Method::Post,
         STMTS,
         200,
-        &dml("r1", &MERGE, &[3, 0, 0, 3]),
+        &count_answer("r1", &MERGE, &[3, 0, 0, 3]),
     );
     let (n, execs) = write::write(&mut s, &recs, "main.default.t", Mode::Insert).unwrap();
     assert_eq!((n, execs.len()), (3, 1));
@@ -247,7 +256,7 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
         Method::Post,
         STMTS,
         200,
-        &dml("r2", &MERGE, &[0, 0, 0, 0]),
+        &count_answer("r2", &MERGE, &[0, 0, 0, 0]),
     );
     assert_eq!(write::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 3);
 
@@ -257,7 +266,12 @@ fn an_insert_whose_answer_was_lost_is_resent_as_merge_and_counted_once() {
     s.transport
         .on(Method::Post, STMTS, 502, "bad gateway")
         .fail(Method::Post, STMTS, true)
-        .on(Method::Post, STMTS, 200, &dml("r3", &MERGE, &[0, 0, 0, 0]));
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &count_answer("r3", &MERGE, &[0, 0, 0, 0]),
+        );
     assert_eq!(write::write(&mut s, &recs, "t", Mode::Insert).unwrap().0, 3);
     assert!(statement_of(&s, 2).starts_with("MERGE INTO `t` AS t"));
 
@@ -287,7 +301,7 @@ fn an_insert_without_a_usable_key_reports_which_batches_committed() {
             Method::Post,
             STMTS,
             200,
-            &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+            &count_answer("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
         )
         .fail(Method::Post, STMTS, true);
     let e = write::write(&mut s, &recs, "t", Mode::Insert).unwrap_err();
@@ -324,7 +338,7 @@ fn a_failed_resend_reports_the_earlier_batches_and_an_unknown_outcome() {
             Method::Post,
             STMTS,
             200,
-            &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+            &count_answer("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
         )
         .fail(Method::Post, STMTS, true)
         .fail(Method::Post, STMTS, true)
@@ -361,10 +375,15 @@ fn a_delete_whose_answer_was_lost_is_resent_and_counted_from_the_probe() {
             Method::Post,
             STMTS,
             200,
-            &dml("p1", &["num_matched_rows"], &[3]),
+            &count_answer("p1", &["num_matched_rows"], &[3]),
         )
         .fail(Method::Post, STMTS, true)
-        .on(Method::Post, STMTS, 200, &dml("d1", &MERGE, &[0, 0, 0, 0]));
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &count_answer("d1", &MERGE, &[0, 0, 0, 0]),
+        );
     assert_eq!(write::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 3);
     assert_eq!(statement_of(&s, 1), statement_of(&s, 2));
     assert_eq!(rows_param(&s, 0), rows_param(&s, 2));
@@ -376,10 +395,15 @@ fn a_delete_whose_answer_was_lost_is_resent_and_counted_from_the_probe() {
             Method::Post,
             STMTS,
             200,
-            &dml("p2", &["num_matched_rows"], &[3]),
+            &count_answer("p2", &["num_matched_rows"], &[3]),
         )
         .on(Method::Post, STMTS, 504, "gateway timeout")
-        .on(Method::Post, STMTS, 200, &dml("d2", &MERGE, &[2, 0, 2, 0]));
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &count_answer("d2", &MERGE, &[2, 0, 2, 0]),
+        );
     assert_eq!(write::write(&mut s, &ids, "t", Mode::Delete).unwrap().0, 2);
 
     // A probe that fails is an error before anything was written.
@@ -480,7 +504,7 @@ impl crate::core::http::Transport for ModelWarehouse {
             }
             _ => {
                 let (cols, vals) = self.execute(&sql, &ids);
-                let body = dml(&format!("m{}", self.now), &cols, &vals);
+                let body = count_answer(&format!("m{}", self.now), &cols, &vals);
                 Ok(HttpResponse {
                     status: 200,
                     headers: vec![],
@@ -630,7 +654,12 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
             &succeeded_without_rows("u1", &MERGE),
         )
         .on(Method::Get, "/statements/u1/result/chunks/0", 404, "{}")
-        .on(Method::Post, STMTS, 200, &dml("u2", &MERGE, &[2, 2, 0, 0]));
+        .on(
+            Method::Post,
+            STMTS,
+            200,
+            &count_answer("u2", &MERGE, &[2, 2, 0, 0]),
+        );
     let recs = id_recs(0..2);
     assert_eq!(
         write::write(&mut s, &recs, "t", Mode::Update(vec!["id".into()]))
@@ -648,7 +677,7 @@ fn a_committed_batch_whose_count_cannot_be_read_is_still_counted() {
             Method::Post,
             STMTS,
             200,
-            &dml("p", &["num_matched_rows"], &[1]),
+            &count_answer("p", &["num_matched_rows"], &[1]),
         )
         .on(
             Method::Post,
@@ -719,7 +748,7 @@ fn a_write_probes_its_table_and_refuses_a_misfit_before_any_batch() {
         Method::Post,
         STMTS,
         200,
-        &dml("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
+        &count_answer("b1", &["num_affected_rows", "num_inserted_rows"], &[2, 2]),
     );
     let (n, _) = write::write(&mut s, &recs("7"), "main.default.t", Mode::Insert).unwrap();
     assert_eq!(n, 2);

@@ -1,14 +1,21 @@
 use crate::core::error::ErrorKind;
-use crate::core::fake::{input, session_with};
-use crate::core::http::{HttpRequest, Method};
+use crate::core::fake::{count_answer, input, session_with, staged_session, statement};
+use crate::core::http::Method;
 use crate::core::value::{Decimal, Value};
 use crate::core::write::{self, Mode};
 
 const STMTS: &str = "/api/2.0/sql/statements";
 
+/// A `COPY INTO`'s answer.
 fn copy_answer(id: &str, inserted: u64) -> String {
-    format!(
-        r#"{{"statement_id":"{id}","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":3,"columns":[{{"name":"num_affected_rows","type_name":"LONG","type_text":"BIGINT","position":0}},{{"name":"num_inserted_rows","type_name":"LONG","type_text":"BIGINT","position":1}},{{"name":"num_skipped_corrupt_files","type_name":"LONG","type_text":"BIGINT","position":2}}]}},"total_row_count":1}},"result":{{"chunk_index":0,"row_count":1,"data_array":[["{inserted}","{inserted}","0"]]}}}}"#
+    count_answer(
+        id,
+        &[
+            "num_affected_rows",
+            "num_inserted_rows",
+            "num_skipped_corrupt_files",
+        ],
+        &[inserted, inserted, 0],
     )
 }
 
@@ -29,25 +36,6 @@ fn records(n: i64) -> Vec<Vec<(String, Value)>> {
             ]
         })
         .collect()
-}
-
-fn staged_session() -> crate::core::session::Session<crate::core::fake::Fake> {
-    let mut cfg = input();
-    cfg.batch_rows = Some(2);
-    cfg.staging_volume = Some("/Volumes/main/default/stage".into());
-    let mut s = session_with(cfg);
-    s.transport.auto_table = None;
-    s.transport.table(&[
-        ("id", "BIGINT"),
-        ("name", "STRING"),
-        ("amount", "DECIMAL(12,2)"),
-    ]);
-    s
-}
-
-fn statement(r: &HttpRequest) -> String {
-    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    body["statement"].as_str().unwrap().to_owned()
 }
 
 #[test]

@@ -1,5 +1,5 @@
 use crate::core::error::ErrorKind;
-use crate::core::fake::{input, session_with};
+use crate::core::fake::{count_answer, staged_session, statement};
 use crate::core::http::{HttpRequest, Method};
 use crate::core::value::{Decimal, Value};
 use crate::core::write::{self, Mode, Record, id_records};
@@ -8,24 +8,21 @@ const STMTS: &str = "/api/2.0/sql/statements";
 
 /// A MERGE's answer: its four counts.
 fn merge_answer(id: &str, updated: u64, deleted: u64) -> String {
-    let col = |n: &str, p: u32| {
-        format!(r#"{{"name":"{n}","type_name":"LONG","type_text":"BIGINT","position":{p}}}"#)
-    };
-    format!(
-        r#"{{"statement_id":"{id}","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":4,"columns":[{},{},{},{}]}},"total_row_count":1}},"result":{{"chunk_index":0,"row_count":1,"data_array":[["{}","{updated}","{deleted}","0"]]}}}}"#,
-        col("num_affected_rows", 0),
-        col("num_updated_rows", 1),
-        col("num_deleted_rows", 2),
-        col("num_inserted_rows", 3),
-        updated + deleted,
+    count_answer(
+        id,
+        &[
+            "num_affected_rows",
+            "num_updated_rows",
+            "num_deleted_rows",
+            "num_inserted_rows",
+        ],
+        &[updated + deleted, updated, deleted, 0],
     )
 }
 
 /// A delete probe's answer.
 fn matched_answer(n: u64) -> String {
-    format!(
-        r#"{{"statement_id":"p1","status":{{"state":"SUCCEEDED"}},"manifest":{{"format":"JSON_ARRAY","schema":{{"column_count":1,"columns":[{{"name":"num_matched_rows","type_name":"LONG","type_text":"BIGINT","position":0}}]}},"total_row_count":1}},"result":{{"chunk_index":0,"row_count":1,"data_array":[["{n}"]]}}}}"#
-    )
+    count_answer("p1", &["num_matched_rows"], &[n])
 }
 
 fn records(n: i64) -> Vec<Record> {
@@ -45,25 +42,6 @@ fn records(n: i64) -> Vec<Record> {
             ]
         })
         .collect()
-}
-
-fn staged_session() -> crate::core::session::Session<crate::core::fake::Fake> {
-    let mut cfg = input();
-    cfg.batch_rows = Some(2);
-    cfg.staging_volume = Some("/Volumes/main/default/stage".into());
-    let mut s = session_with(cfg);
-    s.transport.auto_table = None;
-    s.transport.table(&[
-        ("id", "BIGINT"),
-        ("name", "STRING"),
-        ("amount", "DECIMAL(12,2)"),
-    ]);
-    s
-}
-
-fn statement(r: &HttpRequest) -> String {
-    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    body["statement"].as_str().unwrap().to_owned()
 }
 
 /// The staging directory of the write, from its first PUT (`/Volumes/…/<id>`).
