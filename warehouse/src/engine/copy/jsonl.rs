@@ -225,14 +225,7 @@ impl Engine {
         } else {
             items
         };
-        let names: Vec<String> = items
-            .iter()
-            .map(|it| match (&it.alias, &it.expr) {
-                (Some(a), _) => a.clone(),
-                (None, CopyExpr::Field(f)) => f.clone(),
-                (None, _) => it.text.clone(),
-            })
-            .collect();
+        let names: Vec<String> = items.iter().map(CopyItem::output_name).collect();
         if items.iter().any(|it| matches!(it.expr, CopyExpr::Other(_))) {
             // DataFusion plans the whole list over the text fields
             let schema = Arc::new(Schema::new(

@@ -247,14 +247,7 @@ impl Engine {
         items: &[CopyItem],
     ) -> Result<Vec<RecordBatch>, SqlError> {
         let chunks = self.text_chunks_of(x, call)?;
-        let names: Vec<String> = items
-            .iter()
-            .map(|it| match (&it.alias, &it.expr) {
-                (Some(a), _) => a.clone(),
-                (None, CopyExpr::Field(f)) => f.clone(),
-                (None, _) => it.text.clone(),
-            })
-            .collect();
+        let names: Vec<String> = items.iter().map(CopyItem::output_name).collect();
         convert(&call.fields, &chunks, items, &names)
     }
 

@@ -262,6 +262,18 @@ pub struct CopyItem {
     pub alias: Option<String>,
 }
 
+impl CopyItem {
+    /// The name of the column this item produces: its alias, else the field it reads, else its
+    /// text as written.
+    pub fn output_name(&self) -> String {
+        match (&self.alias, &self.expr) {
+            (Some(a), _) => a.clone(),
+            (None, CopyExpr::Field(f)) => f.clone(),
+            (None, _) => self.text.clone(),
+        }
+    }
+}
+
 /// `COPY INTO t FROM { 'path' | (SELECT items FROM 'path') } FILEFORMAT = X
 /// [FORMAT_OPTIONS (...)] [COPY_OPTIONS (...)]`.
 #[derive(Clone, Debug, PartialEq)]
