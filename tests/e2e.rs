@@ -628,30 +628,28 @@ impl Cli {
         Cli { bin: cli_binary(), data: TempDir::new("cli") }
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(&self.bin)
-            .arg("--local")
+    /// `connector-host --local --data <dir> <args>`, with no workspace in the environment.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(&self.bin);
+        c.arg("--local")
             .arg("--data")
             .arg(self.data.path())
             .args(args)
             .env_remove("DATABRICKS_HOST")
             .env_remove("DATABRICKS_TOKEN")
-            .env_remove("DATABRICKS_HTTP_PATH")
-            .output()
-            .expect("run connector-host")
+            .env_remove("DATABRICKS_HTTP_PATH");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("run connector-host")
     }
 
     /// Like [`Cli::run`], with `input` on stdin.
     fn run_with_stdin(&self, args: &[&str], input: &str) -> std::process::Output {
         use std::io::Write as _;
-        let mut child = std::process::Command::new(&self.bin)
-            .arg("--local")
-            .arg("--data")
-            .arg(self.data.path())
-            .args(args)
-            .env_remove("DATABRICKS_HOST")
-            .env_remove("DATABRICKS_TOKEN")
-            .env_remove("DATABRICKS_HTTP_PATH")
+        let mut child = self
+            .command(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
