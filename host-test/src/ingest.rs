@@ -86,20 +86,6 @@ pub fn typed_records(records: &[Row], columns: &[Column]) -> Result<Vec<Row>, Er
         .collect()
 }
 
-/// Split records into groups with the same set of columns (case-insensitive), keeping the order
-/// of first appearance: the connector sends one column list per statement.
-pub fn group_by_columns(records: Vec<Row>) -> Vec<Vec<Row>> {
-    let mut groups: Vec<(Vec<String>, Vec<Row>)> = Vec::new();
-    for r in records {
-        let key = column_set(&r);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push(r),
-            None => groups.push((key, vec![r])),
-        }
-    }
-    groups.into_iter().map(|(_, g)| g).collect()
-}
-
 /// Add rows committed by earlier calls to an error's `committed_rows` (which counts only the
 /// failing call's own batches).
 pub fn add_committed(e: Error, earlier: u64) -> Error {
@@ -134,7 +120,8 @@ struct Survey {
     groups: Vec<Vec<String>>,
 }
 
-/// The column set of a record, as [`group_by_columns`] compares them.
+/// The column set of a record: its field names, lower-case and sorted (one connector call
+/// sends one column list).
 fn column_set(row: &Row) -> Vec<String> {
     let mut key: Vec<String> = row.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
     key.sort();
@@ -179,15 +166,6 @@ fn numbered(e: Error, index: usize) -> Error {
 }
 
 impl Connection<'_> {
-    /// Records typed by the columns of `target` (see [`typed_records`]).
-    pub async fn typed_records(&mut self, target: &str, records: &[Row]) -> Result<Vec<Row>, Error> {
-        if records.is_empty() {
-            return Err(Error::invalid_input("no records to write"));
-        }
-        let columns = self.table_columns(target).await?;
-        typed_records(records, &columns)
-    }
-
     /// Insert or update `records` (JSON-inferred values are fine: they are typed by the table's
     /// columns first); see [`Connection::write_source`].
     pub async fn write_rows(
@@ -341,9 +319,18 @@ mod tests {
     #[test]
     fn groups_keep_first_appearance_order_and_ignore_case() {
         let rows = Row::parse_records("{\"a\":1,\"b\":2}\n{\"a\":3}\n{\"B\":4,\"A\":5}\n{\"a\":6}").unwrap();
-        let groups = group_by_columns(rows);
-        let ids: Vec<Vec<String>> =
-            groups.iter().map(|g| g.iter().map(|r| r.iter().next().map(|(_, v)| v.to_string()).unwrap_or_default()).collect()).collect();
+        let columns = [col("a", "LONG", "BIGINT"), col("b", "LONG", "BIGINT")];
+        let found = survey(rows.as_slice(), &columns).unwrap();
+        assert_eq!(found.total, 4);
+        let ids: Vec<Vec<String>> = found
+            .groups
+            .iter()
+            .map(|g| {
+                let mut pass = rows.records().unwrap();
+                let slice = next_slice(&mut pass, g, &columns, 10).unwrap();
+                slice.iter().map(|r| r.iter().next().map(|(_, v)| v.to_string()).unwrap_or_default()).collect()
+            })
+            .collect();
         assert_eq!(ids, vec![vec!["1".to_string(), "4".to_string()], vec!["3".to_string(), "6".to_string()]]);
     }
 

@@ -63,7 +63,7 @@ pub use host::{
     BUNDLED_WASM, ConnectorHost, LoadOptions, LoadReport, MemoryUsage, OwnedConnection, Tenant, WASMTIME_VERSION,
 };
 pub use ingest::{
-    DEFAULT_SLICE_ROWS, IngestOptions, Operation, Progress, add_committed, group_by_columns, typed_keys, typed_records,
+    DEFAULT_SLICE_ROWS, IngestOptions, Operation, Progress, add_committed, typed_keys, typed_records,
 };
 pub use param::Param;
 pub use record_columns::RecordColumns;
